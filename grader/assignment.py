@@ -1,0 +1,160 @@
+"""An assignment: `solutions/<name>/assignment.toml`, its hidden suite, its released files.
+
+Every setting is declared once below with its meaning; an unknown or mistyped key is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.errors import AssignmentError
+
+TOP_KEYS = {
+    "title": (str, "Human-readable title"),
+    "notebook": (str, "File name of the master notebook in the assignment directory"),
+    "gpu": (str, "none | optional | required: whether grading needs a CUDA device"),
+    "files": (list, "Data files (relative to assignments/<name>/) copied next to each submission"),
+    "limits": (dict, "Time and memory limits, see LIMIT_KEYS"),
+    "questions": (list, "One table per graded question, in notebook order"),
+}
+LIMIT_KEYS = {
+    "cell_timeout": ((int, float), 60, "Seconds one code cell may run before it is stopped"),
+    "notebook_timeout": ((int, float), 300, "Seconds the whole notebook may run"),
+    "probe_timeout": ((int, float), 10, "Seconds one probe of the hidden suite may run"),
+    "memory_mb": (int, 2048, "Address-space limit of the student process, MiB"),
+    "max_notebook_mb": ((int, float), 20, "Largest accepted submission file, MiB"),
+}
+QUESTION_KEYS = {
+    "id": (str, "Question id used by @question and grader.check, e.g. q1"),
+    "title": (str, "Short title shown in reports"),
+    "points": ((int, float), "Points of the question; its tests' points must add up to this"),
+}
+GPU_MODES = ("none", "optional", "required")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    title: str
+    points: float
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A loaded, validated assignment."""
+
+    name: str
+    directory: Path
+    title: str
+    notebook: str
+    gpu: str
+    questions: tuple[Question, ...]
+    limits: dict = field(default_factory=dict)
+    files: tuple[Path, ...] = ()
+
+    @property
+    def tests_dir(self) -> Path:
+        return self.directory / "tests"
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    def suite_hash(self) -> str:
+        """A digest of everything that decides a grade: config, hidden tests, data files."""
+        h = hashlib.sha256()
+        paths = [self.directory / "assignment.toml", *sorted(self.tests_dir.rglob("*.py")), *self.files]
+        for p in paths:
+            if "__pycache__" in p.parts:
+                continue
+            label = p.relative_to(self.directory) if p.is_relative_to(self.directory) else p.name
+            h.update(str(label).encode())
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+        return h.hexdigest()
+
+
+def resolve(name_or_path: str, course: Path) -> Path:
+    """The directory of an assignment given by name (under `course`/solutions) or by path."""
+    candidates = [Path(name_or_path), course / "solutions" / name_or_path]
+    for c in candidates:
+        if (c / "assignment.toml").is_file():
+            return c.resolve()
+    known = ", ".join(list_names(course)) or "none found"
+    raise AssignmentError(f"unknown assignment {name_or_path!r}: no assignment.toml at "
+                          f"{candidates[1]} or {candidates[0]} (assignments under "
+                          f"{course / 'solutions'}: {known})")
+
+
+def list_names(course: Path) -> list[str]:
+    root = course / "solutions"
+    return sorted(p.parent.name for p in root.glob("*/assignment.toml")) if root.is_dir() else []
+
+
+def load(name_or_path: str, course: Path | None = None) -> Assignment:
+    """Load and validate an assignment; raises AssignmentError naming the file and key."""
+    course = (course or Path.cwd()).resolve()
+    directory = resolve(name_or_path, course)
+    path = directory / "assignment.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AssignmentError(f"{path}: not valid TOML: {exc}") from None
+    _check_keys(data, {k: v[0] for k, v in TOP_KEYS.items()}, path, "")
+    limits = _limits(data.get("limits", {}), path)
+    questions = _questions(data.get("questions"), path)
+    gpu = data.get("gpu", "none")
+    if gpu not in GPU_MODES:
+        raise AssignmentError(f"{path}: gpu must be one of {', '.join(GPU_MODES)}, not {gpu!r}")
+    if not (directory / "tests").is_dir():
+        raise AssignmentError(f"{directory}: the hidden suite directory tests/ is missing")
+    released = course / "assignments" / directory.name
+    files = tuple(_data_file(released, directory, f, path) for f in data.get("files", []))
+    return Assignment(name=directory.name, directory=directory, title=data.get("title", directory.name),
+                      notebook=data.get("notebook", f"{directory.name}.ipynb"), gpu=gpu,
+                      questions=questions, limits=limits, files=files)
+
+
+def _check_keys(data: dict, allowed: dict, path: Path, where: str) -> None:
+    for key, value in data.items():
+        if key not in allowed:
+            raise AssignmentError(f"{path}: unknown setting {where}{key!r} (known: {', '.join(allowed)})")
+        if not isinstance(value, allowed[key]) or isinstance(value, bool) and allowed[key] is not bool:
+            raise AssignmentError(f"{path}: {where}{key} has the wrong type ({type(value).__name__})")
+
+
+def _limits(raw: dict, path: Path) -> dict:
+    _check_keys(raw, {k: v[0] for k, v in LIMIT_KEYS.items()}, path, "limits.")
+    limits = {k: raw.get(k, v[1]) for k, v in LIMIT_KEYS.items()}
+    for k, v in limits.items():
+        if v <= 0:
+            raise AssignmentError(f"{path}: limits.{k} must be positive")
+    return limits
+
+
+def _questions(raw, path: Path) -> tuple[Question, ...]:
+    if not raw:
+        raise AssignmentError(f"{path}: no [[questions]] declared")
+    out, seen = [], set()
+    for i, q in enumerate(raw, 1):
+        where = f"questions[{i}]."
+        if not isinstance(q, dict):
+            raise AssignmentError(f"{path}: questions[{i}] must be a table")
+        _check_keys(q, {k: v[0] for k, v in QUESTION_KEYS.items()}, path, where)
+        if "id" not in q or "points" not in q:
+            raise AssignmentError(f"{path}: questions[{i}] needs an id and points")
+        if q["id"] in seen:
+            raise AssignmentError(f"{path}: question id {q['id']!r} is declared twice")
+        seen.add(q["id"])
+        out.append(Question(q["id"], q.get("title", q["id"]), float(q["points"])))
+    return tuple(out)
+
+
+def _data_file(released: Path, directory: Path, name: str, path: Path) -> Path:
+    for base in (released, directory):
+        candidate = (base / name).resolve()
+        if candidate.is_file() and candidate.is_relative_to(base.resolve()):
+            return candidate
+    raise AssignmentError(f"{path}: data file {name!r} not found under {released} or {directory}")

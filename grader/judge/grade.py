@@ -1,0 +1,143 @@
+"""Grading one submission: sandboxed notebook run, hidden suite, one Result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import grader
+from grader.assignment import Assignment
+from grader.errors import SubmissionError
+from grader.judge import plugin
+from grader.judge.session import StudentSession
+from grader.notebook import code_cells, parse_notebook
+from grader.results import CellError, QuestionResult, Result, TestResult
+from grader.sandbox import LaunchSpec, Limits, resolve_backend
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to grade, beyond what the assignment says.  Part of the reuse key of stored results."""
+
+    sandbox: str = "auto"
+    timeout: float | None = None       # overrides the assignment's notebook_timeout
+    torch_threads: int = 1
+
+    def limits(self, assignment: Assignment) -> dict:
+        limits = dict(assignment.limits)
+        if self.timeout is not None:
+            limits["notebook_timeout"] = float(self.timeout)
+            limits["cell_timeout"] = min(limits["cell_timeout"], float(self.timeout))
+        return limits
+
+    def config_hash(self, assignment: Assignment) -> str:
+        data = {"sandbox": self.sandbox, "limits": self.limits(assignment), "threads": self.torch_threads}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, options: GradeOptions,
+              *, run_id: str = "") -> Result:
+    """Grade one notebook file; every student-caused failure becomes a status, never an exception."""
+    started = time.time()
+    result = Result(student=student, assignment=assignment.name, status="graded",
+                    max_score=assignment.max_score, submission={"path": str(path), "sha256": sha256,
+                                                                "size": path.stat().st_size},
+                    suite_hash=assignment.suite_hash(), config_hash=options.config_hash(assignment),
+                    grader_version=grader.__version__, run_id=run_id)
+    try:
+        cells = code_cells(parse_notebook(path.read_bytes()))
+    except SubmissionError as exc:
+        result.status, result.reason = "invalid", str(exc)
+        result.questions = empty_questions(assignment, str(exc))
+        return result
+    backend = resolve_backend(options.sandbox)
+    limits = options.limits(assignment)
+    workdir = Path(tempfile.mkdtemp(prefix=f"grader-{student[:40]}-"))
+    try:
+        _prepare_workdir(workdir, assignment, backend.name)
+        spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads,
+                          limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
+                                        cpu_s=int(limits["notebook_timeout"] * 2 + 120)))
+        session = StudentSession(backend, spec, cell_timeout=limits["cell_timeout"],
+                                 notebook_timeout=limits["notebook_timeout"],
+                                 probe_timeout=limits["probe_timeout"])
+        try:
+            run = session.run_notebook(cells)
+            outcomes = plugin.run(assignment.tests_dir, session, base_seed=sha256)
+        finally:
+            session.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    _fill(result, assignment, run, outcomes, session)
+    result.environment = {**run.environment, "sandbox": backend.name, "host": socket.gethostname()}
+    result.timing = {"started": started, "wall_s": round(time.time() - started, 4),
+                     "notebook_s": round(run.duration, 4), "probe_s": round(session.probe_time, 4)}
+    return result
+
+
+def _prepare_workdir(workdir: Path, assignment: Assignment, backend: str) -> None:
+    for f in assignment.files:
+        shutil.copy2(f, workdir / f.name)
+    if backend != "none":
+        import os
+
+        os.chmod(workdir, 0o777)
+
+
+def _fill(result: Result, assignment: Assignment, run, outcomes: list, session) -> None:
+    if run.status != "ok":
+        result.status, result.reason = run.status, run.reason
+    elif session.dead_status:
+        result.status, result.reason = session.dead_status, session.dead_reason
+    result.cell_errors = [CellError(c.index, c.status, c.ename, c.evalue, c.traceback)
+                          for c in run.cells if c.status in ("error", "timeout")]
+    result.questions = score_questions(assignment, outcomes)
+    result.score = round(sum(q.score for q in result.questions), 6)
+    result.max_score = round(sum(q.max_score for q in result.questions), 6)
+
+
+def score_questions(assignment: Assignment, outcomes: list) -> list[QuestionResult]:
+    """Group test outcomes by question; a skipped test counts toward neither score nor maximum."""
+    questions = []
+    for q in assignment.questions:
+        tests = [TestResult(name=o.name, nodeid=o.nodeid, question=o.question, outcome=o.outcome,
+                            score=o.points if o.outcome == "passed" else 0.0,
+                            max_score=0.0 if o.outcome == "skipped" else o.points,
+                            message=o.message, detail=o.detail, duration=round(o.duration, 4))
+                 for o in outcomes if o.question == q.id]
+        questions.append(QuestionResult(q.id, q.title, sum(t.score for t in tests),
+                                        sum(t.max_score for t in tests), tests))
+    return questions
+
+
+def empty_questions(assignment: Assignment, reason: str) -> list[QuestionResult]:
+    """Zero-score questions (no tests run) for a submission that could not be graded."""
+    return [QuestionResult(q.id, q.title, 0.0, q.points, []) for q in assignment.questions]
+
+
+__all__ = ["GradeOptions", "grade_one", "score_questions", "empty_questions", "asdict"]
+
+
+def check_suite(assignment: Assignment) -> list:
+    """Collect the hidden suite and check its points against assignment.toml; AssignmentError if not."""
+    from grader.errors import AssignmentError
+
+    items = plugin.collect(assignment.tests_dir)
+    declared = {q.id: q.points for q in assignment.questions}
+    totals: dict[str, float] = {}
+    for o in items:
+        if o.question not in declared:
+            raise AssignmentError(f"{o.nodeid} is tied to question {o.question!r}, which "
+                                  f"{assignment.directory / 'assignment.toml'} does not declare")
+        totals[o.question] = totals.get(o.question, 0.0) + o.points
+    for qid, points in declared.items():
+        if abs(totals.get(qid, 0.0) - points) > 1e-9:
+            raise AssignmentError(f"question {qid}: its tests add up to {totals.get(qid, 0.0):g} points but "
+                                  f"assignment.toml gives it {points:g}")
+    return items

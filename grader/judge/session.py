@@ -1,0 +1,253 @@
+"""The judge's side of one student process: start it, run the notebook, ask it probes.
+
+Every read has a deadline; a late, missing or malformed answer stops the student process from the
+outside and turns into a status with a reason.  Nothing read here is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import socket
+import time
+from dataclasses import dataclass, field
+
+from grader import protocol
+from grader.errors import (MissingNameError, ProbeTimeout, ProtocolError, StudentCodeError,
+                           StudentUnavailable)
+from grader.sandbox import LaunchSpec, Sandbox, SandboxProcess
+
+START_TIMEOUT = 90.0   # interpreter + `import torch` inside the sandbox
+GRACE = 5.0            # beyond the in-process alarm before the judge kills from outside
+
+
+@dataclass
+class CellRecord:
+    """What happened in one code cell."""
+
+    index: int
+    status: str            # ok | error | timeout | not_run
+    duration: float = 0.0
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""
+    stdout: str = ""
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of executing the notebook: `status` is ok, timeout, crashed or memory."""
+
+    status: str = "ok"
+    reason: str = ""
+    cells: list[CellRecord] = field(default_factory=list)
+    environment: dict = field(default_factory=dict)
+    duration: float = 0.0
+
+
+class _Deadline(Exception):
+    pass
+
+
+class StudentSession:
+    """One sandboxed student process, driven step by step by the judge."""
+
+    def __init__(self, backend: Sandbox, spec: LaunchSpec, *, cell_timeout: float,
+                 notebook_timeout: float, probe_timeout: float) -> None:
+        self.backend, self.spec = backend, spec
+        self.cell_timeout, self.notebook_timeout, self.probe_timeout = cell_timeout, notebook_timeout, probe_timeout
+        self.proc: SandboxProcess | None = None
+        self.dead_reason: str | None = None
+        self.dead_status: str | None = None
+        self.probe_time = 0.0
+        self._ids = itertools.count(1)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def run_notebook(self, cells: list[dict]) -> NotebookRun:
+        """Start the process and execute `cells` ([{index, source}]); never raises for student faults."""
+        run = NotebookRun(cells=[CellRecord(c["index"], "not_run") for c in cells])
+        started = time.monotonic()
+        self.proc = self.backend.launch(self.spec)
+        try:
+            header = self._recv(started + START_TIMEOUT)
+            if header.get("op") != "ready":
+                raise ProtocolError("the student process did not start properly")
+            run.environment = {k: header.get(k) for k in ("torch", "device", "python")}
+            self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout})
+            self._collect_cells(run, time.monotonic() + self.notebook_timeout)
+        except _Deadline as exc:
+            self._fail(run, "timeout", str(exc))
+        except (EOFError, OSError, ProtocolError, ValueError) as exc:
+            self._fail(run, *self._death_reason(run, exc))
+        run.duration = time.monotonic() - started
+        return run
+
+    def _collect_cells(self, run: NotebookRun, notebook_deadline: float) -> None:
+        by_index = {c.index: c for c in run.cells}
+        current: CellRecord | None = None
+        while True:
+            deadline = notebook_deadline
+            if current is not None:
+                deadline = min(deadline, self._cell_started + self.cell_timeout + GRACE)
+            try:
+                header = self._recv(deadline)
+            except _Deadline:
+                if current is not None and time.monotonic() < notebook_deadline:
+                    current.status = "timeout"
+                    raise _Deadline(f"cell {current.index} ran longer than {self.cell_timeout:g} s "
+                                    "and could not be interrupted") from None
+                raise _Deadline(f"the notebook ran longer than {self.notebook_timeout:g} s"
+                                + (f" (stopped in cell {current.index})" if current else "")) from None
+            op = header.get("op")
+            if op == "notebook_done":
+                return
+            cell = by_index.get(header.get("index"))
+            if cell is None:
+                raise ProtocolError("the student process reported an unknown cell")
+            if op == "cell_start":
+                current, self._cell_started = cell, time.monotonic()
+                current.status = "running"
+            elif op == "cell_done":
+                _fill_cell(cell, header)
+                current = None
+            else:
+                raise ProtocolError(f"unexpected message {op!r} while the notebook ran")
+
+    def _fail(self, run: NotebookRun, status: str, reason: str) -> None:
+        for c in run.cells:
+            if c.status == "running":
+                c.status = "timeout" if status == "timeout" else "error"
+        run.status, run.reason = status, reason
+        self._stop(status, reason)
+
+    def _death_reason(self, run: NotebookRun, exc: Exception) -> tuple[str, str]:
+        running = next((c.index for c in run.cells if c.status == "running"), None)
+        where = f" in cell {running}" if running is not None else ""
+        if isinstance(exc, (ProtocolError, ValueError)):
+            return "crashed", f"the notebook's process sent malformed data{where}: {exc}"
+        code = self.proc.wait(5) if self.proc else None
+        return describe_exit(code, where)
+
+    def _stop(self, status: str, reason: str) -> None:
+        self.dead_status, self.dead_reason = status, reason
+        if self.proc is not None:
+            self.proc.kill()
+
+    def close(self) -> None:
+        """Ask the runner to exit, then make sure it and its children are gone."""
+        if self.proc is None:
+            return
+        if self.dead_reason is None:
+            try:
+                self._send({"op": "exit"})
+            except OSError:
+                pass
+            self.proc.wait(1)
+        self.proc.close()
+
+    # -- probes ---------------------------------------------------------------------------------
+    def probe(self, name: str, source: str, kwargs: dict, timeout: float | None = None):
+        """Run probe `name` (its `source`) on the notebook's namespace; return its plain-data value."""
+        if self.dead_reason is not None:
+            raise StudentUnavailable(f"This test could not run: {self.dead_reason}.")
+        timeout = self.probe_timeout if timeout is None else timeout
+        pid = next(self._ids)
+        started = time.monotonic()
+        try:
+            self._send({"op": "probe", "id": pid, "name": name, "source": source, "timeout": timeout},
+                       {"kwargs": kwargs})
+            header, blobs = self._recv_frame(started + timeout + GRACE)
+            if header.get("id") != pid or header.get("op") not in ("result", "error"):
+                raise ProtocolError("an answer arrived that does not match the question asked")
+            if header["op"] == "result":
+                return protocol.decode_value(header.get("value"), blobs)
+        except _Deadline:
+            self._stop("timeout", f"a test's probe of your code ran longer than {timeout:g} s")
+            raise ProbeTimeout(f"Your code did not finish within {timeout:g} s when this test used it.") from None
+        except (EOFError, OSError) as exc:
+            code = self.proc.wait(5)
+            status, reason = describe_exit(code, " while a test was using your code")
+            self._stop(status, reason)
+            raise StudentUnavailable(f"This test could not finish: {reason}.") from exc
+        except (ProtocolError, ValueError) as exc:
+            self._stop("crashed", f"the notebook's process answered a test with malformed data ({exc})")
+            raise StudentUnavailable(f"This test could not finish: {self.dead_reason}.") from exc
+        finally:
+            self.probe_time += time.monotonic() - started
+        raise _probe_error(header, timeout)
+
+    # -- wire -----------------------------------------------------------------------------------
+    def _send(self, header: dict, data: dict | None = None) -> None:
+        self.proc.sock.sendall(protocol.encode_frame(header, data))
+
+    def _recv(self, deadline: float) -> dict:
+        header, _ = self._recv_frame(deadline)
+        return header
+
+    def _recv_frame(self, deadline: float) -> tuple[dict, list[bytes]]:
+        sock = self.proc.sock
+
+        def read_exact(n: int) -> bytes:
+            buf = bytearray()
+            while len(buf) < n:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _Deadline("deadline")
+                sock.settimeout(remaining)
+                try:
+                    chunk = sock.recv(min(n - len(buf), 1 << 20))
+                except socket.timeout:
+                    raise _Deadline("deadline") from None
+                if not chunk:
+                    raise EOFError("the student process closed the connection")
+                buf += chunk
+            return bytes(buf)
+
+        return protocol.read_frame(read_exact)
+
+
+def _fill_cell(cell: CellRecord, header: dict) -> None:
+    error = header.get("error") if isinstance(header.get("error"), dict) else {}
+    status = header.get("status")
+    cell.status = status if status in ("ok", "error", "timeout") else "error"
+    cell.duration = float(header.get("duration") or 0.0)
+    cell.stdout = str(header.get("stdout") or "")[:70_000]
+    cell.ename = str(error.get("ename") or "")[:200]
+    cell.evalue = str(error.get("evalue") or "")[:2000]
+    cell.traceback = str(error.get("traceback") or "")[:8000]
+
+
+def _probe_error(header: dict, timeout: float) -> Exception:
+    kind, message = header.get("kind"), str(header.get("message") or "")
+    where = header.get("where")
+    if kind == "missing_name":
+        return MissingNameError(f"The notebook does not define `{message}`. Check the name and that "
+                                "the cell defining it runs without errors.")
+    if kind == "timeout":
+        return ProbeTimeout(f"Your code did not finish within {timeout:g} s when this test used it.")
+    if kind == "encode":
+        return StudentCodeError(f"Your code returned something this test cannot read: {message}")
+    suffix = f" ({where})" if where else ""
+    return StudentCodeError(f"Your code raised {message}{suffix} when this test used it.")
+
+
+def describe_exit(code: int | None, where: str = "") -> tuple[str, str]:
+    """(status, reason) for a student process that ended on its own with exit status `code`."""
+    if code is None:
+        return "crashed", f"the notebook's process stopped answering{where}"
+    sig = -code if code < 0 else (code - 128 if code > 128 else 0)
+    if sig == signal.SIGKILL:
+        return "memory", f"the notebook's process was killed{where}, most likely for using too much memory"
+    if sig == signal.SIGXCPU:
+        return "timeout", f"the notebook used more CPU time than allowed{where}"
+    if sig == signal.SIGXFSZ:
+        return "crashed", f"the notebook wrote a file larger than allowed{where}"
+    if sig:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        return "crashed", f"the notebook's process crashed with {name}{where}"
+    return "crashed", (f"the notebook ended its own Python process (exit status {code}){where}, "
+                       "for example with os._exit() or by closing the grader's connection; "
+                       "remove that call")

@@ -1,0 +1,85 @@
+"""The one typed record per submission, the single source of every report.
+
+Plain dataclasses that turn into JSON (``to_dict``) and back (``from_dict``); the JSON Schema of the
+record is `grader/schema/result.schema.json`.  No output format lives here: writers in
+`grader.reports` read these records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SCHEMA_VERSION = 1
+STATUSES = ("graded", "invalid", "timeout", "memory", "crashed", "error")
+OUTCOMES = ("passed", "failed", "error", "skipped")
+
+
+@dataclass
+class TestResult:
+    """One hidden test: what it earned and the message the student sees."""
+
+    name: str
+    nodeid: str
+    question: str
+    outcome: str
+    score: float
+    max_score: float
+    message: str = ""
+    detail: str = ""          # instructor-only: traceback of a test that could not run
+    duration: float = 0.0
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    tests: list[TestResult] = field(default_factory=list)
+
+
+@dataclass
+class CellError:
+    """A code cell that raised or ran out of time (the rest of the notebook still ran)."""
+
+    index: int
+    status: str
+    ename: str
+    evalue: str
+    traceback: str = ""
+
+
+@dataclass
+class Result:
+    """Everything known about grading one submission."""
+
+    student: str
+    assignment: str
+    status: str
+    score: float = 0.0
+    max_score: float = 0.0
+    reason: str = ""
+    questions: list[QuestionResult] = field(default_factory=list)
+    cell_errors: list[CellError] = field(default_factory=list)
+    submission: dict = field(default_factory=dict)      # path, sha256, size
+    suite_hash: str = ""
+    config_hash: str = ""
+    grader_version: str = ""
+    environment: dict = field(default_factory=dict)     # torch, device, sandbox, python, host
+    timing: dict = field(default_factory=dict)          # started, wall_s, notebook_s, probe_s
+    run_id: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Result":
+        data = dict(data)
+        data["questions"] = [QuestionResult(**{**q, "tests": [TestResult(**t) for t in q["tests"]]})
+                             for q in data.get("questions", [])]
+        data["cell_errors"] = [CellError(**c) for c in data.get("cell_errors", [])]
+        return cls(**data)
+
+    def question_scores(self) -> dict[str, float]:
+        return {q.id: q.score for q in self.questions}

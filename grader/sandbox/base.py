@@ -1,0 +1,177 @@
+"""The one interface every sandbox backend implements, and the pieces they share."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grader
+
+OUTPUT_KEEP = 256 * 1024
+SANDBOX_WORKDIR = "/workspace"
+SANDBOX_PKG_ROOT = "/opt/torchgrader"
+
+BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
+        "from grader.student.runner import main; main(int(sys.argv[1]))")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one student process (seconds, MiB, counts)."""
+
+    wall_s: float = 120.0
+    cpu_s: int = 300
+    memory_mb: int = 2048
+    nproc: int = 64
+    fsize_mb: int = 64
+    nofile: int = 256
+    tmp_mb: int = 256
+
+
+@dataclass
+class LaunchSpec:
+    """What a backend needs to start the student runner for one submission."""
+
+    workdir: Path
+    limits: Limits = field(default_factory=Limits)
+    torch_threads: int = 1
+    env: dict = field(default_factory=dict)
+
+
+def package_dir() -> Path:
+    """The directory holding the `grader` package (bound read-only into sandboxes)."""
+    return Path(grader.__file__).resolve().parent
+
+
+def python_paths() -> tuple[str, str, str]:
+    """(interpreter as invoked, real install prefix, environment prefix) of this Python."""
+    exe = sys.executable
+    home = str(Path(os.path.realpath(exe)).parent.parent)
+    return exe, home, sys.prefix
+
+
+def base_env(spec: LaunchSpec, home: str) -> dict:
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": str(spec.torch_threads),
+        "MKL_NUM_THREADS": str(spec.torch_threads),
+        "GRADER_TORCH_THREADS": str(spec.torch_threads),
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
+    env.update(spec.env)
+    return env
+
+
+def rlimit_setter(limits: Limits):
+    """A preexec function applying the limits to the child before it execs."""
+    values = {
+        resource.RLIMIT_CPU: limits.cpu_s,
+        resource.RLIMIT_AS: limits.memory_mb << 20,
+        resource.RLIMIT_FSIZE: limits.fsize_mb << 20,
+        resource.RLIMIT_NOFILE: limits.nofile,
+        resource.RLIMIT_NPROC: limits.nproc,
+        resource.RLIMIT_CORE: 0,
+    }
+
+    def apply() -> None:
+        for res, val in values.items():
+            soft, hard = resource.getrlimit(res)
+            val = val if hard == resource.RLIM_INFINITY else min(val, hard)
+            resource.setrlimit(res, (val, val))
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+
+    return apply
+
+
+class SandboxProcess:
+    """A started student runner: its socket, its captured output, and how to stop it."""
+
+    def __init__(self, proc: subprocess.Popen, sock: socket.socket, backend: str) -> None:
+        self.proc, self.sock, self.backend = proc, sock, backend
+        self._out = bytearray()
+        self._dropped = 0
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        while chunk := self.proc.stdout.read1(65536):
+            room = OUTPUT_KEEP - len(self._out)
+            self._out += chunk[: max(room, 0)]
+            self._dropped += max(0, len(chunk) - max(room, 0))
+
+    def output(self) -> str:
+        """What the process wrote to its own stdout/stderr (outside captured cells), capped."""
+        text = self._out.decode("utf-8", "replace")
+        return text + (f"\n[... {self._dropped} more bytes not kept]" if self._dropped else "")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """Stop the student process and everything it started."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def close(self) -> None:
+        self.kill()
+        self.wait(10)
+        self.sock.close()
+        self._reader.join(timeout=2)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+class Sandbox:
+    """A way to run the student runner in isolation.  Subclasses build the command line."""
+
+    name = "base"
+    isolated = True
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """None when this backend works on this machine, else why not (actionable)."""
+        return None
+
+    def command(self, spec: LaunchSpec, fd: int) -> tuple[list[str], dict | None]:
+        """(argv, env) that starts the runner with the judge's socket on `fd`."""
+        raise NotImplementedError
+
+    def launch(self, spec: LaunchSpec) -> SandboxProcess:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            argv, env = self.command(spec, child.fileno())
+            proc = subprocess.Popen(
+                argv, env=env, cwd=spec.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, pass_fds=(child.fileno(),), start_new_session=True,
+                preexec_fn=rlimit_setter(spec.limits))
+        except OSError as exc:
+            parent.close()
+            from grader.errors import SandboxError
+
+            raise SandboxError(f"could not start the {self.name} sandbox: {exc}") from exc
+        finally:
+            child.close()
+        return SandboxProcess(proc, parent, self.name)

@@ -1,0 +1,325 @@
+"""The student process: runs inside the sandbox, executes the notebook, then serves probes.
+
+It imports only the standard library, torch and :mod:`grader.protocol`.  The judge talks to it over
+one socket (file descriptor given on the command line):
+
+    -> ready {torch, device, python}
+    <- run {cells: [{index, source}], cell_timeout}
+    -> cell_start {index}   -> cell_done {index, status, error, stdout, duration}   (per cell)
+    -> notebook_done {}
+    <- probe {id, name, source, kwargs, timeout}   -> result {id, value} | error {id, kind, message}
+    <- exit {}
+
+Everything the probes and the encoder rely on is captured before the first student cell runs, and
+torch, builtins and the core tensor/module classes are restored to that snapshot before each probe,
+so a notebook that monkeypatches them changes only its own computations.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import math
+import os
+import random
+import signal
+import socket
+import sys
+import time
+import traceback
+
+from grader import protocol
+
+OUTPUT_CAP = 64 * 1024
+ERROR_CAP = 2000
+
+
+class CellTimeout(BaseException):
+    """Raised by SIGALRM inside a cell or probe that ran past its limit."""
+
+
+class MissingName(Exception):
+    """A probe asked for a name the notebook does not define."""
+
+
+class CappedText(io.TextIOBase):
+    """A text sink that keeps the first `cap` characters and counts the rest."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap, self.parts, self.kept, self.dropped = cap, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s) -> int:
+        s = str(s)
+        room = self.cap - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        return out + (f"\n[... {self.dropped} more characters not kept]" if self.dropped else "")
+
+
+class NotebookNamespace:
+    """What a probe sees as `ns`: the notebook's global names, read-only by convention."""
+
+    def __init__(self, names: dict) -> None:
+        object.__setattr__(self, "_names", names)
+
+    def __getattr__(self, name: str):
+        try:
+            return self._names[name]
+        except KeyError:
+            raise MissingName(name) from None
+
+    __getitem__ = __getattr__
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._names
+
+    def get(self, name: str, default=None):
+        return self._names.get(name, default)
+
+
+class _IPythonStub:
+    """Answers the calls IPython syntax is rewritten into: magics and shell commands do nothing."""
+
+    def __init__(self, user_ns: dict) -> None:
+        self.user_ns = user_ns
+
+    def run_line_magic(self, name, line, *_a, **_k):
+        return None
+
+    def run_cell_magic(self, name, line, body, *_a, **_k):
+        if name in ("time", "capture", "timeit", "prun"):
+            exec(compile(body, "<cell magic>", "exec"), self.user_ns)
+        return None
+
+    def system(self, *_a, **_k):
+        return None
+
+    def getoutput(self, *_a, **_k):
+        return []
+
+    def __getattr__(self, name):
+        return lambda *a, **k: None
+
+
+def _no_input(prompt=""):
+    raise EOFError("input() is not available while grading: the notebook must not ask for input")
+
+
+def _display(*objs, **_k):
+    for o in objs:
+        print(repr(o))
+
+
+class Snapshot:
+    """The pristine state of builtins, torch and its core classes, restorable in place."""
+
+    def __init__(self) -> None:
+        import torch
+        import torch.nn.functional
+        import torch.nn.init
+
+        self.modules = [builtins, torch, torch.nn.functional, torch.nn.init, torch.nn, math, random]
+        self.classes = [torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch._C.TensorBase]
+        self.saved = [(m, dict(vars(m))) for m in self.modules]
+        self.class_saved = [(c, dict(vars(c))) for c in self.classes]
+
+    def restore(self) -> None:
+        for mod, saved in self.saved:
+            current = vars(mod)
+            for k, v in saved.items():
+                if current.get(k, _MISSING) is not v:
+                    setattr(mod, k, v)
+        for cls, saved in self.class_saved:
+            for k, v in saved.items():
+                if vars(cls).get(k, _MISSING) is not v:
+                    try:
+                        setattr(cls, k, v)
+                    except (AttributeError, TypeError):
+                        pass
+            for k in [k for k in vars(cls) if k not in saved]:
+                try:
+                    delattr(cls, k)
+                except (AttributeError, TypeError):
+                    pass
+
+    def builtins_dict(self) -> dict:
+        return dict(self.saved[0][1])
+
+
+_MISSING = object()
+
+
+class Runner:
+    """Executes cells and serves probes over one socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.user_ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+        self.probes: dict = {}
+        self.real_stdout, self.real_stderr = sys.stdout, sys.stderr
+
+    # -- wire -------------------------------------------------------------------------------
+    def send(self, header: dict) -> None:
+        self.sock.sendall(protocol.encode_frame(header))
+
+    def read_exact(self, n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self.sock.recv(min(n - len(buf), 1 << 20))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return bytes(buf)
+
+    def recv(self) -> tuple[dict, list[bytes]]:
+        return protocol.read_frame(self.read_exact)
+
+    # -- notebook -----------------------------------------------------------------------------
+    def run_cells(self, cells: list, cell_timeout: float) -> None:
+        self.user_ns["get_ipython"] = lambda ip=_IPythonStub(self.user_ns): ip
+        self.user_ns["display"] = _display
+        for cell in cells:
+            self.send({"op": "cell_start", "index": cell["index"]})
+            out = CappedText(OUTPUT_CAP)
+            started = time.perf_counter()
+            error = self.exec_cell(cell, out, cell_timeout)
+            self.send({"op": "cell_done", "index": cell["index"], "status": error and error["status"] or "ok",
+                       "error": error, "stdout": out.text(), "duration": time.perf_counter() - started})
+        self.send({"op": "notebook_done"})
+
+    def exec_cell(self, cell: dict, out: CappedText, timeout: float):
+        name = f"<cell {cell['index']}>"
+        sys.stdout = sys.stderr = out
+        try:
+            code = compile(cell["source"], name, "exec")
+            _alarm(timeout)
+            try:
+                exec(code, self.user_ns)
+            finally:
+                _alarm(0)
+            return None
+        except CellTimeout:
+            return {"status": "timeout", "ename": "TimeoutError",
+                    "evalue": f"this cell ran longer than {timeout:g} s and was stopped", "traceback": ""}
+        except BaseException as exc:  # noqa: BLE001 - a failing cell is recorded, the rest still run
+            return _describe(exc, "error")
+        finally:
+            sys.stdout, sys.stderr = self.real_stdout, self.real_stderr
+
+    # -- probes -------------------------------------------------------------------------------
+    def serve(self, snapshot: Snapshot) -> None:
+        while True:
+            header, blobs = self.recv()
+            op = header.get("op")
+            if op == "exit":
+                return
+            if op == "probe":
+                self.answer_probe(header, blobs, snapshot)
+
+    def answer_probe(self, header: dict, blobs: list, snapshot: Snapshot) -> None:
+        pid = header.get("id")
+        sink = CappedText(0)
+        try:
+            snapshot.restore()
+            fn = self.probe_function(header["name"], header["source"], snapshot)
+            kwargs = protocol.decode_value(header.get("kwargs"), blobs)
+            sys.stdout = sys.stderr = sink
+            _alarm(float(header.get("timeout", 10)))
+            try:
+                value = fn(NotebookNamespace(self.user_ns), **kwargs)
+            finally:
+                _alarm(0)
+                sys.stdout, sys.stderr = self.real_stdout, self.real_stderr
+            snapshot.restore()
+            frame = protocol.encode_frame({"op": "result", "id": pid}, {"value": value})
+        except MissingName as exc:
+            frame = _error_frame(pid, "missing_name", str(exc.args[0]))
+        except CellTimeout:
+            frame = _error_frame(pid, "timeout", "")
+        except protocol.EncodeError as exc:
+            frame = _error_frame(pid, "encode", str(exc))
+        except BaseException as exc:  # noqa: BLE001 - the student's exception is the answer
+            d = _describe(exc, "error")
+            frame = _error_frame(pid, "student", f"{d['ename']}: {d['evalue']}", where=d.get("where"))
+        self.sock.sendall(frame)
+
+    def probe_function(self, name: str, source: str, snapshot: Snapshot):
+        key = (name, source)
+        if key not in self.probes:
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+            g = {"__name__": f"probe_{name}", "__builtins__": snapshot.builtins_dict(),
+                 "torch": torch, "nn": nn, "F": F, "math": math, "random": random}
+            exec(compile(source, f"<probe {name}>", "exec"), g)
+            self.probes[key] = g[name]
+        return self.probes[key]
+
+
+def _error_frame(pid, kind: str, message: str, where: str | None = None) -> bytes:
+    return protocol.encode_frame({"op": "error", "id": pid, "kind": kind,
+                                  "message": message[:ERROR_CAP], "where": where})
+
+
+def _describe(exc: BaseException, status: str) -> dict:
+    """Type, message and the student's own frames of an exception (never grader frames)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    where = f"{frames[-1].filename.strip('<>')}, line {frames[-1].lineno}" if frames else None
+    try:
+        evalue = str(exc)
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        evalue = "(the exception's message could not be shown)"
+    tb = "".join(traceback.format_list(frames)) if frames else ""
+    return {"status": status, "ename": type(exc).__name__, "evalue": evalue[:ERROR_CAP],
+            "traceback": tb[-4 * ERROR_CAP:], "where": where}
+
+
+def _alarm(seconds: float) -> None:
+    signal.setitimer(signal.ITIMER_REAL, max(0.0, seconds))
+
+
+def _on_alarm(_signum, _frame):
+    raise CellTimeout()
+
+
+def _device() -> str:
+    import torch
+
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "") not in ("", "-1") and torch.cuda.is_available():
+        return f"cuda:0 ({torch.cuda.get_device_name(0)})"
+    return "cpu"
+
+
+def main(fd: int) -> None:
+    """Entry point inside the sandbox: `fd` is the socket connected to the judge."""
+    import torch
+
+    threads = int(os.environ.get("GRADER_TORCH_THREADS", "1") or 1)
+    torch.set_num_threads(max(1, threads))
+    sock = socket.socket(fileno=fd)
+    builtins.input = _no_input
+    protocol.capture_torch()
+    snapshot = Snapshot()
+    signal.signal(signal.SIGALRM, _on_alarm)
+    runner = Runner(sock)
+    try:
+        runner.send({"op": "ready", "torch": torch.__version__, "device": _device(),
+                     "python": sys.version.split()[0]})
+        header, _ = runner.recv()
+        if header.get("op") == "run":
+            runner.run_cells(header.get("cells", []), float(header.get("cell_timeout", 60)))
+            runner.serve(snapshot)
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        os._exit(0)

@@ -1,0 +1,142 @@
+"""The authoring API for hidden test suites.
+
+A hidden test is ordinary pytest.  It asks the student process questions with *probes* and checks
+the plain data that comes back, in the judge's own process with pristine torch::
+
+    from grader.testing import probe, question, tensors_close, expect
+
+    @probe
+    def forward(ns, x):                         # runs inside the student process
+        return ns.MyLinear(4, 3)(x).detach()
+
+    @question("q1", points=2)
+    def test_forward(student):
+        x = torch.randn(5, 4, generator=student.generator)
+        tensors_close(student.probe(forward, x=x), reference(x), name="MyLinear output")
+
+Every failure message here is written for students: it says what is wrong with their answer and
+never quotes the expected values or the test's source.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+
+import pytest
+
+from grader.protocol import UnsupportedValue
+
+__all__ = ["GradingFailure", "Probe", "probe", "question", "expect", "assert_tensor",
+           "tensors_equal", "tensors_close", "assert_type"]
+
+QUESTION_MARK = "grader_question"
+
+
+class GradingFailure(AssertionError):
+    """A check on the student's answer failed; the message is shown to the student."""
+
+
+class Probe:
+    """A function shipped, as source, into the student process and run on its namespace."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.source = _standalone_source(fn)
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<probe {self.name}>"
+
+
+def _standalone_source(fn) -> str:
+    """The function's own source without decorators: it must not rely on the test module."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    node = tree.body[0]
+    if not isinstance(node, ast.FunctionDef):
+        raise TypeError(f"@probe must decorate a plain function, not {type(node).__name__}")
+    node.decorator_list = []
+    return ast.unparse(node) + "\n"
+
+
+def probe(fn) -> Probe:
+    """Mark `fn(ns, **kwargs)` as a probe.  It may use only its arguments, `ns`, and the modules
+    torch, nn, F, math and random (or import others in its body), and must return plain data."""
+    return Probe(fn)
+
+
+def question(qid: str, points: float):
+    """Tie a test to question `qid`; passing it earns `points`."""
+    if not isinstance(qid, str) or not qid:
+        raise TypeError("question id must be a non-empty string")
+    if not isinstance(points, (int, float)) or points < 0:
+        raise TypeError("points must be a non-negative number")
+    return getattr(pytest.mark, QUESTION_MARK)(qid, points=points)
+
+
+def expect(condition, message: str) -> None:
+    """Fail the test with `message` (shown to the student) unless `condition` is true."""
+    if not condition:
+        raise GradingFailure(message)
+
+
+def _type_name(value) -> str:
+    if isinstance(value, UnsupportedValue):
+        return value.type_name
+    return type(value).__name__
+
+
+def assert_type(value, expected: type, *, name: str = "result") -> None:
+    """`value` is exactly of type `expected` (a subclass is not enough)."""
+    if type(value) is not expected:
+        raise GradingFailure(f"{name} should be of type {expected.__name__}, "
+                             f"but your code gave {_type_name(value)}.")
+
+
+def assert_tensor(actual, *, dtype=None, shape=None, name: str = "result") -> None:
+    """`actual` is exactly a torch.Tensor with the given dtype and shape (when given)."""
+    import torch
+
+    if type(actual) is not torch.Tensor:
+        raise GradingFailure(f"{name} should be a torch.Tensor, but your code gave {_type_name(actual)}.")
+    if dtype is not None and actual.dtype != dtype:
+        raise GradingFailure(f"{name} has dtype {actual.dtype}, but it should be {dtype}.")
+    if shape is not None and tuple(actual.shape) != tuple(shape):
+        raise GradingFailure(f"{name} has shape {tuple(actual.shape)}, but it should be {tuple(shape)}.")
+
+
+def _same_kind(actual, expected, name: str) -> None:
+    assert_tensor(actual, dtype=expected.dtype, shape=expected.shape, name=name)
+
+
+def _mismatch(actual, expected, bad) -> str:
+    count, total = int(bad.sum()), bad.numel()
+    return f"{count} of {total} values differ from the correct result"
+
+
+def tensors_equal(actual, expected, *, name: str = "result") -> None:
+    """Exact type torch.Tensor, same dtype and shape, identical values (NaN equals NaN)."""
+    import torch
+
+    _same_kind(actual, expected, name)
+    a, e = actual.detach(), expected.detach()
+    bad = ~((a == e) | (torch.isnan(a) & torch.isnan(e)) if a.is_floating_point() else (a == e))
+    if bad.any():
+        raise GradingFailure(f"{name} has the right shape and dtype, but {_mismatch(a, e, bad)}.")
+
+
+def tensors_close(actual, expected, *, rtol: float = 1e-5, atol: float = 1e-6, name: str = "result") -> None:
+    """Exact type torch.Tensor, same dtype and shape, values equal within tolerance."""
+    import torch
+
+    _same_kind(actual, expected, name)
+    a, e = actual.detach(), expected.detach()
+    if not (a.is_floating_point() or a.is_complex()):
+        return tensors_equal(actual, expected, name=name)
+    close = torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    if not bool(close.all()):
+        raise GradingFailure(f"{name} has the right shape and dtype, but {_mismatch(a, e, ~close)}.")
