@@ -16,8 +16,8 @@ import pytest
 from grader.errors import AssignmentError, GraderError, ProbeError
 from grader.testing import QUESTION_MARK, GradingFailure, Probe
 
-PYTEST_ARGS = ["-q", "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:warnings", "--assert=plain",
-               "--import-mode=importlib", "-o", "addopts=", "--no-header"]
+PYTEST_ARGS = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:warnings", "--assert=plain",
+               "--import-mode=importlib", "-o", "addopts="]
 
 
 @dataclass
