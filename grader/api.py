@@ -1,0 +1,153 @@
+"""The library API: everything the CLI does, callable from Python (keyword-only arguments)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import grader
+from grader import assignment as assignment_mod
+from grader import intake
+from grader.assignment import Assignment
+from grader.errors import UsageError
+from grader.judge.grade import GradeOptions, check_suite, empty_questions
+from grader.reports.gradebook import write_grades
+from grader.results import Result
+from grader.sandbox import resolve_backend
+from grader.scheduler import Job, run_local
+from grader.store import Store
+
+START_BUDGET_S = 120.0
+
+
+@dataclass
+class BatchResult:
+    """What a `grade` call produced."""
+
+    results: list[Result]
+    out: Path
+    sandbox: str
+    graded_now: int = 0
+    reused: int = 0
+    wall_s: float = 0.0
+    files: dict = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+
+def load_assignment(name_or_path: str, *, course: Path | str | None = None) -> Assignment:
+    """Load an assignment by name (under `course`/solutions) or by path."""
+    return assignment_mod.load(name_or_path, Path(course) if course else None)
+
+
+def list_assignments(*, course: Path | str | None = None) -> list[Assignment]:
+    """Every assignment under `course`/solutions, loaded and validated."""
+    root = Path(course) if course else Path.cwd()
+    return [assignment_mod.load(n, root) for n in assignment_mod.list_names(root)]
+
+
+def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: int | None = None,
+          sandbox: str = "auto", timeout: float | None = None, course: Path | str | None = None,
+          torch_threads: int = 1,
+          on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
+    """Grade every notebook in `submissions` against `assignment`, writing results under `out`.
+
+    Results already in `out` made from the same notebook, suite, options and grader version are
+    reused.  `on_result(result, done, total, reused)` is called once per submission.
+    """
+    started = time.monotonic()
+    if not Path(submissions).exists():
+        raise UsageError(f"submissions path {submissions} does not exist")
+    if Path(out).exists() and not Path(out).is_dir():
+        raise UsageError(f"output path {out} exists and is not a directory")
+    jobs = _check_jobs(jobs)
+    if timeout is not None and timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    course_dir = Path(course).resolve() if course else Path.cwd().resolve()
+    asg = assignment_mod.load(assignment, course_dir)
+    tests = check_suite(asg)
+    backend = resolve_backend(sandbox)
+    options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads)
+    subs, rejected = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20))
+    run_id = uuid.uuid4().hex[:12]
+    total = len(subs) + len(rejected)
+    batch = BatchResult(results=[], out=Path(out), sandbox=backend.name)
+    with Store(Path(out)) as store:
+        def record(result: Result, reused: bool) -> None:
+            if not reused:
+                store.save(result)
+            batch.results.append(result)
+            batch.reused += reused
+            batch.graded_now += not reused
+            if on_result:
+                on_result(result, len(batch.results), total, reused)
+
+        for bad in rejected:
+            record(_invalid(asg, bad, options, run_id), False)
+        pending = []
+        for sub in subs:
+            hit = store.reusable(sub.student, sha256=sub.sha256, suite_hash=asg.suite_hash(),
+                                 config_hash=options.config_hash(asg), grader_version=grader.__version__)
+            if hit is not None:
+                record(hit, True)
+            else:
+                pending.append(_job(asg, sub, options, course_dir, run_id, len(tests)))
+
+        def done(job: Job, reply: dict) -> None:
+            if reply.get("ok"):
+                record(Result.from_dict(reply["result"]), False)
+            else:
+                record(_errored(asg, job, reply.get("error", "unknown error"), options, run_id), False)
+
+        run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done)
+        batch.files["grades"] = write_grades(Path(out), batch.results, asg)
+    batch.wall_s = time.monotonic() - started
+    return batch
+
+
+def _check_jobs(jobs: int | None) -> int:
+    if jobs is None:
+        return os.cpu_count() or 1
+    if not isinstance(jobs, int) or jobs < 1:
+        raise UsageError(f"--jobs must be a whole number of at least 1, not {jobs!r}")
+    return jobs
+
+
+def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course: Path, run_id: str,
+         n_tests: int) -> Job:
+    limits = options.limits(asg)
+    deadline = START_BUDGET_S + limits["notebook_timeout"] + n_tests * (limits["probe_timeout"] + 5) + 60
+    request = {"assignment": str(asg.directory), "course": str(course), "student": sub.student,
+               "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id,
+               "options": {"sandbox": options.sandbox, "timeout": options.timeout,
+                           "torch_threads": options.torch_threads}}
+    return Job(request=request, deadline_s=deadline)
+
+
+def _base(asg: Assignment, student: str, options: GradeOptions, run_id: str, **kw) -> Result:
+    return Result(student=student, assignment=asg.name, max_score=asg.max_score,
+                  questions=empty_questions(asg, kw.get("reason", "")), suite_hash=asg.suite_hash(),
+                  config_hash=options.config_hash(asg), grader_version=grader.__version__, run_id=run_id,
+                  environment={"sandbox": options.sandbox, "host": socket.gethostname()}, **kw)
+
+
+def _invalid(asg: Assignment, bad: intake.Rejected, options: GradeOptions, run_id: str) -> Result:
+    return _base(asg, bad.student, options, run_id, status="invalid", reason=bad.reason,
+                 submission={"path": str(bad.path), "sha256": bad.sha256, "size": bad.size})
+
+
+def _errored(asg: Assignment, job: Job, error: str, options: GradeOptions, run_id: str) -> Result:
+    req = job.request
+    last = error.strip().splitlines()[-1] if error.strip() else error
+    return _base(asg, req["student"], options, run_id, status="error",
+                 reason=f"the grader failed on this submission: {last}",
+                 submission={"path": req["path"], "sha256": req["sha256"], "size": 0})

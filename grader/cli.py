@@ -1,0 +1,118 @@
+"""The `grader` command: a thin layer over :mod:`grader.api`.
+
+Exit status: 0 when the command did its job (whatever the scores), 2 for a usage problem with a
+one-line message, 1 for an internal failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.errors import GraderError
+
+STATUS_STYLE = {"graded": "green", "invalid": "yellow", "timeout": "red", "memory": "red",
+                "crashed": "red", "error": "magenta"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"grader: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from grader.sandbox import CHOICES
+
+    p = _Parser(prog="grader", description="Grade PyTorch notebook assignments in sandboxes.")
+    p.add_argument("--course", type=Path, default=None,
+                   help="course directory holding solutions/ and assignments/ (default: current directory)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    g = sub.add_parser("grade", help="grade a directory of submitted notebooks")
+    g.add_argument("submissions", type=Path, help="directory of .ipynb files (one per student) or one file")
+    g.add_argument("-a", "--assignment", required=True, help="assignment name under solutions/, or its path")
+    g.add_argument("-o", "--out", type=Path, required=True, help="output directory (results, grades.csv)")
+    g.add_argument("-j", "--jobs", type=int, default=None, help="parallel worker slots (default: CPU cores)")
+    g.add_argument("--sandbox", choices=CHOICES, default="auto",
+                   help="isolation backend (auto: the strongest that works here)")
+    g.add_argument("--timeout", type=float, default=None,
+                   help="seconds the whole notebook may run (overrides assignment.toml)")
+    g.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+    sub.add_parser("list", help="list the assignments with their questions and points")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except GraderError as exc:
+        print(f"grader: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("grader: interrupted; finished results are saved, run the same command to resume",
+              file=sys.stderr)
+        return 130
+
+
+def cmd_grade(args) -> int:
+    from rich.console import Console
+
+    from grader import api
+
+    console = Console(stderr=False, highlight=False)
+
+    def progress(result, done, total, reused):
+        if args.quiet:
+            return
+        tag = "reused" if reused else f"{result.timing.get('wall_s', 0):.1f}s"
+        style = STATUS_STYLE.get(result.status, "white")
+        console.print(f"[{done}/{total}] {result.student}: [{style}]{result.status}[/] "
+                      f"{result.score:g}/{result.max_score:g} ({tag})")
+
+    batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
+                      sandbox=args.sandbox, timeout=args.timeout, course=args.course, on_result=progress)
+    print_summary(console, batch)
+    return 0
+
+
+def print_summary(console, batch) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{len(batch.results)} submissions", show_lines=False)
+    for col in ("student", "score", "status", "reason"):
+        table.add_column(col, overflow="fold")
+    for r in sorted(batch.results, key=lambda r: r.student):
+        style = STATUS_STYLE.get(r.status, "white")
+        table.add_row(r.student, f"{r.score:g}/{r.max_score:g}", f"[{style}]{r.status}[/]", r.reason[:120])
+    console.print(table)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(batch.counts().items()))
+    warn = "  (WARNING: --sandbox none: submissions ran without isolation)" if batch.sandbox == "none" else ""
+    console.print(f"sandbox: {batch.sandbox}{warn}; graded {batch.graded_now}, reused {batch.reused}; "
+                  f"{counts}; {batch.wall_s:.1f} s")
+    console.print(f"wrote {batch.files['grades']} and {batch.out / 'results'}/")
+
+
+def cmd_list(args) -> int:
+    from grader import api
+
+    assignments = api.list_assignments(course=args.course)
+    if not assignments:
+        root = args.course or Path.cwd()
+        print(f"no assignments under {Path(root) / 'solutions'}", file=sys.stderr)
+        return 2
+    for a in assignments:
+        print(f"{a.name}: {a.title}  ({a.max_score:g} points, gpu: {a.gpu})")
+        for q in a.questions:
+            print(f"  {q.id:<6} {q.points:>4g}  {q.title}")
+    return 0
+
+
+COMMANDS = {"grade": cmd_grade, "list": cmd_list}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Worker slots and the queue that feeds them: local worker processes, one submission at a time each.
+
+Each slot owns a trusted worker process (`python -m grader.worker`).  A worker that dies or runs past
+a submission's deadline is killed (its sandbox dies with it) and restarted; that submission gets an
+`error` result with the reason, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import queue
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+
+class WorkerFailure(Exception):
+    """The worker process died, hung, or answered with garbage."""
+
+
+@dataclass
+class Job:
+    """One submission to grade, as the worker receives it."""
+
+    request: dict
+    deadline_s: float
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class WorkerSlot:
+    """One worker process and the pipe protocol to it."""
+
+    def __init__(self, index: int, log_dir: Path) -> None:
+        self.index, self.log_dir = index, log_dir
+        self.proc: subprocess.Popen | None = None
+        self._buf = b""
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"worker-{self.index}.log", "ab")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=log, env=env,
+                                     preexec_fn=_die_with_parent)
+        log.close()
+        self._buf = b""
+
+    def grade(self, job: Job) -> dict:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        try:
+            self.proc.stdin.write((json.dumps(job.request) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError as exc:
+            raise WorkerFailure(f"could not reach the worker process: {exc}") from None
+        line = self._read_line(time.monotonic() + job.deadline_s)
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise WorkerFailure("the worker process answered with malformed data") from None
+
+    def _read_line(self, deadline: float) -> bytes:
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        try:
+            while b"\n" not in self._buf:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WorkerFailure("grading this submission took longer than its overall deadline")
+                if not sel.select(remaining):
+                    continue
+                chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
+                if not chunk:
+                    code = self.proc.wait()
+                    raise WorkerFailure(f"the worker process exited unexpectedly (status {code})")
+                self._buf += chunk
+        finally:
+            sel.close()
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.kill()
+
+
+def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
+              on_done: Callable[[Job, dict], None]) -> None:
+    """Grade `jobs` on `slots` worker processes; `on_done(job, reply)` runs once per job, serially.
+
+    A reply is the worker's ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": reason}``.
+    """
+    todo: queue.Queue = queue.Queue()
+    for job in jobs:
+        todo.put(job)
+    lock = threading.Lock()
+    workers = [WorkerSlot(i, log_dir) for i in range(max(1, min(slots, len(jobs))))]
+
+    def drive(slot: WorkerSlot) -> None:
+        while True:
+            try:
+                job = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                reply = slot.grade(job)
+            except WorkerFailure as exc:
+                slot.kill()
+                reply = {"ok": False, "error": str(exc)}
+            with lock:
+                on_done(job, reply)
+
+    threads = [threading.Thread(target=drive, args=(w,), daemon=True) for w in workers]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+    finally:
+        for w in workers:
+            w.close() if not any(t.is_alive() for t in threads) else w.kill()

@@ -1,0 +1,91 @@
+"""The results store: one JSON file per submission under OUT/results, written atomically.
+
+A record is reused when its submission bytes, hidden suite, grading options and grader version are
+unchanged, so a batch that was killed and started again grades only what is missing.  One batch
+at a time may use an output directory (an advisory lock on OUT/.lock).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from grader.errors import StoreError
+from grader.results import Result
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a torn one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Store:
+    """OUT/results/<student>.json, with reuse and a lock held for the store's lifetime."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        if self.out.exists() and not self.out.is_dir():
+            raise StoreError(f"output path {self.out} exists and is not a directory")
+        try:
+            self.results_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {self.results_dir}: {exc.strerror}") from None
+        self._lock = open(self.out / ".lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise StoreError(f"another grading batch is writing to {self.out}; wait for it or use "
+                             "another output directory") from None
+        for stale in self.results_dir.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+
+    @property
+    def results_dir(self) -> Path:
+        return self.out / "results"
+
+    def path(self, student: str) -> Path:
+        return self.results_dir / f"{student}.json"
+
+    def save(self, result: Result) -> None:
+        atomic_write(self.path(result.student), json.dumps(result.to_dict(), indent=1, sort_keys=False))
+
+    def load(self, student: str) -> Result | None:
+        try:
+            return Result.from_dict(json.loads(self.path(student).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def reusable(self, student: str, *, sha256: str, suite_hash: str, config_hash: str,
+                 grader_version: str) -> Result | None:
+        """The stored record for `student` if it was made from exactly these inputs."""
+        r = self.load(student)
+        if r is None or r.status in ("error",):
+            return None
+        same = (r.submission.get("sha256") == sha256 and r.suite_hash == suite_hash
+                and r.config_hash == config_hash and r.grader_version == grader_version)
+        return r if same else None
+
+    def close(self) -> None:
+        if not self._lock.closed:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

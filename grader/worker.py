@@ -1,0 +1,50 @@
+"""A trusted worker process: grades one submission at a time for the scheduler.
+
+Requests and answers are JSON lines on stdin and on the original stdout; file descriptor 1 is then
+pointed at /dev/null so that nothing printed while grading can corrupt the channel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+
+def _channel():
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    sys.stdout = sys.stderr
+    return out
+
+
+def handle(request: dict, cache: dict) -> dict:
+    from grader import assignment as assignment_mod
+    from grader.judge.grade import GradeOptions, grade_one
+
+    key = request["assignment"]
+    if key not in cache:
+        cache[key] = assignment_mod.load(key, Path(request["course"]))
+    options = GradeOptions(**request["options"])
+    result = grade_one(cache[key], request["student"], Path(request["path"]), request["sha256"],
+                       options, run_id=request.get("run_id", ""))
+    return {"ok": True, "result": result.to_dict()}
+
+
+def main() -> None:
+    out = _channel()
+    cache: dict = {}
+    for line in sys.stdin:
+        try:
+            reply = handle(json.loads(line), cache)
+        except Exception:  # noqa: BLE001 - reported to the scheduler as this submission's error
+            reply = {"ok": False, "error": traceback.format_exc(limit=20)}
+        out.write(json.dumps(reply) + "\n")
+
+
+if __name__ == "__main__":
+    main()
