@@ -11,8 +11,8 @@ one socket (file descriptor given on the command line):
     <- exit {}
 
 Everything the probes and the encoder rely on is captured before the first student cell runs, and
-torch, builtins and the core tensor/module classes are restored to that snapshot before each probe,
-so a notebook that monkeypatches them changes only its own computations.
+torch, builtins and the core tensor/module classes are restored to that snapshot after each cell and
+around each probe, so a notebook that monkeypatches them changes nothing the grader relies on.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ class Runner:
         return protocol.read_frame(self.read_exact)
 
     # -- notebook -----------------------------------------------------------------------------
-    def run_cells(self, cells: list, cell_timeout: float) -> None:
+    def run_cells(self, cells: list, cell_timeout: float, snapshot: Snapshot) -> None:
         self.user_ns["get_ipython"] = lambda ip=_IPythonStub(self.user_ns): ip
         self.user_ns["display"] = _display
         for cell in cells:
@@ -192,6 +192,7 @@ class Runner:
             out = CappedText(OUTPUT_CAP)
             started = time.perf_counter()
             error = self.exec_cell(cell, out, cell_timeout)
+            snapshot.restore()
             self.send({"op": "cell_done", "index": cell["index"], "status": error and error["status"] or "ok",
                        "error": error, "stdout": out.text(), "duration": time.perf_counter() - started})
         self.send({"op": "notebook_done"})
@@ -317,7 +318,7 @@ def main(fd: int) -> None:
                      "python": sys.version.split()[0]})
         header, _ = runner.recv()
         if header.get("op") == "run":
-            runner.run_cells(header.get("cells", []), float(header.get("cell_timeout", 60)))
+            runner.run_cells(header.get("cells", []), float(header.get("cell_timeout", 60)), snapshot)
             runner.serve(snapshot)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass

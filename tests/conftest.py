@@ -1,0 +1,35 @@
+"""Shared fixtures: the engine's own `mini` assignment and helpers to build notebooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+MINI_COURSE = DATA / "mini"
+
+
+def notebook_from_script(text: str) -> nbformat.NotebookNode:
+    """Cells separated by `# %%` lines; `# %% [markdown]` starts a markdown cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    chunks, kind, lines = [], "code", []
+    for line in text.splitlines():
+        if line.startswith("# %%"):
+            chunks.append((kind, "\n".join(lines)))
+            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
+        else:
+            lines.append(line)
+    chunks.append((kind, "\n".join(lines)))
+    for kind, src in chunks:
+        if src.strip():
+            nb.cells.append(nbformat.v4.new_code_cell(src) if kind == "code" else nbformat.v4.new_markdown_cell(src))
+    return nb
+
+
+@pytest.fixture(scope="session")
+def mini_course() -> Path:
+    return MINI_COURSE
