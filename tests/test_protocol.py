@@ -1,0 +1,111 @@
+"""The wire format: plain data round-trips, anything else is refused or reduced to a type name."""
+
+import json
+import struct
+
+import pytest
+import torch
+
+from grader import protocol
+
+
+def roundtrip(value):
+    frame = protocol.encode_frame({"op": "t"}, {"value": value})
+    view = memoryview(frame)
+    pos = 0
+
+    def read_exact(n):
+        nonlocal pos
+        chunk = bytes(view[pos:pos + n])
+        pos += n
+        return chunk
+
+    header, blobs = protocol.read_frame(read_exact)
+    return protocol.decode_value(header["value"], blobs)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16,
+                                   torch.int64, torch.int8, torch.uint8, torch.bool, torch.complex64])
+def test_tensors_roundtrip_bit_exact(dtype):
+    t = (torch.randn(3, 4) * 10).to(dtype)
+    back = roundtrip(t)
+    assert type(back) is torch.Tensor and back.dtype == dtype and back.shape == t.shape
+    assert torch.equal(back, t)
+
+
+def test_views_scalars_and_empty_tensors():
+    base = torch.arange(12.0).reshape(3, 4)
+    for t in (base.T, base[:, 1], torch.tensor(2.5), torch.empty(0, 3), base.expand(2, 3, 4)):
+        back = roundtrip(t)
+        assert back.shape == t.shape and torch.equal(back, t)
+
+
+def test_plain_data_keeps_its_shape():
+    value = {"a": [1, 2.5, None, True, "s"], "t": (1, (2, 3)), 3: "int key",
+             "size": torch.Size([2, 3]), "dtype": torch.float16, "nan": float("nan")}
+    back = roundtrip(value)
+    assert back["a"] == [1, 2.5, None, True, "s"] and back["t"] == (1, (2, 3)) and back[3] == "int key"
+    assert back["size"] == torch.Size([2, 3]) and back["dtype"] is torch.float16
+    assert back["nan"] != back["nan"]
+
+
+def test_requires_grad_and_parameters_are_reported():
+    p = torch.nn.Parameter(torch.ones(2))
+    back = roundtrip({"p": p, "g": torch.ones(2, requires_grad=True) * 2})
+    assert type(back["p"]) is torch.nn.Parameter
+    assert back["g"].requires_grad and type(back["g"]) is torch.Tensor
+
+
+def test_objects_are_never_rebuilt():
+    class Sneaky:
+        def __eq__(self, other):
+            return True
+
+    class Sub(torch.Tensor):
+        pass
+
+    back = roundtrip([Sneaky(), torch.nn.Linear(2, 2), torch.ones(2).as_subclass(Sub), 3 + 0j])
+    assert [type(b).__name__ for b in back] == ["UnsupportedValue"] * 4
+    assert [b.type_name for b in back] == ["Sneaky", "Linear", "Sub", "complex"]
+    assert back[0] != 1
+
+
+def test_bad_keys_and_deep_nesting_are_refused():
+    with pytest.raises(protocol.EncodeError, match="dict key"):
+        protocol.encode_frame({}, {"v": {(1, 2): 3}})
+    deep = []
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(protocol.EncodeError, match="nested too deeply"):
+        protocol.encode_frame({}, {"v": deep})
+
+
+@pytest.mark.parametrize("node,blobs,match", [
+    ({"$tensor": {"dtype": "float32", "shape": [2], "blob": 0}}, [b"\0" * 7], "byte length"),
+    ({"$tensor": {"dtype": "object", "shape": [1], "blob": 0}}, [b"\0"], "malformed tensor"),
+    ({"$tensor": {"dtype": "float32", "shape": [1], "blob": 3}}, [], "missing blob"),
+    ({"$tensor": {"dtype": "float32", "shape": [-1], "blob": 0}}, [b""], "malformed shape"),
+    ({"$pickle": "gASVAAAA"}, [], "unknown tag"),
+    ({"$float": "1e999999"}, [], "malformed float"),
+    ({"a": 1, "b": 2}, [], "malformed value"),
+])
+def test_malformed_values_fail_closed(node, blobs, match):
+    with pytest.raises(ValueError, match=match):
+        protocol.decode_value(node, blobs)
+
+
+def test_oversized_frames_are_refused_before_reading():
+    huge = struct.pack(">I", protocol.MAX_HEADER_BYTES + 1)
+    with pytest.raises(ValueError, match="header is too large"):
+        protocol.read_frame(lambda n, data=iter([huge]): next(data))
+    body = json.dumps({"op": "x", "$blobs": [protocol.MAX_BLOB_BYTES + 1]}).encode()
+    raw = struct.pack(">I", len(body)) + body
+    pos = [0]
+
+    def read_exact(n):
+        out = raw[pos[0]:pos[0] + n]
+        pos[0] += n
+        return out
+
+    with pytest.raises(ValueError, match="too large"):
+        protocol.read_frame(read_exact)

@@ -1,0 +1,122 @@
+"""Assignment configuration, notebook reading, and the results store."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader import assignment, intake
+from grader.errors import AssignmentError, StoreError, SubmissionError
+from grader.judge.grade import check_suite
+from grader.notebook import code_cells, parse_notebook, strip_otter
+from grader.results import Result
+from grader.store import Store
+from conftest import MINI_COURSE
+
+
+def make_course(tmp_path: Path, toml: str) -> Path:
+    course = tmp_path / "course"
+    shutil.copytree(MINI_COURSE / "solutions", course / "solutions")
+    (course / "solutions" / "mini" / "assignment.toml").write_text(toml)
+    return course
+
+
+BASE = (MINI_COURSE / "solutions" / "mini" / "assignment.toml").read_text()
+
+
+@pytest.mark.parametrize("toml,match", [
+    ("bogus = 1\n" + BASE, "unknown setting 'bogus'"),
+    (BASE.replace("cell_timeout = 5", "cell_timout = 5"), "unknown setting limits.'cell_timout'"),
+    (BASE.replace('gpu = "none"', 'gpu = "sometimes"'), "gpu must be one of"),
+    (BASE.replace("probe_timeout = 3", "probe_timeout = -3"), "limits.probe_timeout must be positive"),
+    (BASE.replace('id = "q2"', 'id = "q1"'), "declared twice"),
+    (BASE.replace("points = 3", 'points = "3"'), "points has the wrong type"),
+    ("title = [", "not valid TOML"),
+])
+def test_bad_assignment_toml_is_named_precisely(tmp_path, toml, match):
+    course = make_course(tmp_path, toml)
+    with pytest.raises(AssignmentError, match=match.replace("(", r"\(")):
+        assignment.load("mini", course)
+
+
+def test_points_of_tests_must_match_the_declaration(tmp_path):
+    course = make_course(tmp_path, BASE.replace("points = 3", "points = 4"))
+    with pytest.raises(AssignmentError, match="add up to 3 points but assignment.toml gives it 4"):
+        check_suite(assignment.load("mini", course))
+
+
+def test_unknown_assignment_lists_the_known_ones(tmp_path):
+    with pytest.raises(AssignmentError, match=r"unknown assignment 'nope'.*mini"):
+        assignment.load("nope", MINI_COURSE)
+
+
+def test_suite_hash_changes_with_the_hidden_tests(tmp_path):
+    course = make_course(tmp_path, BASE)
+    before = assignment.load("mini", course).suite_hash()
+    test_file = course / "solutions" / "mini" / "tests" / "test_mini.py"
+    test_file.write_text(test_file.read_text() + "\n# changed\n")
+    assert assignment.load("mini", course).suite_hash() != before
+
+
+def test_otter_scaffolding_is_removed_and_the_rest_kept():
+    src = 'import otter\ngrader = otter.Notebook("hw.ipynb")\nx = 1\ngrader.check("q1")\ny = grader.check\n'
+    out = strip_otter(src)
+    assert "otter" not in out.replace("grader.check\n", "") and "x = 1" in out and "y = grader.check" in out
+    assert out.count("\n") == src.count("\n")
+
+
+def test_magics_become_harmless_calls_and_cells_keep_their_position():
+    nb = {"nbformat": 4, "cells": [
+        {"cell_type": "markdown", "source": "# title"},
+        {"cell_type": "code", "source": ["%matplotlib inline\n", "!ls\n", "x = 1"]},
+        {"cell_type": "code", "source": "   "},
+        {"cell_type": "code", "source": "%%time\ny = 2"}]}
+    cells = code_cells(nb)
+    assert [c["index"] for c in cells] == [2, 4]
+    assert "run_line_magic('matplotlib'" in cells[0]["source"] and "system('ls')" in cells[0]["source"]
+    assert "run_cell_magic('time'" in cells[1]["source"]
+
+
+@pytest.mark.parametrize("raw,match", [
+    (b"\xff\xfe", "not valid UTF-8"),
+    (b"[1, 2", "not valid JSON"),
+    (b"[" * 100000 + b"]" * 100000, "nested too deeply|not a Jupyter notebook"),
+    (b'{"nbformat": 4, "cells": []}', "no cells"),
+    (b'{"nbformat": 4, "cells": [{"source": "x"}]}', "cell 1 of the notebook is malformed"),
+    (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]}', "malformed source"),
+    (b'{"some": "json"}', "not a Jupyter notebook"),
+])
+def test_bad_notebooks_get_a_reason_a_student_understands(raw, match):
+    with pytest.raises(SubmissionError, match=match):
+        parse_notebook(raw)
+
+
+def test_intake_turns_bad_files_into_rows_and_ids_into_safe_names(tmp_path):
+    good = (MINI_COURSE / "submissions" / "solution.ipynb").read_bytes()
+    (tmp_path / "../evil name!.ipynb".replace("../", "")).write_bytes(good)
+    (tmp_path / "big.ipynb").write_bytes(b" " * 2048 + good)
+    (tmp_path / "notes.txt").write_text("ignored")
+    (tmp_path / "link.ipynb").symlink_to(tmp_path / "big.ipynb")
+    subs, bad = intake.collect(tmp_path, max_bytes=2000)
+    assert [s.student for s in subs] == ["evil_name"]
+    reasons = {b.student: b.reason for b in bad}
+    assert "over the" in reasons["big"] and "symbolic link" in reasons["link"]
+
+
+def test_store_writes_atomically_and_reuses_only_identical_inputs(tmp_path):
+    r = Result(student="s1", assignment="mini", status="graded", score=3, max_score=5,
+               submission={"sha256": "abc"}, suite_hash="suite", config_hash="cfg", grader_version="1")
+    with Store(tmp_path / "out") as store:
+        store.save(r)
+        assert json.loads(store.path("s1").read_text())["score"] == 3
+        assert not list((tmp_path / "out" / "results").glob(".*.tmp"))
+        key = dict(sha256="abc", suite_hash="suite", config_hash="cfg", grader_version="1")
+        assert store.reusable("s1", **key).score == 3
+        for field in key:
+            assert store.reusable("s1", **{**key, field: "other"}) is None
+        with pytest.raises(StoreError, match="another grading batch"):
+            Store(tmp_path / "out")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="not a directory"):
+        Store(tmp_path / "file")
