@@ -1,0 +1,89 @@
+"""The `grader` command as a user runs it: exit codes, messages, resuming after SIGKILL."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import MINI_COURSE, ROOT
+
+GRADER = [sys.executable, "-m", "grader.cli", "--course", str(MINI_COURSE)]
+SUBS = MINI_COURSE / "submissions"
+
+
+def run(*args, **kw):
+    return subprocess.run([*GRADER, *args], capture_output=True, text=True, cwd=ROOT, timeout=600, **kw)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["grade", "/no/such/dir", "-a", "mini", "-o", "OUT"], "submissions path /no/such/dir does not exist"),
+    (["grade", str(SUBS), "-a", "nope", "-o", "OUT"], "unknown assignment 'nope'"),
+    (["grade", str(SUBS), "-a", "mini", "-o", "FILE"], "exists and is not a directory"),
+    (["grade", str(SUBS), "-a", "mini", "-o", "OUT", "--jobs", "0"], "--jobs must be a whole number"),
+    (["grade", str(SUBS), "-a", "mini", "-o", "OUT", "--timeout", "-1"], "--timeout must be a positive"),
+    (["grade", str(SUBS), "-a", "mini", "-o", "OUT", "--sandbox", "vm"], "invalid choice: 'vm'"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_usage_errors_exit_2_with_one_clear_line(tmp_path, args, message):
+    (tmp_path / "FILE").write_text("x")
+    args = [a.replace("OUT", str(tmp_path / "out")).replace("FILE", str(tmp_path / "FILE")) for a in args]
+    r = run(*args)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_list_shows_questions_and_points():
+    r = run("list")
+    assert r.returncode == 0
+    assert "mini: Mini" in r.stdout and "5 points" in r.stdout
+    assert "q2" in r.stdout and "Scale module" in r.stdout
+
+
+def test_grade_writes_csv_results_and_reuses_them(tmp_path):
+    out = tmp_path / "out"
+    first = run("grade", str(SUBS), "-a", "mini", "-o", str(out), "-j", "2", "--sandbox", "none")
+    assert first.returncode == 0, first.stderr
+    assert "WARNING: --sandbox none" in first.stdout
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert rows == ["student,score,max_score,status,q1,q2,reason", "blank,0,5,graded,0,0,",
+                    "solution,5,5,graded,2,3,"]
+    record = json.loads((out / "results" / "solution.json").read_text())
+    assert record["status"] == "graded" and record["environment"]["sandbox"] == "none"
+    second = run("grade", str(SUBS), "-a", "mini", "-o", str(out), "--sandbox", "none")
+    assert "graded 0, reused 2" in second.stdout
+    assert json.loads((out / "results" / "solution.json").read_text())["run_id"] == record["run_id"]
+
+
+def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for i in range(6):
+        shutil.copy(SUBS / ("solution.ipynb" if i % 2 else "blank.ipynb"), subs / f"s{i}.ipynb")
+    out = tmp_path / "out"
+    cmd = [*GRADER, "grade", str(subs), "-a", "mini", "-o", str(out), "-j", "1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list((out / "results").glob("s*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = {p.stem: json.loads(p.read_text())["run_id"] for p in (out / "results").glob("s*.json")}
+    assert 1 <= len(first) < 6
+    time.sleep(1)
+    leftovers = subprocess.run(["pgrep", "-f", "grader.worker|grader.student"], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "worker or student processes outlived the killed batch"
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert f"graded {6 - len(first)}, reused {len(first)}" in r.stdout
+    final = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("s*.json")}
+    assert sorted(final) == [f"s{i}" for i in range(6)]
+    assert all(final[s]["run_id"] == run_id for s, run_id in first.items())
+    assert len({final[s]["run_id"] for s in final if s not in first}) == 1
+    assert [final[f"s{i}"]["score"] for i in range(6)] == [0, 5, 0, 5, 0, 5]
