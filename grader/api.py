@@ -100,7 +100,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
             if hit is not None:
                 record(hit, True)
             else:
-                pending.append(_job(asg, sub, options, course_dir, run_id, len(tests)))
+                pending.append(_job(asg, sub, options, course_dir, run_id, len(tests), store.work_dir))
 
         def done(job: Job, reply: dict) -> None:
             if reply.get("ok"):
@@ -123,11 +123,11 @@ def _check_jobs(jobs: int | None) -> int:
 
 
 def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course: Path, run_id: str,
-         n_tests: int) -> Job:
+         n_tests: int, work_root: Path) -> Job:
     limits = options.limits(asg)
     deadline = START_BUDGET_S + limits["notebook_timeout"] + n_tests * (limits["probe_timeout"] + 5) + 60
     request = {"assignment": str(asg.directory), "course": str(course), "student": sub.student,
-               "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id,
+               "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id, "work_root": str(work_root),
                "options": {"sandbox": options.sandbox, "timeout": options.timeout,
                            "torch_threads": options.torch_threads}}
     return Job(request=request, deadline_s=deadline)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -52,6 +53,12 @@ class Store:
                              "another output directory") from None
         for stale in self.results_dir.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
+        shutil.rmtree(self.work_dir, ignore_errors=True)   # sandboxes' work dirs of a killed batch
+
+    @property
+    def work_dir(self) -> Path:
+        """Where each submission's sandbox gets its private, throw-away work directory."""
+        return self.out / ".work"
 
     @property
     def results_dir(self) -> Path:

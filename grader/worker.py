@@ -31,7 +31,8 @@ def handle(request: dict, cache: dict) -> dict:
         cache[key] = assignment_mod.load(key, Path(request["course"]))
     options = GradeOptions(**request["options"])
     result = grade_one(cache[key], request["student"], Path(request["path"]), request["sha256"],
-                       options, run_id=request.get("run_id", ""))
+                       options, run_id=request.get("run_id", ""),
+                       work_root=Path(request["work_root"]) if request.get("work_root") else None)
     return {"ok": True, "result": result.to_dict()}
 
 

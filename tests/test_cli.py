@@ -87,3 +87,4 @@ def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):
     assert all(final[s]["run_id"] == run_id for s, run_id in first.items())
     assert len({final[s]["run_id"] for s in final if s not in first}) == 1
     assert [final[f"s{i}"]["score"] for i in range(6)] == [0, 5, 0, 5, 0, 5]
+    assert not (out / ".work").exists() or not any((out / ".work").iterdir())

@@ -42,7 +42,7 @@ class GradeOptions:
 
 
 def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, options: GradeOptions,
-              *, run_id: str = "") -> Result:
+              *, run_id: str = "", work_root: Path | None = None) -> Result:
     """Grade one notebook file; every student-caused failure becomes a status, never an exception."""
     started = time.time()
     result = Result(student=student, assignment=assignment.name, status="graded",
@@ -58,7 +58,9 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         return result
     backend = resolve_backend(options.sandbox)
     limits = options.limits(assignment)
-    workdir = Path(tempfile.mkdtemp(prefix=f"grader-{student[:40]}-"))
+    if work_root is not None:
+        work_root.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{student[:40]}-", dir=work_root))
     try:
         _prepare_workdir(workdir, assignment, backend.name)
         spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads,
