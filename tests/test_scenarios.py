@@ -93,6 +93,20 @@ def test_every_submission_has_a_row(graded):
     assert {row.split(",")[0] for row in rows[1:]} == set(names)
 
 
+def test_every_record_matches_the_schema(graded):
+    import json
+
+    import jsonschema
+
+    schema = json.loads((Path(api.__file__).parent / "schema" / "result.schema.json").read_text())
+    _, _, results, root = graded
+    for r in results.values():
+        jsonschema.validate(r.to_dict(), schema)
+        on_disk = json.loads((root / "out" / "results" / f"{r.student}.json").read_text())
+        jsonschema.validate(on_disk, schema)
+        assert on_disk == r.to_dict()
+
+
 def test_messages_never_quote_the_tests(graded):
     _, _, results, _ = graded
     source = (MINI_COURSE / "solutions" / "mini" / "tests" / "test_mini.py").read_text()
