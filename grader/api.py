@@ -151,3 +151,99 @@ def _errored(asg: Assignment, job: Job, error: str, options: GradeOptions, run_i
     return _base(asg, req["student"], options, run_id, status="error",
                  reason=f"the grader failed on this submission: {last}",
                  submission={"path": req["path"], "sha256": req["sha256"], "size": 0})
+
+
+@dataclass
+class VerifyCheck:
+    """One expectation of `verify`: what was graded, what was expected, what happened."""
+
+    assignment: str
+    notebook: str
+    expectation: str
+    score: float
+    max_score: float
+    ok: bool
+    detail: str = ""
+
+
+def assign(names: list[str] | None = None, *, course: Path | str | None = None,
+           check: bool = False) -> dict[str, list[str]]:
+    """Release assignments into assignments/<name>/ with otter assign (all when `names` is empty).
+
+    With `check`, nothing is written; returns, per assignment, what differs from a fresh release.
+    """
+    from grader import assign as assign_mod
+
+    root = Path(course).resolve() if course else Path.cwd().resolve()
+    names = names or assignment_mod.list_names(root)
+    if not names:
+        raise UsageError(f"no assignments under {root / 'solutions'}")
+    return {n: assign_mod.publish(assignment_mod.load(n, root), root, check=check) for n in names}
+
+
+def verify(names: list[str] | None = None, *, course: Path | str | None = None, sandbox: str = "auto",
+           jobs: int | None = None, out: Path | str | None = None,
+           on_result: Callable[[Result, int, int, bool], None] | None = None) -> list[VerifyCheck]:
+    """Grade each assignment's solution (must be full marks), blank student notebook (must be 0)
+    and every mutant (must lose points on the questions it names)."""
+    import tempfile
+
+    root = Path(course).resolve() if course else Path.cwd().resolve()
+    names = names or assignment_mod.list_names(root)
+    if not names:
+        raise UsageError(f"no assignments under {root / 'solutions'}")
+    checks: list[VerifyCheck] = []
+    with tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
+        for name in names:
+            work = Path(out) / name if out else Path(tmp) / name
+            checks += _verify_one(assignment_mod.load(name, root), root, work, sandbox, jobs, on_result)
+    return checks
+
+
+def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int | None,
+                on_result) -> list[VerifyCheck]:
+    import shutil
+
+    from grader import assign as assign_mod
+
+    release = assign_mod.build_release(asg, work / "release")
+    subs = work / "submissions"
+    subs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(release.solution, subs / "solution.ipynb")
+    shutil.copyfile(release.student, subs / "blank.ipynb")
+    mutants = assign_mod.load_mutants(asg)
+    for m in mutants:
+        assign_mod.apply_mutant(release.solution, m, subs / f"mutant-{m.name}.ipynb")
+    batch = grade(subs, assignment=str(asg.directory), out=work / "out", jobs=jobs, sandbox=sandbox,
+                  course=root, on_result=on_result)
+    by_id = {r.student: r for r in batch.results}
+    checks = [_expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"])]
+    checks += [_expect_loss(asg, m, by_id[f"mutant-{m.name}"]) for m in mutants]
+    return checks
+
+
+def _check(asg: Assignment, r: Result, expectation: str, ok: bool, detail: str) -> VerifyCheck:
+    if r.status != "graded":
+        ok, detail = False, f"status {r.status}: {r.reason}"
+    return VerifyCheck(asg.name, r.student, expectation, r.score, r.max_score, ok, detail)
+
+
+def _failing_tests(r: Result, passed: bool) -> str:
+    return "; ".join(f"{t.name}: {t.message}" for q in r.questions for t in q.tests
+                     if (t.outcome == "passed") == passed)[:400]
+
+
+def _expect_full(asg: Assignment, r: Result) -> VerifyCheck:
+    ok = r.score == r.max_score == asg.max_score
+    return _check(asg, r, "full marks", ok, "" if ok else _failing_tests(r, passed=False))
+
+
+def _expect_zero(asg: Assignment, r: Result) -> VerifyCheck:
+    return _check(asg, r, "zero", r.score == 0, "" if r.score == 0 else "passes: " + _failing_tests(r, True))
+
+
+def _expect_loss(asg: Assignment, m, r: Result) -> VerifyCheck:
+    scores = {q.id: (q.score, q.max_score) for q in r.questions}
+    kept = [q for q in m.loses if scores[q][0] >= scores[q][1]]
+    detail = f"keeps full marks on {', '.join(kept)} ({m.description})" if kept else ""
+    return _check(asg, r, "loses " + ", ".join(m.loses), not kept, detail)

@@ -42,6 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--quiet", action="store_true", help="print only the final summary")
 
     sub.add_parser("list", help="list the assignments with their questions and points")
+
+    a = sub.add_parser("assign", help="release assignments/<hw>/ from the master notebook (otter assign)")
+    a.add_argument("names", nargs="*", help="assignment names (default with --all: every assignment)")
+    a.add_argument("--all", action="store_true", help="release every assignment under solutions/")
+    a.add_argument("--check", action="store_true",
+                   help="write nothing; fail when assignments/ does not match a fresh release")
+
+    v = sub.add_parser("verify", help="solution full marks, blank zero, every mutant loses points")
+    v.add_argument("names", nargs="*", help="assignment names (default: every assignment)")
+    v.add_argument("-j", "--jobs", type=int, default=None, help="parallel worker slots")
+    v.add_argument("--sandbox", choices=CHOICES, default="auto", help="isolation backend")
+    v.add_argument("-o", "--out", type=Path, default=None, help="keep the graded notebooks and results here")
     return p
 
 
@@ -111,7 +123,44 @@ def cmd_list(args) -> int:
     return 0
 
 
-COMMANDS = {"grade": cmd_grade, "list": cmd_list}
+def cmd_assign(args) -> int:
+    from grader import api
+
+    if not args.names and not args.all:
+        print("grader: UsageError: name the assignments to release, or pass --all", file=sys.stderr)
+        return 2
+    report = api.assign(args.names, course=args.course, check=args.check)
+    problems = [p for diffs in report.values() for p in diffs]
+    for name, diffs in report.items():
+        print(f"{name}: {'out of date' if diffs else ('up to date' if args.check else 'released')}")
+    for p in problems:
+        print(f"  {p}")
+    return 1 if problems else 0
+
+
+def cmd_verify(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from grader import api
+
+    console = Console(highlight=False)
+    checks = api.verify(args.names, course=args.course, sandbox=args.sandbox, jobs=args.jobs, out=args.out)
+    table = Table(title="verify")
+    for col in ("assignment", "notebook", "expected", "score", "result", "detail"):
+        table.add_column(col, overflow="fold")
+    for c in checks:
+        table.add_row(c.assignment, c.notebook, c.expectation, f"{c.score:g}/{c.max_score:g}",
+                      "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
+    console.print(table)
+    failed = [c for c in checks if not c.ok]
+    n_mutants = sum(c.notebook.startswith("mutant-") for c in checks)
+    console.print(f"{len(checks) - len(failed)} of {len(checks)} checks hold "
+                  f"({n_mutants} mutants over {len({c.assignment for c in checks})} assignments)")
+    return 1 if failed else 0
+
+
+COMMANDS = {"grade": cmd_grade, "list": cmd_list, "assign": cmd_assign, "verify": cmd_verify}
 
 
 if __name__ == "__main__":

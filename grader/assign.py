@@ -1,0 +1,136 @@
+"""Releasing an assignment with otter assign, and building the notebooks `verify` grades.
+
+`otter assign` turns the master notebook (solutions + public tests) into the student notebook
+(solutions replaced by `...`, public tests in its metadata so `grader.check("q1")` works offline)
+and an autograder notebook (solutions kept).  Cell ids are made deterministic so that a release
+is reproducible and `grader assign --check` can compare byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from grader.assignment import Assignment
+from grader.errors import AssignmentError
+
+_HEADER = re.compile(r"^#\s*(mutant|cell|loses)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Release:
+    """The notebooks otter assign produced for one assignment."""
+
+    student: Path
+    solution: Path
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A known wrong answer: replace the solution cell containing `anchor` with `source`."""
+
+    name: str
+    description: str
+    anchor: str
+    loses: tuple[str, ...]
+    source: str
+
+
+def master_path(asg: Assignment) -> Path:
+    path = asg.directory / asg.notebook
+    if not path.is_file():
+        raise AssignmentError(f"{asg.name}: master notebook {path} not found")
+    return path
+
+
+def build_release(asg: Assignment, dest: Path) -> Release:
+    """Run otter assign on the master notebook into `dest`; returns the two notebooks."""
+    master = master_path(asg)
+    proc = subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests", "--no-pdfs",
+                           str(master), str(dest)], capture_output=True, text=True, cwd=asg.directory)
+    student, solution = dest / "student" / master.name, dest / "autograder" / master.name
+    if proc.returncode != 0 or not student.is_file() or not solution.is_file():
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+        raise AssignmentError(f"otter assign failed on {master}:\n" + "\n".join(tail))
+    for nb_path in (student, solution):
+        _normalise(nb_path)
+    return Release(student=student, solution=solution)
+
+
+def _normalise(path: Path) -> None:
+    """Deterministic cell ids (otter draws random ones) so a release is reproducible."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = hashlib.sha1(f"{i}:{cell.cell_type}:{cell.source}".encode()).hexdigest()[:12]
+    nbformat.write(nb, path)
+
+
+def released_files(asg: Assignment, release: Release) -> dict[str, Path]:
+    """What goes into assignments/<name>/: relative name -> source file."""
+    files = {release.student.name: release.student}
+    for f in asg.files:
+        files[f.name] = f
+    return files
+
+
+def publish(asg: Assignment, course: Path, *, check: bool = False) -> list[str]:
+    """Write (or, with `check`, compare) assignments/<name>/; returns the differences found."""
+    target = course / "assignments" / asg.name
+    with tempfile.TemporaryDirectory() as tmp:
+        files = released_files(asg, build_release(asg, Path(tmp)))
+        if check:
+            return [f"{target / name} is missing or out of date; run `grader assign {asg.name}`"
+                    for name, src in files.items()
+                    if not (target / name).is_file() or (target / name).read_bytes() != src.read_bytes()]
+        target.mkdir(parents=True, exist_ok=True)
+        for name, src in files.items():
+            if src.resolve() != (target / name).resolve():
+                shutil.copyfile(src, target / name)
+    return []
+
+
+def load_mutants(asg: Assignment) -> list[Mutant]:
+    """Every `mutants/*.py` of the assignment, parsed; AssignmentError on a malformed one."""
+    out = []
+    for path in sorted((asg.directory / "mutants").glob("*.py")):
+        header, body = {}, []
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            m = _HEADER.match(line)
+            if not m:
+                body = lines[i:]
+                break
+            header[m.group(1)] = m.group(2)
+        missing = {"mutant", "cell", "loses"} - header.keys()
+        if missing:
+            raise AssignmentError(f"{path}: header lacks {', '.join(sorted(missing))} "
+                                  "(expected '# mutant:', '# cell:', '# loses:' lines first)")
+        loses = tuple(q.strip() for q in header["loses"].split(",") if q.strip())
+        unknown = set(loses) - {q.id for q in asg.questions}
+        if not loses or unknown:
+            raise AssignmentError(f"{path}: '# loses:' must name questions of {asg.name}; "
+                                  f"unknown: {', '.join(sorted(unknown)) or '(none given)'}")
+        out.append(Mutant(path.stem, header["mutant"], header["cell"], loses,
+                          "\n".join(body).strip("\n") + "\n"))
+    return out
+
+
+def apply_mutant(solution: Path, mutant: Mutant, dest: Path) -> None:
+    """Write to `dest` the solution notebook with the mutant's cell replaced."""
+    nb = nbformat.read(solution, as_version=4)
+    anchor = mutant.anchor.strip()
+    hits = [c for c in nb.cells
+            if c.cell_type == "code" and anchor in (line.strip() for line in c.source.splitlines())]
+    if len(hits) != 1:
+        raise AssignmentError(f"mutant {mutant.name}: the line {mutant.anchor!r} occurs in {len(hits)} code "
+                              "cells of the solution notebook; it must occur in exactly one")
+    hits[0].source = mutant.source
+    nbformat.write(nb, dest)
