@@ -11,6 +11,7 @@ def linear_parts(ns, seed, n_in, n_out, bias):
     m = ns.MyLinear(n_in, n_out, bias=bias)
     params = list(m.named_parameters())
     weight, b = getattr(m, "weight", None), getattr(m, "bias", "missing")
+    n_in_stored, n_out_stored = getattr(m, "in_features", None), getattr(m, "out_features", None)
     return {
         "is_module": isinstance(m, nn.Module),
         "names": [name for name, _ in params],
@@ -18,8 +19,8 @@ def linear_parts(ns, seed, n_in, n_out, bias):
         "weight": weight.detach().clone() if isinstance(weight, torch.Tensor) else None,
         "bias_is_none": b is None,
         "bias": b.detach().clone() if isinstance(b, torch.Tensor) else None,
-        "in_features": getattr(m, "in_features", None) if type(getattr(m, "in_features", None)) is int else None,
-        "out_features": getattr(m, "out_features", None) if type(getattr(m, "out_features", None)) is int else None,
+        "in_features": n_in_stored if type(n_in_stored) is int else None,
+        "out_features": n_out_stored if type(n_out_stored) is int else None,
     }
 
 
@@ -38,6 +39,9 @@ def linear_forward(ns, seed, n_in, n_out, bias, x):
 
     torch.manual_seed(seed)
     m = ns.MyLinear(n_in, n_out, bias=bias)
+    if isinstance(m.bias, torch.Tensor):
+        with torch.no_grad():
+            m.bias.normal_()  # the bias starts at zero; give it values so that forgetting it shows
     with Calls() as calls:
         y = m(x)
     return {
