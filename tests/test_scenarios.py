@@ -93,6 +93,15 @@ def test_every_submission_has_a_row(graded):
     assert {row.split(",")[0] for row in rows[1:]} == set(names)
 
 
+def test_no_process_is_left_behind(graded):
+    import subprocess
+
+    left = subprocess.run(["pgrep", "-af", "grader.student.runner"], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
+    cgroups = [p for p in Path("/sys/fs/cgroup").rglob("torchgrader-*")] if Path("/sys/fs/cgroup").is_dir() else []
+    assert cgroups == []
+
+
 def test_every_record_matches_the_schema(graded):
     import json
 

@@ -129,7 +129,7 @@ class StudentSession:
         if isinstance(exc, (ProtocolError, ValueError)):
             return "crashed", f"the notebook's process sent malformed data{where}: {exc}"
         code = self.proc.wait(5) if self.proc else None
-        return describe_exit(code, where)
+        return describe_exit(code, where, self.proc.oom_killed() if self.proc else None)
 
     def _stop(self, status: str, reason: str) -> None:
         self.dead_status, self.dead_reason = status, reason
@@ -169,7 +169,7 @@ class StudentSession:
             raise ProbeTimeout(f"Your code did not finish within {timeout:g} s when this test used it.") from None
         except (EOFError, OSError) as exc:
             code = self.proc.wait(5)
-            status, reason = describe_exit(code, " while a test was using your code")
+            status, reason = describe_exit(code, " while a test was using your code", self.proc.oom_killed())
             self._stop(status, reason)
             raise StudentUnavailable(f"This test could not finish: {reason}.") from exc
         except (ProtocolError, ValueError) as exc:
@@ -234,12 +234,15 @@ def _probe_error(header: dict, timeout: float) -> Exception:
     return StudentCodeError(f"Your code raised {message}{suffix} when this test used it.")
 
 
-def describe_exit(code: int | None, where: str = "") -> tuple[str, str]:
-    """(status, reason) for a student process that ended on its own with exit status `code`."""
+def describe_exit(code: int | None, where: str = "", oom: bool | None = None) -> tuple[str, str]:
+    """(status, reason) for a student process that ended on its own with exit status `code`;
+    `oom` says whether the kernel's OOM killer struck (None: unknown)."""
+    if oom:
+        return "memory", f"the notebook used more memory than allowed and was stopped{where}"
     if code is None:
         return "crashed", f"the notebook's process stopped answering{where}"
     sig = -code if code < 0 else (code - 128 if code > 128 else 0)
-    if sig == signal.SIGKILL:
+    if sig == signal.SIGKILL and oom is None:
         return "memory", f"the notebook's process was killed{where}, most likely for using too much memory"
     if sig == signal.SIGXCPU:
         return "timeout", f"the notebook used more CPU time than allowed{where}"

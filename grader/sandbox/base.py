@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
+from grader.sandbox import cgroup
 
 OUTPUT_KEEP = 256 * 1024
 SANDBOX_WORKDIR = "/workspace"
@@ -76,8 +77,8 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
     return env
 
 
-def rlimit_setter(limits: Limits):
-    """A preexec function applying the limits to the child before it execs."""
+def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None):
+    """A preexec function: join the cgroup and apply the rlimits in the child before it execs."""
     values = {
         resource.RLIMIT_CPU: limits.cpu_s,
         resource.RLIMIT_AS: limits.memory_mb << 20,
@@ -88,6 +89,8 @@ def rlimit_setter(limits: Limits):
     }
 
     def apply() -> None:
+        if group is not None:
+            group.join()
         for res, val in values.items():
             soft, hard = resource.getrlimit(res)
             val = val if hard == resource.RLIM_INFINITY else min(val, hard)
@@ -100,8 +103,9 @@ def rlimit_setter(limits: Limits):
 class SandboxProcess:
     """A started student runner: its socket, its captured output, and how to stop it."""
 
-    def __init__(self, proc: subprocess.Popen, sock: socket.socket, backend: str) -> None:
-        self.proc, self.sock, self.backend = proc, sock, backend
+    def __init__(self, proc: subprocess.Popen, sock: socket.socket, backend: str,
+                 group: "cgroup.Cgroup | None" = None) -> None:
+        self.proc, self.sock, self.backend, self.group = proc, sock, backend, group
         self._out = bytearray()
         self._dropped = 0
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -121,6 +125,10 @@ class SandboxProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def oom_killed(self) -> bool | None:
+        """True/False when a memory cgroup can tell whether the kernel's OOM killer struck, else None."""
+        return self.group.oom_killed() if self.group is not None else None
+
     def kill(self) -> None:
         """Stop the student process and everything it started."""
         if self.proc.poll() is None:
@@ -128,6 +136,8 @@ class SandboxProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.proc.kill()
+        if self.group is not None:
+            self.group.kill_all()
 
     def wait(self, timeout: float | None = None) -> int | None:
         try:
@@ -142,6 +152,8 @@ class SandboxProcess:
         self._reader.join(timeout=2)
         if self.proc.stdout:
             self.proc.stdout.close()
+        if self.group is not None:
+            self.group.remove()
 
 
 class Sandbox:
@@ -161,17 +173,20 @@ class Sandbox:
 
     def launch(self, spec: LaunchSpec) -> SandboxProcess:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb)
         try:
             argv, env = self.command(spec, child.fileno())
             proc = subprocess.Popen(
                 argv, env=env, cwd=spec.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, pass_fds=(child.fileno(),), start_new_session=True,
-                preexec_fn=rlimit_setter(spec.limits))
-        except OSError as exc:
+                preexec_fn=rlimit_setter(spec.limits, group))
+        except (OSError, subprocess.SubprocessError) as exc:
             parent.close()
+            if group is not None:
+                group.remove()
             from grader.errors import SandboxError
 
             raise SandboxError(f"could not start the {self.name} sandbox: {exc}") from exc
         finally:
             child.close()
-        return SandboxProcess(proc, parent, self.name)
+        return SandboxProcess(proc, parent, self.name, group)

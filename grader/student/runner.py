@@ -163,6 +163,7 @@ class Runner:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        self.pid = os.getpid()
         self.user_ns: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.probes: dict = {}
         self.real_stdout, self.real_stderr = sys.stdout, sys.stderr
@@ -214,7 +215,13 @@ class Runner:
         except BaseException as exc:  # noqa: BLE001 - a failing cell is recorded, the rest still run
             return _describe(exc, "error")
         finally:
+            self.exit_if_forked()
             sys.stdout, sys.stderr = self.real_stdout, self.real_stderr
+
+    def exit_if_forked(self) -> None:
+        """A process the notebook forked must not go on to speak for the runner."""
+        if os.getpid() != self.pid:
+            os._exit(0)
 
     # -- probes -------------------------------------------------------------------------------
     def serve(self, snapshot: Snapshot) -> None:
@@ -238,6 +245,7 @@ class Runner:
             try:
                 value = fn(NotebookNamespace(self.user_ns), **kwargs)
             finally:
+                self.exit_if_forked()
                 _alarm(0)
                 sys.stdout, sys.stderr = self.real_stdout, self.real_stderr
             snapshot.restore()

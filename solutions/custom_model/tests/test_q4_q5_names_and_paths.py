@@ -1,0 +1,162 @@
+"""Q4: child_names / module_names / parameter_names / buffer_names.
+Q5: lookup by dotted path (the object itself) and count_params.
+
+The models are random trees of Sequential / ModuleDict containers with Linear, BatchNorm1d and ReLU
+leaves, described as plain nested lists so the probe and this module build the same model.
+"""
+
+import torch.nn as nn
+
+from grader.testing import expect, probe, question
+
+KEYS = ["encoder", "decoder", "head", "body", "proj", "mlp", "block", "norm", "out", "stem", "neck", "tail"]
+
+
+def random_node(rng, depth):
+    if depth == 0 or (depth < 3 and rng.random() < 0.3):
+        children = [random_node(rng, depth + 1) for _ in range(rng.randint(2, 4))]
+        if rng.random() < 0.5:
+            return ["seq", children]
+        return ["dict", [[key, child] for key, child in zip(rng.sample(KEYS, len(children)), children)]]
+    roll = rng.random()
+    if roll < 0.5:
+        return ["linear", rng.randint(1, 6), rng.randint(1, 6), rng.random() < 0.7]
+    if roll < 0.75:
+        return ["bn", rng.randint(1, 6)]
+    return ["relu"]
+
+
+def random_tree(rng):
+    """A random model description with at least one Linear, one BatchNorm1d and two levels."""
+    while True:
+        desc = random_node(rng, 0)
+        children = desc[1] if desc[0] == "seq" else [child for _, child in desc[1]]
+        text = str(desc)
+        if "'linear'" in text and "'bn'" in text and any(c[0] in ("seq", "dict") for c in children):
+            return desc
+
+
+def build(desc):
+    kind = desc[0]
+    if kind == "linear":
+        return nn.Linear(desc[1], desc[2], bias=desc[3])
+    if kind == "bn":
+        return nn.BatchNorm1d(desc[1])
+    if kind == "relu":
+        return nn.ReLU()
+    if kind == "seq":
+        return nn.Sequential(*[build(child) for child in desc[1]])
+    return nn.ModuleDict({key: build(child) for key, child in desc[1]})
+
+
+@probe
+def call_on_tree(ns, desc, function, args):
+    def build(d):
+        if d[0] == "linear":
+            return nn.Linear(d[1], d[2], bias=d[3])
+        if d[0] == "bn":
+            return nn.BatchNorm1d(d[1])
+        if d[0] == "relu":
+            return nn.ReLU()
+        if d[0] == "seq":
+            return nn.Sequential(*[build(c) for c in d[1]])
+        return nn.ModuleDict({k: build(c) for k, c in d[1]})
+
+    result = ns[function](build(desc), *args)
+    plain = isinstance(result, (list, tuple)) and all(type(v) is str for v in result) or type(result) is int
+    return {"type": type(result).__name__, "value": result if plain else None}
+
+
+@probe
+def lookup_on_tree(ns, desc, queries):
+    def build(d):
+        if d[0] == "linear":
+            return nn.Linear(d[1], d[2], bias=d[3])
+        if d[0] == "bn":
+            return nn.BatchNorm1d(d[1])
+        if d[0] == "relu":
+            return nn.ReLU()
+        if d[0] == "seq":
+            return nn.Sequential(*[build(c) for c in d[1]])
+        return nn.ModuleDict({k: build(c) for k, c in d[1]})
+
+    model = build(desc)
+    truth = {"module": dict(model.named_modules()), "parameter": dict(model.named_parameters()),
+             "buffer": dict(model.named_buffers())}
+    answers = []
+    for path, kind in queries:
+        found = ns.lookup(model, path, kind)
+        answers.append({"same": found is truth[kind][path], "type": type(found).__name__})
+    try:
+        ns.lookup(model, queries[0][0], "layer")
+        bad_kind = "no exception"
+    except ValueError:
+        bad_kind = "ValueError"
+    except Exception as exc:  # the student's answer to a wrong kind: report what it raised
+        bad_kind = type(exc).__name__
+    return {"answers": answers, "bad_kind": bad_kind}
+
+
+def ask(student, desc, function, *args):
+    r = student.probe(call_on_tree, desc=desc, function=function, args=list(args))
+    expect(r["value"] is not None,
+           f"{function} should return a {'list of str' if function != 'count_params' else 'Python int'}, "
+           f"but it returned a {r['type']}")
+    return list(r["value"]) if isinstance(r["value"], (list, tuple)) else r["value"]
+
+
+@question("q4", points=1)
+def test_child_and_module_names(student):
+    for _ in range(2):
+        desc = random_tree(student.rng)
+        model = build(desc)
+        expect(ask(student, desc, "child_names") == [n for n, _ in model.named_children()],
+               "child_names(model) should list only the direct children of the model (one level down), "
+               "in order")
+        expect(ask(student, desc, "module_names") == [n for n, _ in model.named_modules() if n],
+               "module_names(model) should list every submodule at every depth, in named_modules() order, "
+               "without the model itself (\"\")")
+
+
+@question("q4", points=1)
+def test_parameter_and_buffer_names(student):
+    for _ in range(2):
+        desc = random_tree(student.rng)
+        model = build(desc)
+        expect(ask(student, desc, "parameter_names") == [n for n, _ in model.named_parameters()],
+               "parameter_names(model) should list the names of all parameters (named_parameters), and "
+               "nothing else")
+        expect(ask(student, desc, "buffer_names") == [n for n, _ in model.named_buffers()],
+               "buffer_names(model) should list the names of all buffers (named_buffers), and nothing else")
+
+
+@question("q5", points=1)
+def test_lookup_returns_the_object(student):
+    desc = random_tree(student.rng)
+    model = build(desc)
+    modules = [n for n, _ in model.named_modules() if n]
+    params = [n for n, _ in model.named_parameters()]
+    buffers = [n for n, _ in model.named_buffers()]
+    queries = ([[p, "module"] for p in student.rng.sample(modules, min(3, len(modules)))]
+               + [[p, "parameter"] for p in student.rng.sample(params, min(3, len(params)))]
+               + [[p, "buffer"] for p in student.rng.sample(buffers, min(2, len(buffers)))])
+    r = student.probe(lookup_on_tree, desc=desc, queries=queries)
+    for (path, kind), answer in zip(queries, r["answers"]):
+        expect(answer["same"],
+               f"lookup(model, {path!r}, {kind!r}) should return the {kind} object that is inside the model "
+               f"(the very same object, not a copy); yours returned a different {answer['type']}")
+    expect(r["bad_kind"] == "ValueError",
+           f"lookup with an unknown kind should raise ValueError, but yours gave: {r['bad_kind']}")
+
+
+@question("q5", points=1)
+def test_count_params(student):
+    desc = random_tree(student.rng)
+    model = build(desc)
+    names = [n for n, _ in model.named_modules()]
+    paths = [""] + student.rng.sample(names[1:], min(4, len(names) - 1))
+    for path in paths:
+        expected = sum(p.numel() for p in model.get_submodule(path).parameters())
+        expect(ask(student, desc, "count_params", path) == expected,
+               f"count_params(model, {path!r}) is wrong: it should count every value of every parameter in "
+               "that submodule, including its own submodules")

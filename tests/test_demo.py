@@ -1,0 +1,51 @@
+"""The bundled sample class (what `make demo` grades) gets exactly what expected.toml says."""
+
+import csv
+import tomllib
+
+import pytest
+
+from grader import api
+from conftest import DATA, ROOT
+
+CLASS = DATA / "demo_class"
+EXPECTED = tomllib.loads((CLASS / "expected.toml").read_text())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    batch = api.grade(CLASS, assignment="custom_model", out=out, jobs=2, sandbox="auto", course=ROOT)
+    return out, {r.student: r for r in batch.results}
+
+
+def test_one_row_per_sample_file(demo):
+    out, results = demo
+    files = sorted(p.stem for p in CLASS.glob("*.ipynb"))
+    assert len(files) >= 12 and sorted(results) == files == sorted(EXPECTED)
+    with open(out / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["student"] for r in rows) == files
+    assert all(float(r["max_score"]) == EXPECTED["ada_correct"]["score"] for r in rows)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_sample(demo, student):
+    _, results = demo
+    exp, r = EXPECTED[student], results[student]
+    blank = results["ben_blank"].score
+    if "status" in exp:
+        assert r.status == exp["status"], r.reason
+    if "score" in exp:
+        assert r.score == exp["score"], [(t.name, t.message) for q in r.questions for t in q.tests
+                                         if t.outcome != "passed"]
+    if "score_at_most" in exp:
+        assert r.score <= blank
+    if "cell_errors" in exp:
+        assert len(r.cell_errors) == exp["cell_errors"]
+    scores = {q.id: (q.score, q.max_score) for q in r.questions}
+    for qid in exp.get("loses", []):
+        assert scores[qid][0] < scores[qid][1], f"{student} keeps full marks on {qid}"
+    if "loses" in exp:
+        kept = [q for q in scores if q not in exp["loses"]]
+        assert all(scores[q][0] == scores[q][1] for q in kept), "a mutant lost points elsewhere"
