@@ -16,7 +16,7 @@ from grader import intake
 from grader.assignment import Assignment
 from grader.errors import UsageError
 from grader.judge.grade import GradeOptions, check_suite, empty_questions
-from grader.reports.gradebook import write_grades
+from grader.reports import write_reports
 from grader.results import Result
 from grader.sandbox import resolve_backend
 from grader.scheduler import Job, run_local
@@ -109,7 +109,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
                 record(_errored(asg, job, reply.get("error", "unknown error"), options, run_id), False)
 
         run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done)
-        batch.files["grades"] = write_grades(Path(out), batch.results, asg)
+        batch.files.update(write_reports(Path(out), batch.results, asg))
     batch.wall_s = time.monotonic() - started
     return batch
 

@@ -19,6 +19,8 @@ TOP_KEYS = {
     "files": (list, "Data files (relative to assignments/<name>/) copied next to each submission"),
     "limits": (dict, "Time and memory limits, see LIMIT_KEYS"),
     "questions": (list, "One table per graded question, in notebook order"),
+    "gradescope_visibility": (str, "Visibility of hidden tests' detail in Gradescope results: "
+                                   "visible | hidden | after_due_date | after_published"),
 }
 LIMIT_KEYS = {
     "cell_timeout": ((int, float), 60, "Seconds one code cell may run before it is stopped"),
@@ -33,6 +35,7 @@ QUESTION_KEYS = {
     "points": ((int, float), "Points of the question; its tests' points must add up to this"),
 }
 GPU_MODES = ("none", "optional", "required")
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Assignment:
     questions: tuple[Question, ...]
     limits: dict = field(default_factory=dict)
     files: tuple[Path, ...] = ()
+    gradescope_visibility: str = "after_published"
 
     @property
     def tests_dir(self) -> Path:
@@ -108,13 +112,16 @@ def load(name_or_path: str, course: Path | None = None) -> Assignment:
     gpu = data.get("gpu", "none")
     if gpu not in GPU_MODES:
         raise AssignmentError(f"{path}: gpu must be one of {', '.join(GPU_MODES)}, not {gpu!r}")
+    visibility = data.get("gradescope_visibility", "after_published")
+    if visibility not in VISIBILITIES:
+        raise AssignmentError(f"{path}: gradescope_visibility must be one of {', '.join(VISIBILITIES)}")
     if not (directory / "tests").is_dir():
         raise AssignmentError(f"{directory}: the hidden suite directory tests/ is missing")
     released = course / "assignments" / directory.name
     files = tuple(_data_file(released, directory, f, path) for f in data.get("files", []))
     return Assignment(name=directory.name, directory=directory, title=data.get("title", directory.name),
                       notebook=data.get("notebook", f"{directory.name}.ipynb"), gpu=gpu,
-                      questions=questions, limits=limits, files=files)
+                      questions=questions, limits=limits, files=files, gradescope_visibility=visibility)
 
 
 def _check_keys(data: dict, allowed: dict, path: Path, where: str) -> None:

@@ -105,7 +105,8 @@ def print_summary(console, batch) -> None:
     warn = "  (WARNING: --sandbox none: submissions ran without isolation)" if batch.sandbox == "none" else ""
     console.print(f"sandbox: {batch.sandbox}{warn}; graded {batch.graded_now}, reused {batch.reused}; "
                   f"{counts}; {batch.wall_s:.1f} s")
-    console.print(f"wrote {batch.files['grades']} and {batch.out / 'results'}/")
+    console.print(f"wrote {batch.files['grades']}, {batch.files['summary']}, "
+                  f"{batch.out / 'results'}/, {batch.files['reports']}/ and {batch.files['gradescope']}/")
 
 
 def cmd_list(args) -> int:

@@ -1,0 +1,42 @@
+"""Gradescope's autograder results format: gradescope/<student>/results.json per submission."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader.reports.feedback import STATUS_TEXT
+from grader.results import Result
+from grader.store import atomic_write
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+def results_json(r: Result, *, visibility: str = "after_published") -> dict:
+    """The record in Gradescope's shape; each hidden test's detail has `visibility`."""
+    tests = []
+    for q in r.questions:
+        for t in q.tests:
+            tests.append({"name": f"{q.id}: {t.name}", "score": t.score, "max_score": t.max_score,
+                          "status": "passed" if t.outcome == "passed" else "failed",
+                          "output": t.message, "visibility": visibility})
+        if not q.tests:
+            tests.append({"name": f"{q.id}: {q.title}", "score": 0.0, "max_score": q.max_score,
+                          "status": "failed", "output": r.reason or "No test of this question ran.",
+                          "visibility": "visible"})
+    output = f"Status: {STATUS_TEXT.get(r.status, r.status)}."
+    if r.reason:
+        output += f"\n{r.reason}"
+    if r.cell_errors:
+        output += "\nCells that raised an error: " + ", ".join(
+            f"cell {c.index} ({c.ename})" for c in r.cell_errors)
+    return {"score": r.score, "execution_time": round(float(r.timing.get("wall_s", 0.0)), 3),
+            "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def write_gradescope(out: Path, results: list[Result], *, visibility: str = "after_published") -> Path:
+    folder = Path(out) / "gradescope"
+    for r in results:
+        atomic_write(folder / r.student / "results.json",
+                     json.dumps(results_json(r, visibility=visibility), indent=1))
+    return folder

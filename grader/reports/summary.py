@@ -1,0 +1,93 @@
+"""summary.html: how the class did, in one self-contained page with embedded plots."""
+
+from __future__ import annotations
+
+import base64
+import io
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from grader.reports.feedback import _env, _fmt
+from grader.results import Result
+from grader.store import atomic_write
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _plots(results: list[Result], max_score: float) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots = {}
+    scores = [r.score for r in results]
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    ax.hist(scores, bins=min(20, max(5, int(max_score) + 1)), range=(0, max_score or 1), color="#3a6ea5",
+            edgecolor="white")
+    ax.set_xlabel("score")
+    ax.set_ylabel("submissions")
+    ax.set_title("Score distribution")
+    plots["scores"] = _png(fig)
+    plt.close(fig)
+    times = [r.timing.get("wall_s", 0.0) for r in results if r.timing.get("wall_s")]
+    if times:
+        fig, ax = plt.subplots(figsize=(6, 2.4))
+        ax.hist(times, bins=20, color="#7a5195", edgecolor="white")
+        ax.set_xlabel("seconds per submission")
+        ax.set_title("Grading time")
+        plots["times"] = _png(fig)
+        plt.close(fig)
+    return plots
+
+
+def class_stats(results: list[Result]) -> dict:
+    """Numbers for the page: per-question means and pass rates, per-test pass rates, flags."""
+    graded = [r for r in results if r.status == "graded"]
+    questions: dict[str, dict] = {}
+    tests: dict[str, dict] = {}
+    for r in results:
+        for q in r.questions:
+            s = questions.setdefault(q.id, {"id": q.id, "title": q.title, "max": q.max_score, "scores": [],
+                                            "full": 0})
+            s["scores"].append(q.score)
+            s["full"] += q.max_score > 0 and q.score == q.max_score
+            for t in q.tests:
+                ts = tests.setdefault(t.nodeid, {"name": t.name, "question": q.id, "passed": 0, "n": 0,
+                                                 "messages": Counter()})
+                ts["n"] += 1
+                ts["passed"] += t.outcome == "passed"
+                if t.outcome != "passed" and t.message:
+                    ts["messages"][t.message] += 1
+    for s in questions.values():
+        s["mean"] = statistics.fmean(s["scores"]) if s["scores"] else 0.0
+        s["full_rate"] = s["full"] / len(s["scores"]) if s["scores"] else 0.0
+    for t in tests.values():
+        t["rate"] = t["passed"] / t["n"] if t["n"] else 0.0
+        t["top_message"] = t["messages"].most_common(1)[0][0] if t["messages"] else ""
+    scores = [r.score for r in results]
+    return {
+        "n": len(results), "graded": len(graded), "statuses": Counter(r.status for r in results),
+        "mean": statistics.fmean(scores) if scores else 0.0,
+        "median": statistics.median(scores) if scores else 0.0,
+        "questions": list(questions.values()),
+        "tests": sorted(tests.values(), key=lambda t: t["rate"]),
+        "flagged": [r for r in results if r.status != "graded"],
+        "slowest": sorted(results, key=lambda r: -r.timing.get("wall_s", 0.0))[:10],
+        "environments": Counter((r.environment.get("torch") or "?", r.environment.get("device") or "?",
+                                 r.environment.get("sandbox") or "?", r.grader_version) for r in results),
+    }
+
+
+def write_summary(out: Path, results: list[Result], *, assignment: str, max_score: float) -> Path:
+    page = _env().get_template("summary.html").render(
+        assignment=assignment, max_score=max_score, s=class_stats(results), plots=_plots(results, max_score),
+        fmt=_fmt)
+    path = Path(out) / "summary.html"
+    atomic_write(path, page)
+    return path
