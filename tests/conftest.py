@@ -33,3 +33,12 @@ def notebook_from_script(text: str) -> nbformat.NotebookNode:
 @pytest.fixture(scope="session")
 def mini_course() -> Path:
     return MINI_COURSE
+
+
+def _reports_class() -> dict[str, Path]:
+    subs = MINI_COURSE / "submissions"
+    return {"solution": subs / "solution.ipynb", "blank": subs / "blank.ipynb",
+            "not_json": DATA.parent / "scenarios" / "not_json" / "submission.bin"}
+
+
+SCENARIOS_FOR_REPORTS = _reports_class()

@@ -94,8 +94,8 @@ def test_mylinear_forward(student):
     x = torch.randn(student.rng.randint(3, 7), n_in, generator=g)
     r = student.probe(linear_forward, seed=student.seed, n_in=n_in, n_out=n_out, bias=True, x=x)
     expect(r["y"] is not None, f"MyLinear's forward should return a tensor, but it returned {r['y_type']}")
-    tensors_close(r["y"], x @ r["weight"].T + r["bias"], rtol=1e-4, atol=1e-5,
-                  name="MyLinear output (weight of shape (out_features, in_features))")
+    assert_tensor(r["weight"], shape=(n_out, n_in), name="MyLinear.weight")
+    tensors_close(r["y"], x @ r["weight"].T + r["bias"], rtol=1e-4, atol=1e-5, name="MyLinear output")
     expect(r["y_requires_grad"], "MyLinear's output should be computed from its parameters, so that it "
                                  "requires grad")
     expect(r["used_addmm"], "MyLinear's forward should compute its output with torch.addmm")

@@ -40,6 +40,8 @@ def heads_run(ns, seed, in_features, head_sizes, x):
     heads = getattr(m, "heads", None)
     out = {"heads_type": type(heads).__name__, "names": [name for name, _ in m.named_parameters()],
            "state_dict": list(m.state_dict().keys()), "runs": []}
+    if heads is None:
+        return out
     for name in head_sizes:
         y = m(x, name)
         out["runs"].append({"y": y.detach().clone() if isinstance(y, torch.Tensor) else None,
@@ -53,6 +55,7 @@ def heads_run(ns, seed, in_features, head_sizes, x):
 def test_stack_registers_its_layers(student):
     n_layers, width = student.rng.randint(2, 5), student.rng.randint(2, 7)
     r = student.probe(stack_parts, seed=student.seed, n_layers=n_layers, width=width)
+    expect(r["layers_type"] != "NoneType", "Stack should keep its layers in self.layers (an nn.ModuleList)")
     expect(r["layers_type"] == "ModuleList",
            f"Stack.layers should be an nn.ModuleList, but it is a {r['layers_type']} "
            "(a plain Python list hides the layers from PyTorch)")
@@ -89,6 +92,7 @@ def test_heads_module_dict(student):
     g = torch.Generator().manual_seed(student.seed)
     x = torch.randn(student.rng.randint(2, 5), in_features, generator=g)
     r = student.probe(heads_run, seed=student.seed, in_features=in_features, head_sizes=head_sizes, x=x)
+    expect(r["heads_type"] != "NoneType", "Heads should keep its heads in self.heads (an nn.ModuleDict)")
     expect(r["heads_type"] == "ModuleDict",
            f"Heads.heads should be an nn.ModuleDict, but it is a {r['heads_type']} "
            "(a plain Python dict hides the heads from PyTorch)")

@@ -144,7 +144,7 @@ def test_lookup_returns_the_object(student):
     for (path, kind), answer in zip(queries, r["answers"]):
         expect(answer["same"],
                f"lookup(model, {path!r}, {kind!r}) should return the {kind} object that is inside the model "
-               f"(the very same object, not a copy); yours returned a different {answer['type']}")
+               f"(the very same object, not a copy); yours returned a {answer['type']} that is not that object")
     expect(r["bad_kind"] == "ValueError",
            f"lookup with an unknown kind should raise ValueError, but yours gave: {r['bad_kind']}")
 

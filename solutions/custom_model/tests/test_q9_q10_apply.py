@@ -66,7 +66,7 @@ def call_on_tree(ns, desc, function, seed, double):
     model = build(desc)
     if double:
         model.double()
-    before = {name: (p, p.data_ptr()) for name, p in model.named_parameters()}
+    before = {name: (p, p.data_ptr(), p.detach().clone()) for name, p in model.named_parameters()}
     torch.manual_seed(seed)
     if function == "init_weights":
         model.apply(ns.init_weights)
@@ -79,7 +79,8 @@ def call_on_tree(ns, desc, function, seed, double):
         params.append({"name": name, "value": p.detach().clone(), "is_parameter": type(p) is nn.Parameter,
                        "requires_grad": p.requires_grad,
                        "same_object": name in before and before[name][0] is p,
-                       "same_memory": name in before and before[name][1] == p.data_ptr()})
+                       "same_memory": name in before and before[name][1] == p.data_ptr(),
+                       "changed": name not in before or not torch.equal(before[name][2], p.detach())})
     gains = {}
     for name, m in model.named_modules():
         gain = getattr(m, "gain", None)
@@ -87,6 +88,10 @@ def call_on_tree(ns, desc, function, seed, double):
             gains[name] = type(gain).__name__
     return {"type": type(result).__name__, "value": result if plain else None, "params": params,
             "state_dict": list(model.state_dict().keys()), "gains": gains}
+
+
+def linear_weight_names(desc):
+    return [f"{name}.weight" for name, m in build(desc).named_modules() if isinstance(m, nn.Linear)]
 
 
 def linears_in_apply_order(model):
@@ -119,6 +124,8 @@ def test_init_weights_values(student):
 def test_init_weights_in_place(student):
     desc = random_tree(student.rng)
     r = student.probe(call_on_tree, desc=desc, function="init_weights", seed=student.seed, double=False)
+    weights = [p for p in r["params"] if p["name"] in linear_weight_names(desc)]
+    expect(all(p["changed"] for p in weights), "model.apply(init_weights) should give every nn.Linear weight new values")
     for p in r["params"]:
         expect(p["same_object"] and p["is_parameter"] and p["requires_grad"],
                f"after model.apply(init_weights), {p['name']} is a new object: fill the existing nn.Parameter in "

@@ -1,0 +1,101 @@
+"""Reports as people see them: Markdown, Gradescope files against the spec's schema, and the HTML
+pages opened in headless Chromium (text checked, plots rendered, a screenshot kept)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader import api
+from conftest import MINI_COURSE, SCENARIOS_FOR_REPORTS
+
+SCHEMA = json.loads((Path(api.__file__).parent / "schema" / "gradescope_results.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reports")
+    subs = root / "subs"
+    subs.mkdir()
+    for name, path in SCENARIOS_FOR_REPORTS.items():
+        shutil.copy(path, subs / f"{name}.ipynb")
+    api.grade(subs, assignment="mini", out=root / "out", jobs=2, sandbox="none", course=MINI_COURSE)
+    return root / "out"
+
+
+def test_every_submission_gets_every_report(out):
+    students = sorted(p.stem for p in (out / "results").glob("*.json"))
+    assert students == sorted(SCENARIOS_FOR_REPORTS)
+    for s in students:
+        assert (out / "reports" / f"{s}.md").is_file() and (out / "reports" / f"{s}.html").is_file()
+        assert (out / "gradescope" / s / "results.json").is_file()
+    assert (out / "summary.html").is_file()
+
+
+def test_gradescope_files_follow_the_specification(out):
+    for path in (out / "gradescope").glob("*/results.json"):
+        data = json.loads(path.read_text())
+        jsonschema.validate(data, SCHEMA)
+        record = json.loads((out / "results" / f"{path.parent.name}.json").read_text())
+        assert data["score"] == record["score"]
+        assert sum(t["max_score"] for t in data["tests"]) == record["max_score"]
+    blank = json.loads((out / "gradescope" / "blank" / "results.json").read_text())
+    assert {t["visibility"] for t in blank["tests"]} == {"after_published"}
+    assert all(t["status"] == "failed" for t in blank["tests"])
+
+
+def test_markdown_feedback_is_short_and_says_what_to_fix(out):
+    md = (out / "reports" / "blank.md").read_text()
+    assert md.startswith("# mini: 0 / 5")
+    assert "## What to fix" in md and "should be a torch.Tensor, but your code gave NoneType" in md
+    assert len(md) < 4000
+    invalid = (out / "reports" / "not_json.md").read_text()
+    assert "not valid JSON" in invalid and "not graded" in invalid
+
+
+def test_reports_are_self_contained(out):
+    for page in [out / "summary.html", *(out / "reports").glob("*.html")]:
+        html = page.read_text()
+        assert "http://" not in html and "https://" not in html and "<script" not in html
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 "--disable-sync", "--window-size=1000,1400"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
+                              options=opts)
+    yield driver
+    driver.quit()
+
+
+def test_summary_page_in_a_browser(out, browser, tmp_path):
+    browser.get((out / "summary.html").as_uri())
+    assert browser.find_element("id", "n").text == str(len(SCENARIOS_FOR_REPORTS))
+    body = browser.find_element("tag name", "body").text
+    assert "mini: class summary" in body and "Tests, hardest first" in body and "invalid" in body
+    for plot in ("score-plot", "time-plot"):
+        size = browser.execute_script(
+            f"const i = document.getElementById('{plot}'); return [i.complete, i.naturalWidth, i.naturalHeight];")
+        assert size[0] and size[1] > 200 and size[2] > 100, (plot, size)
+    assert browser.save_screenshot(str(tmp_path / "summary.png"))
+
+
+def test_student_report_in_a_phone_sized_browser(out, browser, tmp_path):
+    browser.set_window_size(390, 844)
+    browser.get((out / "reports" / "blank.html").as_uri())
+    assert browser.find_element("id", "score").text == "0 / 5"
+    body = browser.find_element("tag name", "body").text
+    assert "should be a torch.Tensor, but your code gave NoneType" in body
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, "the report scrolls sideways on a phone"
+    assert browser.save_screenshot(str(tmp_path / "student.png"))
