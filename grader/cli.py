@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--check", action="store_true",
                    help="write nothing; fail when assignments/ does not match a fresh release")
 
+    c = sub.add_parser("check", help="students: run your notebook as grading will, then its public tests")
+    c.add_argument("notebook", type=Path, help="your .ipynb file")
+    c.add_argument("-q", "--question", action="append", dest="questions", help="check only this question")
+    c.add_argument("--sandbox", choices=CHOICES, default="auto", help="isolation backend")
+
     v = sub.add_parser("verify", help="solution full marks, blank zero, every mutant loses points")
     v.add_argument("names", nargs="*", help="assignment names (default: every assignment)")
     v.add_argument("-j", "--jobs", type=int, default=None, help="parallel worker slots")
@@ -139,6 +144,26 @@ def cmd_assign(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_check(args) -> int:
+    from rich.console import Console
+
+    from grader.check import check_notebook
+
+    console = Console(highlight=False)
+    report = check_notebook(args.notebook, questions=args.questions, sandbox=args.sandbox)
+    console.print(f"[bold]{report.notebook.name}[/] ({report.assignment}): ran top to bottom in a clean "
+                  f"sandbox{'' if report.status == 'ok' else f' but it stopped: {report.reason}'}")
+    for q in report.questions:
+        mark = "[green]passes[/]" if q.passed else "[red]fails[/]"
+        console.print(f"  {q.id}: public tests {mark}")
+        if not q.passed and q.output.strip():
+            console.print("    " + q.output.strip().replace("\n", "\n    ")[:1500], markup=False)
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    console.print("Public tests are a first check only: the hidden tests decide the grade.")
+    return 0 if report.all_passed else 1
+
+
 def cmd_verify(args) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -161,7 +186,8 @@ def cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
-COMMANDS = {"grade": cmd_grade, "list": cmd_list, "assign": cmd_assign, "verify": cmd_verify}
+COMMANDS = {"grade": cmd_grade, "list": cmd_list, "assign": cmd_assign, "verify": cmd_verify,
+            "check": cmd_check}
 
 
 if __name__ == "__main__":
