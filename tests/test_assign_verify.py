@@ -73,3 +73,51 @@ def test_a_mutant_anchor_must_match_one_cell(course):
         "# mutant: x\n# cell: def nowhere():\n# loses: q1\ndef double(t):\n    return t\n")
     with pytest.raises(AssignmentError, match="occurs in 0 code cells"):
         api.verify(course=course, jobs=1)
+
+
+def filled_release(dest):
+    nb = nbformat.read(MINI_COURSE / "assignments" / "mini" / "mini.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.source.startswith("def double"):
+            cell.source = "def double(t):\n    return t * 2"
+        elif cell.source.startswith("class Scale"):
+            cell.source = ("class Scale(nn.Module):\n    def __init__(self, factor):\n        super().__init__()\n"
+                           "        self.factor = nn.Parameter(torch.tensor(float(factor)))\n\n"
+                           "    def forward(self, x):\n        return x * self.factor")
+    nbformat.write(nb, dest)
+    return dest
+
+
+def check_outputs(path):
+    import nbclient
+
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    return [o.get("data", {}).get("text/plain", "") for c in nb.cells if "grader.check" in c.source
+            for o in c.outputs]
+
+
+def test_grader_check_in_the_released_notebook_works_offline(tmp_path):
+    filled = filled_release(tmp_path / "mini.ipynb")
+    assert check_outputs(filled) == ["q1 results: All test cases passed!", "q2 results: All test cases passed!"]
+    blank = tmp_path / "blank" / "mini.ipynb"
+    blank.parent.mkdir()
+    shutil.copy(MINI_COURSE / "assignments" / "mini" / "mini.ipynb", blank)
+    assert all("All test cases passed" not in o for o in check_outputs(blank))
+
+
+def test_grader_check_command_for_students(tmp_path):
+    filled = filled_release(tmp_path / "mini.ipynb")
+    ok = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(filled)], capture_output=True,
+                        text=True, cwd=ROOT)
+    assert ok.returncode == 0 and "q1: public tests passes" in ok.stdout and "warning" not in ok.stdout
+    renamed = tmp_path / "my_homework_final.ipynb"
+    shutil.copy(MINI_COURSE / "assignments" / "mini" / "mini.ipynb", renamed)
+    bad = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(renamed), "-q", "q2"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 1 and "q2: public tests fails" in bad.stdout and "q1" not in bad.stdout
+    assert "submit it as mini.ipynb" in bad.stdout and "placeholder" in bad.stdout
+    missing = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(renamed), "-q", "q7"],
+                             capture_output=True, text=True, cwd=ROOT)
+    assert missing.returncode == 2 and "no public tests for q7" in missing.stderr
