@@ -36,6 +36,7 @@ class BatchResult:
     reused: int = 0
     wall_s: float = 0.0
     files: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -57,12 +58,15 @@ def list_assignments(*, course: Path | str | None = None) -> list[Assignment]:
 
 def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: int | None = None,
           sandbox: str = "auto", timeout: float | None = None, course: Path | str | None = None,
-          torch_threads: int = 1,
+          torch_threads: int = 1, roster: Path | str | None = None, formats: tuple[str, ...] = (),
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
-    """Grade every notebook in `submissions` against `assignment`, writing results under `out`.
+    """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
+    `assignment`, writing results and reports under `out`.
 
     Results already in `out` made from the same notebook, suite, options and grader version are
-    reused.  `on_result(result, done, total, reused)` is called once per submission.
+    reused.  With a `roster`, every enrolled student gets a row (`missing` when nothing came in).
+    `formats` adds gradebook exports ("otter", "canvas").  `on_result(result, done, total, reused)`
+    is called once per submission.
     """
     started = time.monotonic()
     if not Path(submissions).exists():
@@ -77,12 +81,20 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     tests = check_suite(asg)
     backend = resolve_backend(sandbox)
     options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads)
-    subs, rejected = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20))
+    _check_formats(formats, roster)
     run_id = uuid.uuid4().hex[:12]
-    total = len(subs) + len(rejected)
     batch = BatchResult(results=[], out=Path(out), sandbox=backend.name)
     with Store(Path(out)) as store:
+        found = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20),
+                               roster=Path(roster) if roster else None, extract_dir=store.out / ".intake")
+        batch.notes = found.notes
+        subs, rejected = found.submissions, found.rejected
+        flags = {s.student: list(s.flags) for s in [*subs, *rejected]}
+        total = len(subs) + len(rejected) + len(found.missing)
+
         def record(result: Result, reused: bool) -> None:
+            if result.flags != flags.get(result.student, result.flags):
+                result.flags, reused = flags[result.student], False
             if not reused:
                 store.save(result)
             batch.results.append(result)
@@ -93,6 +105,9 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
 
         for bad in rejected:
             record(_invalid(asg, bad, options, run_id), False)
+        for student in found.missing:
+            record(_base(asg, student, options, run_id, status="missing",
+                         reason="no submission was received"), False)
         pending = []
         for sub in subs:
             hit = store.reusable(sub.student, sha256=sub.sha256, suite_hash=asg.suite_hash(),
@@ -109,9 +124,21 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
                 record(_errored(asg, job, reply.get("error", "unknown error"), options, run_id), False)
 
         run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done)
-        batch.files.update(write_reports(Path(out), batch.results, asg))
+        batch.files.update(write_reports(Path(out), batch.results, asg, formats=formats,
+                                         roster=Path(roster) if roster else None))
     batch.wall_s = time.monotonic() - started
     return batch
+
+
+FORMATS = ("otter", "canvas")
+
+
+def _check_formats(formats, roster) -> None:
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown gradebook format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+    if "canvas" in formats and not roster:
+        raise UsageError("--format canvas needs --roster with the students' Canvas ids")
 
 
 def _check_jobs(jobs: int | None) -> int:

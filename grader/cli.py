@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="isolation backend (auto: the strongest that works here)")
     g.add_argument("--timeout", type=float, default=None,
                    help="seconds the whole notebook may run (overrides assignment.toml)")
+    g.add_argument("--roster", type=Path, default=None,
+                   help="CSV of enrolled students (column 'student'; optional name, email, canvas_id, "
+                        "sis_user_id, sis_login_id, section): maps LMS ids and adds a row per missing student")
+    g.add_argument("--format", action="append", dest="formats", default=[], choices=("otter", "canvas"),
+                   help="also write otter's final_grades.csv or a Canvas import file (repeatable)")
     g.add_argument("--quiet", action="store_true", help="print only the final summary")
 
     sub.add_parser("list", help="list the assignments with their questions and points")
@@ -91,7 +96,8 @@ def cmd_grade(args) -> int:
                       f"{result.score:g}/{result.max_score:g} ({tag})")
 
     batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
-                      sandbox=args.sandbox, timeout=args.timeout, course=args.course, on_result=progress)
+                      sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
+                      formats=tuple(args.formats), on_result=progress)
     print_summary(console, batch)
     return 0
 
@@ -110,6 +116,8 @@ def print_summary(console, batch) -> None:
     warn = "  (WARNING: --sandbox none: submissions ran without isolation)" if batch.sandbox == "none" else ""
     console.print(f"sandbox: {batch.sandbox}{warn}; graded {batch.graded_now}, reused {batch.reused}; "
                   f"{counts}; {batch.wall_s:.1f} s")
+    for note in batch.notes:
+        console.print(f"[yellow]note:[/] {note}")
     console.print(f"wrote {batch.files['grades']}, {batch.files['summary']}, "
                   f"{batch.out / 'results'}/, {batch.files['reports']}/ and {batch.files['gradescope']}/")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 SCHEMA_VERSION = 1
-STATUSES = ("graded", "invalid", "timeout", "memory", "crashed", "error")
+STATUSES = ("graded", "invalid", "timeout", "memory", "crashed", "error", "missing")
 OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
@@ -59,6 +59,7 @@ class Result:
     score: float = 0.0
     max_score: float = 0.0
     reason: str = ""
+    flags: list[str] = field(default_factory=list)      # for the instructor: duplicates, roster, integrity
     questions: list[QuestionResult] = field(default_factory=list)
     cell_errors: list[CellError] = field(default_factory=list)
     submission: dict = field(default_factory=dict)      # path, sha256, size

@@ -52,8 +52,8 @@ def test_grade_writes_csv_results_and_reuses_them(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "WARNING: --sandbox none" in first.stdout
     rows = (out / "grades.csv").read_text().splitlines()
-    assert rows == ["student,score,max_score,status,q1,q2,reason", "blank,0,5,graded,0,0,",
-                    "solution,5,5,graded,2,3,"]
+    assert rows == ["student,score,max_score,status,q1,q2,reason,flags", "blank,0,5,graded,0,0,,",
+                    "solution,5,5,graded,2,3,,"]
     record = json.loads((out / "results" / "solution.json").read_text())
     assert record["status"] == "graded" and record["environment"]["sandbox"] == "none"
     second = run("grade", str(SUBS), "-a", "mini", "-o", str(out), "--sandbox", "none")

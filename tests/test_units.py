@@ -98,9 +98,9 @@ def test_intake_turns_bad_files_into_rows_and_ids_into_safe_names(tmp_path):
     (tmp_path / "big.ipynb").write_bytes(b" " * 2048 + good)
     (tmp_path / "notes.txt").write_text("ignored")
     (tmp_path / "link.ipynb").symlink_to(tmp_path / "big.ipynb")
-    subs, bad = intake.collect(tmp_path, max_bytes=2000)
-    assert [s.student for s in subs] == ["evil_name"]
-    reasons = {b.student: b.reason for b in bad}
+    found = intake.collect(tmp_path, max_bytes=2000)
+    assert [s.student for s in found.submissions] == ["evil_name"]
+    reasons = {b.student: b.reason for b in found.rejected}
     assert "over the" in reasons["big"] and "symbolic link" in reasons["link"]
 
 

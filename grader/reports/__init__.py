@@ -8,15 +8,16 @@ from grader.assignment import Assignment
 from grader.results import Result
 
 
-def write_reports(out: Path, results: list[Result], asg: Assignment) -> dict[str, Path]:
-    """Every output of a batch: grades.csv, per-student HTML/Markdown, Gradescope files, summary."""
+def write_reports(out: Path, results: list[Result], asg: Assignment, *, formats: tuple[str, ...] = (),
+                  roster: Path | None = None) -> dict[str, Path]:
+    """Every output of a batch: gradebooks, per-student HTML/Markdown, Gradescope files, summary."""
     from grader.reports.feedback import write_feedback
-    from grader.reports.gradebook import write_grades
+    from grader.reports.gradebook import write_gradebooks
     from grader.reports.gradescope import write_gradescope
     from grader.reports.summary import write_summary
 
     return {
-        "grades": write_grades(out, results, asg),
+        **write_gradebooks(out, results, asg, formats=formats, roster=roster),
         "reports": write_feedback(out, results),
         "gradescope": write_gradescope(out, results, visibility=asg.gradescope_visibility),
         "summary": write_summary(out, results, assignment=asg.name, max_score=asg.max_score),

@@ -15,6 +15,7 @@ STATUS_TEXT = {
     "memory": "stopped: it used more memory than allowed",
     "crashed": "stopped: the notebook's process ended unexpectedly",
     "error": "not graded: the grader failed on this notebook (your instructor has been told)",
+    "missing": "no submission was received",
 }
 
 

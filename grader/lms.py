@@ -1,0 +1,184 @@
+"""Submissions from learning platforms: safe zip extraction, Canvas and Gradescope exports, rosters.
+
+A zip is checked entry by entry before anything is written: `..` or absolute paths, links, device
+files, too many entries or too many bytes once uncompressed refuse the whole archive with a clear
+message.  Files are then written under the batch's own output directory only.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from grader.errors import UsageError
+
+MAX_ENTRIES = 20_000
+MAX_TOTAL_BYTES = 4 << 30
+MAX_RATIO = 200
+
+# Canvas "Download Submissions": lastfirst[_LATE]_userid_attemptid_original-name.ipynb
+CANVAS = re.compile(r"^(?P<name>[a-z0-9-]+?)(?:_late)?_(?P<user>\d+)_(?P<attempt>\d+)_(?P<file>.+)$",
+                    re.IGNORECASE)
+
+
+@dataclass
+class Entry:
+    """One submitted notebook found in an export, before ids are resolved against a roster."""
+
+    path: Path
+    key: str                      # the platform's id of the student (user id, sid, file stem)
+    label: str                    # a readable id (name_userid, sid, stem)
+    order: tuple = ()             # larger = newer, to keep the newest of two submissions
+    flags: list[str] = field(default_factory=list)
+
+
+def safe_extract(archive: Path, dest: Path) -> None:
+    """Extract `archive` into `dest`, refusing the whole zip if any entry is unsafe."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UsageError(f"{archive} is not a readable zip file: {exc}") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise UsageError(f"{archive} has {len(infos)} entries, more than the {MAX_ENTRIES} accepted")
+        total = 0
+        for info in infos:
+            _check_entry(archive, info)
+            total += info.file_size
+            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1 << 20:
+                raise UsageError(f"{archive}: {info.filename} expands {info.file_size // info.compress_size}x; "
+                                 "the zip looks like a decompression bomb and was refused")
+        if total > MAX_TOTAL_BYTES:
+            raise UsageError(f"{archive} would expand to {total / 2**30:.1f} GiB, over the "
+                             f"{MAX_TOTAL_BYTES / 2**30:g} GiB accepted; nothing was extracted")
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        for info in infos:
+            target = dest.joinpath(*PurePosixPath(info.filename).parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+
+
+def _check_entry(archive: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+        raise UsageError(f"{archive}: entry {name!r} points outside the archive (absolute or '..' path); "
+                         "the zip was refused and nothing was extracted")
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
+        raise UsageError(f"{archive}: entry {name!r} is a link or special file; the zip was refused "
+                         "and nothing was extracted")
+
+
+def entries(root: Path) -> list[Entry]:
+    """The notebooks of an extracted export (Gradescope, Canvas, or plain files), with their keys."""
+    meta = root / "submission_metadata.yml"
+    if meta.is_file():
+        return _gradescope(root, meta)
+    found = sorted(p for p in root.rglob("*.ipynb") if not any(x.startswith((".", "__MACOSX")) for x in
+                                                             p.relative_to(root).parts))
+    out = []
+    for p in found:
+        m = CANVAS.match(p.name)
+        if m:
+            out.append(Entry(p, m["user"], f"{m['name']}_{m['user']}", (int(m["attempt"]),)))
+        else:
+            out.append(Entry(p, p.stem, p.stem, (p.stat().st_mtime,)))
+    return out
+
+
+def _gradescope(root: Path, meta: Path) -> list[Entry]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{meta} is not valid YAML: {exc}") from None
+    out = []
+    for folder, info in sorted(data.items()):
+        info = info if isinstance(info, dict) else {}
+        people = info.get(":submitters") or info.get("submitters") or []
+        person = people[0] if people and isinstance(people[0], dict) else {}
+        sid = str(person.get(":sid") or person.get("sid") or person.get(":email") or person.get("email") or folder)
+        notebooks = sorted((root / str(folder)).glob("*.ipynb")) if (root / str(folder)).is_dir() else []
+        entry = Entry(notebooks[0] if notebooks else root / str(folder) / "(no notebook)", sid, sid,
+                      (str(info.get(":created_at") or info.get("created_at") or ""),))
+        if len(people) > 1:
+            others = ", ".join(str(p.get(":sid") or p.get(":email") or p.get(":name")) for p in people[1:])
+            entry.flags.append(f"group submission, also for: {others}")
+        if len(notebooks) > 1:
+            entry.flags.append(f"{len(notebooks)} notebooks in the submission; graded {notebooks[0].name}")
+        out.append(entry)
+    return out
+
+
+@dataclass
+class Roster:
+    """Who is enrolled: our student id, and how each platform names them."""
+
+    rows: list[dict]
+
+    @classmethod
+    def load(cls, path: Path) -> "Roster":
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                rows = list(csv.DictReader(f))
+        except OSError as exc:
+            raise UsageError(f"cannot read roster {path}: {exc.strerror}") from None
+        if not rows or "student" not in rows[0]:
+            raise UsageError(f"roster {path} needs a header with a 'student' column (optional: name, email, "
+                             "canvas_id, sis_user_id, sis_login_id, section)")
+        ids = [r["student"].strip() for r in rows]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes or "" in ids:
+            raise UsageError(f"roster {path}: student ids must be unique and non-empty "
+                             f"(repeated: {', '.join(dupes) or 'an empty id'})")
+        return cls([{k: (v or "").strip() for k, v in r.items() if k} for r in rows])
+
+    def resolve(self, key: str) -> str | None:
+        """Our student id for a platform key (student id, Canvas user id, SIS id, email)."""
+        for r in self.rows:
+            if key in (r.get("student"), r.get("canvas_id"), r.get("sis_user_id"), r.get("sis_login_id"),
+                       r.get("email")):
+                return r["student"]
+        return None
+
+    def ids(self) -> list[str]:
+        return [r["student"] for r in self.rows]
+
+    def row(self, student: str) -> dict:
+        return next((r for r in self.rows if r["student"] == student), {})
+
+
+def assign_ids(found: list[Entry], roster: Roster | None, make_id) -> tuple[list[tuple[str, Entry]], list[str]]:
+    """Pair each entry with a student id; keep the newest of several per student and flag the rest.
+
+    Returns ((student id, entry) pairs to grade, notes for the instructor).
+    """
+    by_student: dict[str, list[Entry]] = {}
+    notes = []
+    for e in found:
+        sid = roster.resolve(e.key) or roster.resolve(e.label) if roster else None
+        if roster and sid is None:
+            e.flags.append("not on the roster")
+        by_student.setdefault(make_id(sid or e.label), []).append(e)
+    chosen = []
+    for sid, group in sorted(by_student.items()):
+        group.sort(key=lambda e: e.order, reverse=True)
+        keep = group[0]
+        for older in group[1:]:
+            keep.flags.append(f"newer of {len(group)} submissions; ignored {older.path.name}")
+            notes.append(f"{sid}: kept {keep.path.name}, ignored older {older.path.name}")
+        chosen.append((sid, keep))
+    return chosen, notes
