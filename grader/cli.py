@@ -80,24 +80,55 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class Progress:
+    """One line per finished submission (with rate and time left) above a live progress bar."""
+
+    def __init__(self, console, quiet: bool) -> None:
+        import time
+
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import Progress as Bar
+
+        self.console, self.quiet, self.started, self.clock = console, quiet, time.monotonic(), time.monotonic
+        self.bar = Bar(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                       console=console, transient=True, disable=quiet or not console.is_terminal)
+        self.task = None
+        self.graded = 0
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+
+    def __call__(self, result, done, total, reused) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task("grading", total=total)
+        self.bar.update(self.task, completed=done)
+        self.graded += not reused
+        if self.quiet:
+            return
+        elapsed = self.clock() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate else 0.0
+        tag = "reused" if reused else f"{result.timing.get('wall_s', 0):.1f}s"
+        style = STATUS_STYLE.get(result.status, "white")
+        self.bar.console.print(
+            f"[{done}/{total}] {result.student}: [{style}]{result.status}[/] {result.score:g}/{result.max_score:g} "
+            f"({tag}) · {rate:.2f}/s · {left:.0f}s left", highlight=False)
+
+
 def cmd_grade(args) -> int:
     from rich.console import Console
 
     from grader import api
 
-    console = Console(stderr=False, highlight=False)
-
-    def progress(result, done, total, reused):
-        if args.quiet:
-            return
-        tag = "reused" if reused else f"{result.timing.get('wall_s', 0):.1f}s"
-        style = STATUS_STYLE.get(result.status, "white")
-        console.print(f"[{done}/{total}] {result.student}: [{style}]{result.status}[/] "
-                      f"{result.score:g}/{result.max_score:g} ({tag})")
-
-    batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
-                      sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
-                      formats=tuple(args.formats), on_result=progress)
+    console = Console(highlight=False)
+    with Progress(console, args.quiet) as progress:
+        batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
+                          sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
+                          formats=tuple(args.formats), on_result=progress)
     print_summary(console, batch)
     return 0
 
@@ -112,6 +143,7 @@ def print_summary(console, batch) -> None:
         style = STATUS_STYLE.get(r.status, "white")
         table.add_row(r.student, f"{r.score:g}/{r.max_score:g}", f"[{style}]{r.status}[/]", r.reason[:120])
     console.print(table)
+    print_distribution(console, batch)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(batch.counts().items()))
     warn = "  (WARNING: --sandbox none: submissions ran without isolation)" if batch.sandbox == "none" else ""
     console.print(f"sandbox: {batch.sandbox}{warn}; graded {batch.graded_now}, reused {batch.reused}; "
@@ -120,6 +152,26 @@ def print_summary(console, batch) -> None:
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"wrote {batch.files['grades']}, {batch.files['summary']}, "
                   f"{batch.out / 'results'}/, {batch.files['reports']}/ and {batch.files['gradescope']}/")
+
+
+def print_distribution(console, batch) -> None:
+    """Status counts and a text histogram of scores, in deciles of the maximum."""
+    from rich.table import Table
+
+    results = batch.results
+    top = max((r.max_score for r in results), default=0) or 1
+    bins = [0] * 10
+    for r in results:
+        bins[min(9, int(10 * r.score / top))] += 1
+    table = Table(title="score distribution", show_header=True)
+    table.add_column("score")
+    table.add_column("submissions")
+    widest = max(bins) or 1
+    for i, n in enumerate(bins):
+        lo, hi = top * i / 10, top * (i + 1) / 10
+        label = f"{lo:g}-{hi:g}" + ("" if i < 9 else " (incl.)")
+        table.add_row(label, ("█" * max(1, round(24 * n / widest)) if n else "") + f" {n}")
+    console.print(table)
 
 
 def cmd_list(args) -> int:

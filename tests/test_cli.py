@@ -51,6 +51,8 @@ def test_grade_writes_csv_results_and_reuses_them(tmp_path):
     first = run("grade", str(SUBS), "-a", "mini", "-o", str(out), "-j", "2", "--sandbox", "none")
     assert first.returncode == 0, first.stderr
     assert "WARNING: --sandbox none" in first.stdout
+    assert "[2/2]" in first.stdout and "/s ·" in first.stdout and "s left" in first.stdout
+    assert "score distribution" in first.stdout
     rows = (out / "grades.csv").read_text().splitlines()
     assert rows == ["student,score,max_score,status,q1,q2,reason,flags", "blank,0,5,graded,0,0,,",
                     "solution,5,5,graded,2,3,,"]
