@@ -93,8 +93,10 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
         total = len(subs) + len(rejected) + len(found.missing)
 
         def record(result: Result, reused: bool) -> None:
-            if result.flags != flags.get(result.student, result.flags):
-                result.flags, reused = flags[result.student], False
+            intake_flags = flags.get(result.student, [])
+            if result.submission.get("flags", []) != intake_flags:
+                result.submission = {**result.submission, "flags": intake_flags}
+                reused = False
             if not reused:
                 store.save(result)
             batch.results.append(result)

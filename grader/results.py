@@ -47,6 +47,7 @@ class CellError:
     ename: str
     evalue: str
     traceback: str = ""
+    source: str = ""          # the cell's first lines, so the student can find it
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Result:
     flags: list[str] = field(default_factory=list)      # for the instructor: duplicates, roster, integrity
     questions: list[QuestionResult] = field(default_factory=list)
     cell_errors: list[CellError] = field(default_factory=list)
-    submission: dict = field(default_factory=dict)      # path, sha256, size
+    submission: dict = field(default_factory=dict)      # path, sha256, size, flags (from intake)
     suite_hash: str = ""
     config_hash: str = ""
     grader_version: str = ""
@@ -81,6 +82,10 @@ class Result:
                              for q in data.get("questions", [])]
         data["cell_errors"] = [CellError(**c) for c in data.get("cell_errors", [])]
         return cls(**data)
+
+    def all_flags(self) -> list[str]:
+        """Grading flags (what the notebook did) and intake flags (duplicates, roster)."""
+        return [*self.flags, *self.submission.get("flags", [])]
 
     def question_scores(self) -> dict[str, float]:
         return {q.id: q.score for q in self.questions}

@@ -42,9 +42,9 @@ def test_canvas_zip_with_roster_duplicates_and_exports(tmp_path):
                       roster=roster, formats=("otter", "canvas"))
     by = {r.student: r for r in batch.results}
     assert sorted(by) == ["bob", "carol", "jane", "strangerx_99999"]
-    assert by["jane"].score == 5 and "newer of 2 submissions" in by["jane"].flags[0]
+    assert by["jane"].score == 5 and "newer of 2 submissions" in by["jane"].all_flags()[0]
     assert by["carol"].status == "missing" and by["carol"].score == 0
-    assert by["strangerx_99999"].flags == ["not on the roster"]
+    assert by["strangerx_99999"].all_flags() == ["not on the roster"]
     assert any("kept doejane_LATE_12345_222_mini-1.ipynb" in n for n in batch.notes)
     grades = read_csv(out / "grades.csv")
     assert [row[0] for row in grades[1:]] == ["bob", "carol", "jane", "strangerx_99999"]
@@ -72,7 +72,7 @@ def test_gradescope_export(tmp_path):
     batch = api.grade(archive, assignment="mini", out=tmp_path / "out", jobs=2, sandbox="none", course=MINI_COURSE)
     by = {r.student: r for r in batch.results}
     assert by["42"].score == 5 and by["43"].score == 0
-    assert by["43"].flags == ["group submission, also for: 44"]
+    assert by["43"].all_flags() == ["group submission, also for: 44"]
     assert by["45"].status == "invalid" and "no notebook" in by["45"].reason
 
 

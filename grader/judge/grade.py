@@ -63,7 +63,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
     workdir = Path(tempfile.mkdtemp(prefix=f"{student[:40]}-", dir=work_root))
     try:
         _prepare_workdir(workdir, assignment, backend.name)
-        spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads,
+        spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id,
                           limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
                                         cpu_s=int(limits["notebook_timeout"] * 2 + 120)))
         session = StudentSession(backend, spec, cell_timeout=limits["cell_timeout"],
@@ -77,10 +77,22 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     _fill(result, assignment, run, outcomes, session)
+    heads = {c["index"]: _head(c["source"]) for c in cells}
+    for c in result.cell_errors:
+        c.source = heads.get(c.index, "")
+    if run.patched:
+        result.flags.append("the notebook replaced " + ", ".join(run.patched[:8])
+                            + (" and more" if len(run.patched) > 8 else "")
+                            + "; they were restored before each test")
     result.environment = {**run.environment, "sandbox": backend.name, "host": socket.gethostname()}
     result.timing = {"started": started, "wall_s": round(time.time() - started, 4),
                      "notebook_s": round(run.duration, 4), "probe_s": round(session.probe_time, 4)}
     return result
+
+
+def _head(source: str, lines: int = 4) -> str:
+    parts = source.splitlines()
+    return "\n".join(parts[:lines]) + ("\n..." if len(parts) > lines else "")
 
 
 def _prepare_workdir(workdir: Path, assignment: Assignment, backend: str) -> None:

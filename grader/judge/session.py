@@ -46,6 +46,7 @@ class NotebookRun:
     cells: list[CellRecord] = field(default_factory=list)
     environment: dict = field(default_factory=dict)
     duration: float = 0.0
+    patched: list[str] = field(default_factory=list)   # torch/builtins names the notebook replaced
 
 
 class _Deadline(Exception):
@@ -103,6 +104,8 @@ class StudentSession:
                                 + (f" (stopped in cell {current.index})" if current else "")) from None
             op = header.get("op")
             if op == "notebook_done":
+                patched = header.get("patched")
+                run.patched = [str(p)[:100] for p in patched[:50]] if isinstance(patched, list) else []
                 return
             cell = by_index.get(header.get("index"))
             if cell is None:

@@ -39,7 +39,11 @@ def markdown(r: Result) -> str:
         lines += [f"- **{q.id}** `{t.name}`: {t.message}" for q, t in failed]
     if r.cell_errors:
         lines += ["", "## Cells that raised an error", ""]
-        lines += [f"- cell {c.index}: `{c.ename}: {c.evalue[:200]}`" for c in r.cell_errors]
+        for c in r.cell_errors:
+            first = c.source.splitlines()[0] if c.source else ""
+            lines.append(f"- cell {c.index} (`{first[:60]}`): `{c.ename}: {c.evalue[:200]}`")
+    if r.all_flags():
+        lines += ["", "## Notes", ""] + [f"- {f}" for f in r.all_flags()]
     return "\n".join(lines) + "\n"
 
 

@@ -28,7 +28,7 @@ def grades_csv(results: list[Result], assignment: Assignment) -> str:
     for r in sorted(results, key=lambda r: r.student):
         scores = r.question_scores()
         rows.append([r.student, _num(r.score), _num(r.max_score), r.status,
-                     *(_num(scores.get(q, 0.0)) for q in qids), r.reason, "; ".join(r.flags)])
+                     *(_num(scores.get(q, 0.0)) for q in qids), r.reason, "; ".join(r.all_flags())])
     return _csv(rows)
 
 

@@ -44,6 +44,7 @@ class LaunchSpec:
     limits: Limits = field(default_factory=Limits)
     torch_threads: int = 1
     env: dict = field(default_factory=dict)
+    run_id: str = ""           # marks the batch's processes (GRADER_RUN) and cgroups
 
 
 def package_dir() -> Path:
@@ -72,6 +73,7 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": "/tmp/matplotlib",
         "CUDA_VISIBLE_DEVICES": "",
+        "GRADER_RUN": spec.run_id,
     }
     env.update(spec.env)
     return env
@@ -173,7 +175,7 @@ class Sandbox:
 
     def launch(self, spec: LaunchSpec) -> SandboxProcess:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb)
+        group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb, label=spec.run_id)
         try:
             argv, env = self.command(spec, child.fileno())
             proc = subprocess.Popen(

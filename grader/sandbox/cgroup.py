@@ -94,12 +94,13 @@ class Cgroup:
                     time.sleep(0.02)
 
 
-def create(*, pids_max: int, memory_mb: int) -> Cgroup | None:
-    """A fresh group with the given limits, or None where cgroups cannot be used here."""
+def create(*, pids_max: int, memory_mb: int, label: str = "") -> Cgroup | None:
+    """A fresh group with the given limits, or None where cgroups cannot be used here.
+    `label` (a batch's run id) goes into the group's name."""
     if os.geteuid() != 0 or not ROOT.is_dir():
         return None
     own = _own_paths()
-    name = f"torchgrader-{uuid.uuid4().hex[:12]}"
+    name = f"torchgrader-{label + '-' if label else ''}{uuid.uuid4().hex[:12]}"
     dirs: dict[str, Path] = {}
     try:
         if (ROOT / "pids").is_dir():                    # v1

@@ -132,24 +132,30 @@ class Snapshot:
         self.saved = [(m, dict(vars(m))) for m in self.modules]
         self.class_saved = [(c, dict(vars(c))) for c in self.classes]
 
-    def restore(self) -> None:
+    def restore(self) -> list[str]:
+        """Put back everything that changed; returns the dotted names that had been replaced."""
+        changed = []
         for mod, saved in self.saved:
             current = vars(mod)
             for k, v in saved.items():
                 if current.get(k, _MISSING) is not v:
+                    changed.append(f"{mod.__name__}.{k}")
                     setattr(mod, k, v)
         for cls, saved in self.class_saved:
             for k, v in saved.items():
                 if vars(cls).get(k, _MISSING) is not v:
+                    changed.append(f"{cls.__name__}.{k}")
                     try:
                         setattr(cls, k, v)
                     except (AttributeError, TypeError):
                         pass
             for k in [k for k in vars(cls) if k not in saved]:
+                changed.append(f"{cls.__name__}.{k}")
                 try:
                     delattr(cls, k)
                 except (AttributeError, TypeError):
                     pass
+        return changed
 
     def builtins_dict(self) -> dict:
         return dict(self.saved[0][1])
@@ -188,15 +194,16 @@ class Runner:
     def run_cells(self, cells: list, cell_timeout: float, snapshot: Snapshot) -> None:
         self.user_ns["get_ipython"] = lambda ip=_IPythonStub(self.user_ns): ip
         self.user_ns["display"] = _display
+        patched: list[str] = []
         for cell in cells:
             self.send({"op": "cell_start", "index": cell["index"]})
             out = CappedText(OUTPUT_CAP)
             started = time.perf_counter()
             error = self.exec_cell(cell, out, cell_timeout)
-            snapshot.restore()
+            patched += [name for name in snapshot.restore() if name not in patched]
             self.send({"op": "cell_done", "index": cell["index"], "status": error and error["status"] or "ok",
                        "error": error, "stdout": out.text(), "duration": time.perf_counter() - started})
-        self.send({"op": "notebook_done"})
+        self.send({"op": "notebook_done", "patched": patched[:50]})
 
     def exec_cell(self, cell: dict, out: CappedText, timeout: float):
         name = f"<cell {cell['index']}>"
