@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps demo test clean
+.PHONY: setup system-deps demo test verify clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,11 @@ demo: setup system-deps
 
 test: setup system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The course itself: releases match solutions/, solutions earn full marks, blanks zero, mutants lose.
+verify: setup system-deps
+	$(VENV)/bin/grader assign --all --check
+	$(VENV)/bin/grader verify
 
 clean:
 	rm -rf out .pytest_cache

@@ -1,0 +1,115 @@
+"""Q2: bce_loss from logits (stable for large logits) and LogisticRegression.  Q3: accuracies."""
+
+import torch
+import torch.nn.functional as F
+
+from grader.testing import assert_type, expect, probe, question, tensors_close
+
+
+@probe
+def bce(ns, logits, targets):
+    z = logits.clone().requires_grad_(True)
+    loss = ns.bce_loss(z, targets)
+    out = {"type": type(loss).__name__}
+    if type(loss) is torch.Tensor:
+        out["loss"] = loss.detach().clone()
+        out["requires_grad"] = loss.requires_grad
+        if loss.requires_grad and loss.dim() == 0:
+            loss.backward()
+            out["grad"] = z.grad.detach().clone() if z.grad is not None else None
+    return out
+
+
+@probe
+def logistic(ns, seed, n_features, x):
+    torch.manual_seed(seed)
+    m = ns.LogisticRegression(n_features)
+    y = m(x)
+    return {"is_module": isinstance(m, nn.Module), "names": [n for n, _ in m.named_parameters()],
+            "y": y.detach().clone() if isinstance(y, torch.Tensor) else type(y).__name__,
+            "W": m.linear.weight.detach().clone(), "b": m.linear.bias.detach().clone()}
+
+
+def check_bce(student, logits, targets, what):
+    r = student.probe(bce, logits=logits, targets=targets)
+    expect(r["type"] == "Tensor", f"bce_loss should return a tensor, but it returned {r['type']}")
+    expected = F.binary_cross_entropy_with_logits(logits.double(), targets.double()).float()
+    tensors_close(r["loss"], expected, rtol=1e-4, atol=1e-5, name=f"bce_loss {what}")
+    expect(r["requires_grad"] and r.get("grad") is not None,
+           "bce_loss's result must stay connected to the logits so that backward() works")
+    grad = ((torch.sigmoid(logits.double()) - targets.double()) / len(logits)).float()
+    tensors_close(r["grad"], grad, rtol=1e-3, atol=1e-6, name=f"the gradient of bce_loss {what}")
+
+
+@question("q2", points=1)
+def test_bce_loss_ordinary_logits(student):
+    n = student.rng.randint(5, 20)
+    logits = torch.randn(n, generator=student.generator) * 3
+    targets = torch.randint(0, 2, (n,), generator=student.generator)
+    check_bce(student, logits, targets.float(), "on ordinary logits")
+    check_bce(student, logits, targets, "with integer (int64) targets")
+
+
+@question("q2", points=1)
+def test_bce_loss_large_logits(student):
+    n = student.rng.randint(6, 16)
+    size = torch.rand(n, generator=student.generator) * 280 + 20       # |logit| between 20 and 300
+    sign = torch.randint(0, 2, (n,), generator=student.generator) * 2 - 1
+    logits = size * sign
+    targets = (torch.rand(n, generator=student.generator) < 0.5).float()
+    targets[0] = 1.0 - float(logits[0] > 0)                           # at least one confident mistake
+    check_bce(student, logits, targets,
+              "on very large logits (compute it from the logits with BCEWithLogitsLoss, not "
+              "sigmoid followed by BCELoss)")
+
+
+@question("q2", points=1)
+def test_logistic_regression(student):
+    n_features, n = student.rng.randint(2, 9), student.rng.randint(3, 12)
+    x = torch.randn(n, n_features, generator=student.generator)
+    r = student.probe(logistic, seed=student.seed % 10_000, n_features=n_features, x=x)
+    expect(r["is_module"], "LogisticRegression must be a subclass of nn.Module")
+    expect(r["names"] == ["linear.weight", "linear.bias"],
+           "LogisticRegression should have exactly one layer, self.linear = nn.Linear(n_features, 1)")
+    expect(tuple(r["W"].shape) == (1, n_features), "self.linear should have n_features inputs and 1 output")
+    expected = x @ r["W"][0] + r["b"]
+    tensors_close(r["y"], expected, rtol=1e-4, atol=1e-5,
+                  name="LogisticRegression's output (raw logits of shape (N,), no sigmoid)")
+
+
+@probe
+def accuracies(ns, kind, logits, targets):
+    fn = ns.binary_accuracy if kind == "binary" else ns.multiclass_accuracy
+    value = fn(logits, targets)
+    return {"type": type(value).__name__, "value": value if type(value) is float else None}
+
+
+def check_accuracy(student, kind, logits, targets, expected, what):
+    r = student.probe(accuracies, kind=kind, logits=logits, targets=targets)
+    expect(r["type"] == "float", f"{kind}_accuracy should return a Python float (use .item()), "
+                                 f"but it returned {r['type']}")
+    expect(abs(r["value"] - expected) < 1e-6, f"{kind}_accuracy gives a wrong value {what}")
+
+
+@question("q3", points=1)
+def test_binary_accuracy(student):
+    n = student.rng.randint(20, 40)
+    logits = (torch.rand(n, generator=student.generator) - 0.5) * 2      # many logits in (-1, 1)
+    logits[:4] = torch.tensor([0.2, 0.4, 0.3, -0.3])
+    targets = torch.randint(0, 2, (n,), generator=student.generator)
+    targets[:4] = torch.tensor([1, 1, 1, 0])
+    expected = ((logits > 0).long() == targets).double().mean().item()
+    check_accuracy(student, "binary", logits, targets.float(), expected,
+                   "(a logit above 0 means probability above 0.5, i.e. class 1)")
+    check_accuracy(student, "binary", logits, targets, expected, "for int64 targets")
+
+
+@question("q3", points=1)
+def test_multiclass_accuracy(student):
+    n_classes = student.rng.randint(3, 6)
+    n = student.rng.choice([k for k in range(10, 30) if k != n_classes])
+    logits = torch.randn(n, n_classes, generator=student.generator)
+    targets = torch.randint(0, n_classes, (n,), generator=student.generator)
+    expected = (logits.argmax(dim=1) == targets).double().mean().item()
+    check_accuracy(student, "multiclass", logits, targets, expected,
+                   "(the predicted class is the largest logit of each row)")
