@@ -59,14 +59,16 @@ def list_assignments(*, course: Path | str | None = None) -> list[Assignment]:
 def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: int | None = None,
           sandbox: str = "auto", timeout: float | None = None, course: Path | str | None = None,
           torch_threads: int = 1, roster: Path | str | None = None, formats: tuple[str, ...] = (),
+          executor: str = "local", ray_address: str | None = None,
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
     """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
     `assignment`, writing results and reports under `out`.
 
     Results already in `out` made from the same notebook, suite, options and grader version are
     reused.  With a `roster`, every enrolled student gets a row (`missing` when nothing came in).
-    `formats` adds gradebook exports ("otter", "canvas").  `on_result(result, done, total, reused)`
-    is called once per submission.
+    `formats` adds gradebook exports ("otter", "canvas").  `executor="ray"` runs the worker slots
+    as Ray actors (on the cluster at `ray_address`, else a local Ray instance).
+    `on_result(result, done, total, reused)` is called once per submission.
     """
     started = time.monotonic()
     if not Path(submissions).exists():
@@ -82,6 +84,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     backend = resolve_backend(sandbox)
     options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads)
     _check_formats(formats, roster)
+    if executor not in EXECUTORS:
+        raise UsageError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
     run_id = uuid.uuid4().hex[:12]
     batch = BatchResult(results=[], out=Path(out), sandbox=backend.name)
     with Store(Path(out)) as store:
@@ -121,11 +125,24 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
 
         def done(job: Job, reply: dict) -> None:
             if reply.get("ok"):
-                record(Result.from_dict(reply["result"]), False)
+                result = Result.from_dict(reply["result"])
+                result.submission["path"] = job.request["path"]
+                if job.request.get("attempt"):
+                    result.flags.append(f"graded on attempt {job.request['attempt'] + 1}: the worker "
+                                        "grading it before died")
+                record(result, False)
             else:
                 record(_errored(asg, job, reply.get("error", "unknown error"), options, run_id), False)
 
-        run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done)
+        if executor == "ray":
+            from grader.ray_executor import run_ray
+
+            for job in pending:
+                job.request.pop("work_root", None)
+            run_ray(pending, slots=jobs, log_dir=Path(out).resolve() / "logs", on_done=done,
+                    address=ray_address, label=run_id)
+        else:
+            run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done)
         batch.files.update(write_reports(Path(out), batch.results, asg, formats=formats,
                                          roster=Path(roster) if roster else None))
     batch.wall_s = time.monotonic() - started
@@ -133,6 +150,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
 
 
 FORMATS = ("otter", "canvas")
+EXECUTORS = ("local", "ray")
 
 
 def _check_formats(formats, roster) -> None:

@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "sis_user_id, sis_login_id, section): maps LMS ids and adds a row per missing student")
     g.add_argument("--format", action="append", dest="formats", default=[], choices=("otter", "canvas"),
                    help="also write otter's final_grades.csv or a Canvas import file (repeatable)")
+    g.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where worker slots run: local processes, or Ray actors")
+    g.add_argument("--ray-address", default=None,
+                   help="Ray cluster to join (e.g. 10.0.0.5:6379 or auto); default: a local Ray instance")
     g.add_argument("--quiet", action="store_true", help="print only the final summary")
 
     sub.add_parser("list", help="list the assignments with their questions and points")
@@ -128,7 +132,8 @@ def cmd_grade(args) -> int:
     with Progress(console, args.quiet) as progress:
         batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
                           sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
-                          formats=tuple(args.formats), on_result=progress)
+                          formats=tuple(args.formats), executor=args.executor,
+                          ray_address=args.ray_address, on_result=progress)
     print_summary(console, batch)
     return 0
 

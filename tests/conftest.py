@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 MINI_COURSE = DATA / "mini"
+SCENARIOS = ROOT / "tests" / "scenarios"
 
 
 def notebook_from_script(text: str) -> nbformat.NotebookNode:

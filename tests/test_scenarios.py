@@ -21,10 +21,10 @@ def expected(name: str) -> dict:
     return tomllib.loads((SCENARIOS / name / "expected.toml").read_text())
 
 
-def build_class(dest: Path, backend: str) -> list[str]:
+def build_class(dest: Path, backend: str, only: list[str] | None = None) -> list[str]:
     dest.mkdir(parents=True)
     names = []
-    for name in CASES:
+    for name in only or CASES:
         exp, src = expected(name), SCENARIOS / name
         if backend not in exp.get("backends", BACKENDS):
             continue

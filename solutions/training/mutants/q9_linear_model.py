@@ -1,0 +1,13 @@
+# mutant: trains a purely linear model (multinomial logistic regression), which cannot separate rings
+# cell: def train_model(X, y, n_classes, seed=0):
+# loses: q9
+def train_model(X, y, n_classes, seed=0):
+    device = get_device()
+    torch.manual_seed(seed)
+    model = nn.Linear(X.shape[1], n_classes).to(device)
+    X, y = X.to(device), y.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(300):
+        train_step(model, optimizer, loss_fn, X, y)
+    return model

@@ -1,0 +1,15 @@
+# mutant: the training loop computes the loss and gradients but never calls optimizer.step()
+# cell: def train_model(X, y, n_classes, seed=0):
+# loses: q9
+def train_model(X, y, n_classes, seed=0):
+    device = get_device()
+    model = make_model(seed, X.shape[1], 64, n_classes).to(device)
+    X, y = X.to(device), y.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(300):
+        model.train()
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+    return model

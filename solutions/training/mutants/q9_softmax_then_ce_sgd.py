@@ -1,0 +1,16 @@
+# mutant: softmax applied before CrossEntropyLoss in the loop, with plain SGD: training stalls
+# cell: def train_model(X, y, n_classes, seed=0):
+# loses: q9
+def train_model(X, y, n_classes, seed=0):
+    device = get_device()
+    model = make_model(seed, X.shape[1], 64, n_classes).to(device)
+    X, y = X.to(device), y.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(300):
+        model.train()
+        optimizer.zero_grad()
+        loss = loss_fn(torch.softmax(model(X), dim=1), y)
+        loss.backward()
+        optimizer.step()
+    return model

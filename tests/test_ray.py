@@ -1,0 +1,86 @@
+"""Grading on Ray: same results as the local executor, and nothing lost when an actor dies."""
+
+import json
+import shutil
+import threading
+import time
+
+import pytest
+import ray
+
+from grader import api
+from conftest import MINI_COURSE, SCENARIOS
+
+CASES = ["solution", "blank", "partial", "cell_error", "always_equal", "os_exit", "not_json"]
+
+
+@pytest.fixture(scope="module")
+def ray_instance():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def build_class(dest, names):
+    from test_scenarios import build_class as build
+
+    return build(dest, "none", only=names)
+
+
+def comparable(record: dict) -> dict:
+    record = dict(record)
+    for key in ("timing", "run_id"):
+        record.pop(key)
+    record["environment"] = {k: v for k, v in record["environment"].items() if k != "host"}
+    for q in record["questions"]:
+        for t in q["tests"]:
+            t.pop("duration")
+    return record
+
+
+def test_ray_and_local_give_identical_results(ray_instance, tmp_path):
+    subs = tmp_path / "subs"
+    build_class(subs, CASES)
+    local = api.grade(subs, assignment="mini", out=tmp_path / "local", jobs=2, sandbox="none",
+                      course=MINI_COURSE)
+    remote = api.grade(subs, assignment="mini", out=tmp_path / "ray", jobs=2, sandbox="none",
+                       course=MINI_COURSE, executor="ray")
+    assert len(local.results) == len(remote.results) == len(CASES)
+    assert (tmp_path / "local" / "grades.csv").read_text() == (tmp_path / "ray" / "grades.csv").read_text()
+    for path in (tmp_path / "local" / "results").glob("*.json"):
+        other = tmp_path / "ray" / "results" / path.name
+        assert comparable(json.loads(path.read_text())) == comparable(json.loads(other.read_text()))
+
+
+def test_a_killed_actor_loses_nothing(ray_instance, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    slow = (SCENARIOS / "solution" / "notebook.py").read_text() + "\n# %%\nimport time\ntime.sleep(3)\n"
+    from conftest import notebook_from_script
+    import nbformat
+
+    for i in range(6):
+        nbformat.write(notebook_from_script(slow), subs / f"s{i}.ipynb")
+    killed = []
+
+    def kill_one():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+                     if a["name"].startswith("torchgrader-slot-")]
+            if names:
+                time.sleep(4)          # the actors are busy with their first submissions
+                ray.kill(ray.get_actor(sorted(names)[0]))
+                killed.append(sorted(names)[0])
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_one, daemon=True)
+    killer.start()
+    batch = api.grade(subs, assignment="mini", out=tmp_path / "out", jobs=2, sandbox="none",
+                      course=MINI_COURSE, executor="ray")
+    killer.join(5)
+    assert killed, "no actor was killed"
+    assert sorted(r.student for r in batch.results) == [f"s{i}" for i in range(6)]
+    assert all(r.status == "graded" and r.score == 5 for r in batch.results), [
+        (r.student, r.status, r.reason) for r in batch.results]
+    assert any("the worker grading it before died" in f for r in batch.results for f in r.flags)
