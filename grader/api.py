@@ -59,7 +59,7 @@ def list_assignments(*, course: Path | str | None = None) -> list[Assignment]:
 def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: int | None = None,
           sandbox: str = "auto", timeout: float | None = None, course: Path | str | None = None,
           torch_threads: int = 1, roster: Path | str | None = None, formats: tuple[str, ...] = (),
-          executor: str = "local", ray_address: str | None = None,
+          executor: str = "local", ray_address: str | None = None, image: str | None = None,
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
     """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
     `assignment`, writing results and reports under `out`.
@@ -81,8 +81,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     course_dir = Path(course).resolve() if course else Path.cwd().resolve()
     asg = assignment_mod.load(assignment, course_dir)
     tests = check_suite(asg)
-    backend = resolve_backend(sandbox)
-    options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads)
+    backend = resolve_backend(sandbox, image=image)
+    options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads, image=image)
     _check_formats(formats, roster)
     if executor not in EXECUTORS:
         raise UsageError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
@@ -176,7 +176,7 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
     request = {"assignment": str(asg.directory), "course": str(course), "student": sub.student,
                "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id, "work_root": str(work_root),
                "options": {"sandbox": options.sandbox, "timeout": options.timeout,
-                           "torch_threads": options.torch_threads}}
+                           "torch_threads": options.torch_threads, "image": options.image}}
     return Job(request=request, deadline_s=deadline)
 
 

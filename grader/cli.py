@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-j", "--jobs", type=int, default=None, help="parallel worker slots (default: CPU cores)")
     g.add_argument("--sandbox", choices=CHOICES, default="auto",
                    help="isolation backend (auto: the strongest that works here)")
+    g.add_argument("--image", default=None,
+                   help="container image for --sandbox podman/docker (default for podman: no image, the "
+                        "host's Python bound read-only)")
     g.add_argument("--timeout", type=float, default=None,
                    help="seconds the whole notebook may run (overrides assignment.toml)")
     g.add_argument("--roster", type=Path, default=None,
@@ -132,7 +135,7 @@ def cmd_grade(args) -> int:
     with Progress(console, args.quiet) as progress:
         batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
                           sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
-                          formats=tuple(args.formats), executor=args.executor,
+                          formats=tuple(args.formats), executor=args.executor, image=args.image,
                           ray_address=args.ray_address, on_result=progress)
     print_summary(console, batch)
     return 0

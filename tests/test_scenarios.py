@@ -14,7 +14,7 @@ from conftest import MINI_COURSE, notebook_from_script
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 CASES = sorted(p.name for p in SCENARIOS.iterdir() if (p / "expected.toml").is_file())
-BACKENDS = ["bwrap", "none"]
+BACKENDS = ["bwrap", "podman", "none"]
 
 
 def expected(name: str) -> dict:

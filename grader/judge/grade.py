@@ -28,6 +28,7 @@ class GradeOptions:
     sandbox: str = "auto"
     timeout: float | None = None       # overrides the assignment's notebook_timeout
     torch_threads: int = 1
+    image: str | None = None           # container image for podman/docker
 
     def limits(self, assignment: Assignment) -> dict:
         limits = dict(assignment.limits)
@@ -37,7 +38,8 @@ class GradeOptions:
         return limits
 
     def config_hash(self, assignment: Assignment) -> str:
-        data = {"sandbox": self.sandbox, "limits": self.limits(assignment), "threads": self.torch_threads}
+        data = {"sandbox": self.sandbox, "limits": self.limits(assignment), "threads": self.torch_threads,
+                "image": self.image}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -56,7 +58,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         result.status, result.reason = "invalid", str(exc)
         result.questions = empty_questions(assignment, str(exc))
         return result
-    backend = resolve_backend(options.sandbox)
+    backend = resolve_backend(options.sandbox, image=options.image)
     limits = options.limits(assignment)
     if work_root is not None:
         work_root.mkdir(parents=True, exist_ok=True)

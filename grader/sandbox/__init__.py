@@ -1,4 +1,4 @@
-"""Sandbox backends behind one interface: `bwrap` (default where it works) and `none`."""
+"""Sandbox backends behind one interface: `bwrap` (default where it works), `podman`, `docker`, `none`."""
 
 from __future__ import annotations
 
@@ -6,25 +6,39 @@ from grader.errors import SandboxError, UsageError
 from grader.sandbox.base import Limits, LaunchSpec, Sandbox, SandboxProcess
 from grader.sandbox.bwrap import BwrapSandbox
 from grader.sandbox.none import NoSandbox
+from grader.sandbox.oci import DockerSandbox, PodmanSandbox
 
-BACKENDS: dict[str, type[Sandbox]] = {"bwrap": BwrapSandbox, "none": NoSandbox}
+BACKENDS: dict[str, type[Sandbox]] = {"bwrap": BwrapSandbox, "podman": PodmanSandbox, "docker": DockerSandbox,
+                                      "none": NoSandbox}
 CHOICES = ("auto", *BACKENDS)
 
 __all__ = ["BACKENDS", "CHOICES", "Limits", "LaunchSpec", "Sandbox", "SandboxProcess", "resolve_backend"]
 
 
-def resolve_backend(name: str) -> Sandbox:
-    """The backend called `name` ("auto" picks the strongest that works here), ready to launch."""
+def resolve_backend(name: str, *, image: str | None = None, gpu: str | None = None) -> Sandbox:
+    """The backend called `name` ("auto" picks the strongest that works here), ready to launch.
+
+    auto: bubblewrap (namespaces, ~30 ms a start) where it works, else podman, else an error: it
+    never falls back to running without isolation."""
     if name == "auto":
-        reason = BwrapSandbox.unavailable_reason()
-        if reason is None:
-            return BwrapSandbox()
-        raise SandboxError(f"no isolating sandbox works on this machine: {reason}. "
-                           "Install it, or pass --sandbox none to run submissions without isolation.")
+        reasons = []
+        for candidate in (BwrapSandbox, PodmanSandbox):
+            reason = candidate.unavailable_reason()
+            if reason is None:
+                return _make(candidate, image, gpu)
+            reasons.append(f"{candidate.name}: {reason}")
+        raise SandboxError("no isolating sandbox works on this machine (" + "; ".join(reasons) + "). "
+                           "Install bubblewrap, or pass --sandbox none to run submissions without isolation.")
     if name not in BACKENDS:
         raise UsageError(f"unknown sandbox {name!r}; choose one of: {', '.join(CHOICES)}")
     backend = BACKENDS[name]
     reason = backend.unavailable_reason()
     if reason is not None:
         raise SandboxError(f"the {name} sandbox cannot run here: {reason}")
+    return _make(backend, image, gpu)
+
+
+def _make(backend: type[Sandbox], image: str | None, gpu: str | None) -> Sandbox:
+    if backend in (PodmanSandbox, DockerSandbox):
+        return backend(image=image, gpu=gpu)
     return backend()

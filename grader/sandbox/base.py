@@ -79,8 +79,12 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
     return env
 
 
-def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None):
-    """A preexec function: join the cgroup and apply the rlimits in the child before it execs."""
+CHANNEL_FD = 3   # the judge's socket, at this descriptor in every sandboxed process
+
+
+def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None, channel: int = -1):
+    """A preexec function: join the cgroup, apply the rlimits and put the judge's socket at
+    CHANNEL_FD in the child before it execs."""
     values = {
         resource.RLIMIT_CPU: limits.cpu_s,
         resource.RLIMIT_AS: limits.memory_mb << 20,
@@ -91,6 +95,10 @@ def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None):
     }
 
     def apply() -> None:
+        if channel >= 0 and channel != CHANNEL_FD:
+            os.dup2(channel, CHANNEL_FD)
+        elif channel == CHANNEL_FD:
+            os.set_inheritable(CHANNEL_FD, True)
         if group is not None:
             group.join()
         for res, val in values.items():
@@ -106,8 +114,8 @@ class SandboxProcess:
     """A started student runner: its socket, its captured output, and how to stop it."""
 
     def __init__(self, proc: subprocess.Popen, sock: socket.socket, backend: str,
-                 group: "cgroup.Cgroup | None" = None) -> None:
-        self.proc, self.sock, self.backend, self.group = proc, sock, backend, group
+                 group: "cgroup.Cgroup | None" = None, stop=None) -> None:
+        self.proc, self.sock, self.backend, self.group, self._stop = proc, sock, backend, group, stop
         self._out = bytearray()
         self._dropped = 0
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -133,6 +141,8 @@ class SandboxProcess:
 
     def kill(self) -> None:
         """Stop the student process and everything it started."""
+        if self._stop is not None and self.proc.poll() is None:
+            self._stop()
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -173,15 +183,21 @@ class Sandbox:
         """(argv, env) that starts the runner with the judge's socket on `fd`."""
         raise NotImplementedError
 
+    def stopper(self, argv: list[str]):
+        """A callable that stops what `argv` started when killing its process is not enough."""
+        return None
+
     def launch(self, spec: LaunchSpec) -> SandboxProcess:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb, label=spec.run_id)
         try:
-            argv, env = self.command(spec, child.fileno())
+            argv, env = self.command(spec, CHANNEL_FD)
+            # close_fds=False: Python's descriptors are not inheritable, so the child gets 0-2 and
+            # the socket that preexec places at CHANNEL_FD, nothing else.
             proc = subprocess.Popen(
                 argv, env=env, cwd=spec.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, pass_fds=(child.fileno(),), start_new_session=True,
-                preexec_fn=rlimit_setter(spec.limits, group))
+                stderr=subprocess.STDOUT, close_fds=False, start_new_session=True,
+                preexec_fn=rlimit_setter(spec.limits, group, child.fileno()))
         except (OSError, subprocess.SubprocessError) as exc:
             parent.close()
             if group is not None:
@@ -191,4 +207,4 @@ class Sandbox:
             raise SandboxError(f"could not start the {self.name} sandbox: {exc}") from exc
         finally:
             child.close()
-        return SandboxProcess(proc, parent, self.name, group)
+        return SandboxProcess(proc, parent, self.name, group, self.stopper(argv))

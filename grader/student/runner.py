@@ -320,6 +320,11 @@ def main(fd: int) -> None:
     """Entry point inside the sandbox: `fd` is the socket connected to the judge."""
     import torch
 
+    limit_mb = os.environ.get("GRADER_RLIMIT_AS_MB")
+    if limit_mb:   # containers cannot set RLIMIT_AS from outside; never set with CUDA
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (int(limit_mb) << 20, int(limit_mb) << 20))
     threads = int(os.environ.get("GRADER_TORCH_THREADS", "1") or 1)
     torch.set_num_threads(max(1, threads))
     sock = socket.socket(fileno=fd)

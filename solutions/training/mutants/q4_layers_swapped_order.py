@@ -1,6 +1,6 @@
 # mutant: fc2 is created before fc1 (the parameters are registered in the wrong order)
 # cell: class MLP(nn.Module):
-# loses: q4
+# loses: q4, q8
 class MLP(nn.Module):
     def __init__(self, n_features, n_hidden, n_classes, p_drop=0.2):
         super().__init__()

@@ -1,6 +1,6 @@
 # mutant: no ReLU between the layers (two linear layers are just one linear map)
 # cell: class MLP(nn.Module):
-# loses: q4
+# loses: q4, q9
 class MLP(nn.Module):
     def __init__(self, n_features, n_hidden, n_classes, p_drop=0.2):
         super().__init__()

@@ -106,6 +106,8 @@ def test_predict_classes(student):
 @probe
 def seeded_models(ns, seed, other_seed, noise_seed, sizes):
     def params(m):
+        if not isinstance(m, nn.Module):
+            return type(m).__name__
         return {n: p.detach().clone() for n, p in m.named_parameters()}
 
     torch.manual_seed(noise_seed)
@@ -123,6 +125,8 @@ def seed_case(student):
     seed = rng.randint(1, 10_000)
     r = student.probe(seeded_models, seed=seed, other_seed=seed + rng.randint(1, 99),
                       noise_seed=rng.randint(0, 10_000), sizes=sizes)
+    for value in r.values():
+        expect(isinstance(value, dict), f"make_model should return an nn.Module (your MLP), but it returned {value}")
     return r, seed, sizes
 
 
@@ -158,12 +162,15 @@ def train_and_predict(ns, X_train, y_train, X_test, n_classes, seed):
     start = time.perf_counter()
     model = ns.train_model(X_train, y_train, n_classes, seed=seed)
     elapsed = time.perf_counter() - start
+    if not isinstance(model, nn.Module):
+        return {"type": type(model).__name__}
     params = list(model.parameters())
     device = params[0].device if params else torch.device("cpu")
     model.eval()
     with torch.no_grad():
         logits = model(X_test.to(device))
-    return {"seconds": elapsed, "shape": list(logits.shape), "preds": logits.argmax(dim=1).cpu()}
+    return {"type": "Module", "seconds": elapsed, "shape": list(logits.shape),
+            "logits": logits.detach().float().cpu(), "preds": logits.argmax(dim=1).cpu()}
 
 
 def rings(student, n, n_classes, n_noise, gen_seed):
@@ -193,6 +200,8 @@ def test_train_model_reaches_target_accuracy(student):
     X_train, y_train, X_test, y_test, n_classes = training_data(student, 400, 400)
     r = student.probe(train_and_predict, X_train=X_train, y_train=y_train, X_test=X_test, n_classes=n_classes,
                       seed=student.rng.randint(0, 1000))
+    expect(r["type"] == "Module", f"train_model should return the trained model (an nn.Module), but it "
+                                  f"returned {r['type']}")
     expect(r["shape"] == [len(X_test), n_classes],
            "the model returned by train_model should map (M, n_features) inputs to (M, n_classes) logits")
     accuracy = (r["preds"] == y_test).double().mean().item()
@@ -209,6 +218,10 @@ def test_train_model_is_reproducible(student):
                           n_classes=n_classes, seed=seed)
     second = student.probe(train_and_predict, X_train=X_train, y_train=y_train, X_test=X_test,
                            n_classes=n_classes, seed=seed)
-    expect(torch.equal(first["preds"], second["preds"]),
+    for r in (first, second):
+        expect(r["type"] == "Module", f"train_model should return the trained model (an nn.Module), but it "
+                                      f"returned {r['type']}")
+    expect(first["logits"].shape == second["logits"].shape and
+           torch.allclose(first["logits"], second["logits"], rtol=1e-3, atol=1e-4),
            "train_model with the same data and seed gave different models: create the model with "
            "make_model(seed, ...) so that its initial weights (and dropout) are seeded")
