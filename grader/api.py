@@ -142,7 +142,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
             run_ray(pending, slots=jobs, log_dir=Path(out).resolve() / "logs", on_done=done,
                     address=ray_address, label=run_id)
         else:
-            run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done)
+            run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done, label=run_id)
         batch.files.update(write_reports(Path(out), batch.results, asg, formats=formats,
                                          roster=Path(roster) if roster else None))
     batch.wall_s = time.monotonic() - started

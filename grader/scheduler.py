@@ -42,15 +42,15 @@ def _die_with_parent() -> None:
 class WorkerSlot:
     """One worker process and the pipe protocol to it."""
 
-    def __init__(self, index: int, log_dir: Path) -> None:
-        self.index, self.log_dir = index, log_dir
+    def __init__(self, index: int, log_dir: Path, label: str = "") -> None:
+        self.index, self.log_dir, self.label = index, log_dir, label
         self.proc: subprocess.Popen | None = None
         self._buf = b""
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"worker-{self.index}.log", "ab")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", GRADER_RUN=self.label)
         self.proc = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=log, env=env,
                                      preexec_fn=_die_with_parent)
@@ -106,7 +106,7 @@ class WorkerSlot:
 
 
 def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
-              on_done: Callable[[Job, dict], None]) -> None:
+              on_done: Callable[[Job, dict], None], label: str = "") -> None:
     """Grade `jobs` on `slots` worker processes; `on_done(job, reply)` runs once per job, serially.
 
     A reply is the worker's ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": reason}``.
@@ -115,7 +115,7 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
     for job in jobs:
         todo.put(job)
     lock = threading.Lock()
-    workers = [WorkerSlot(i, log_dir) for i in range(max(1, min(slots, len(jobs))))]
+    workers = [WorkerSlot(i, log_dir, label) for i in range(max(1, min(slots, len(jobs))))]
 
     def drive(slot: WorkerSlot) -> None:
         while True:

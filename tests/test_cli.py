@@ -63,6 +63,18 @@ def test_grade_writes_csv_results_and_reuses_them(tmp_path):
     assert json.loads((out / "results" / "solution.json").read_text())["run_id"] == record["run_id"]
 
 
+def processes_of(run_id: str) -> list[str]:
+    """Processes started for the batch `run_id` (workers and student processes carry GRADER_RUN)."""
+    marker, found = f"GRADER_RUN={run_id}".encode(), []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(environ.parent.name)
+        except OSError:
+            pass
+    return found
+
+
 def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
@@ -79,8 +91,8 @@ def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):
     first = {p.stem: json.loads(p.read_text())["run_id"] for p in (out / "results").glob("s*.json")}
     assert 1 <= len(first) < 6
     time.sleep(1)
-    leftovers = subprocess.run(["pgrep", "-f", "grader.worker|grader.student"], capture_output=True, text=True)
-    assert leftovers.stdout.strip() == "", "worker or student processes outlived the killed batch"
+    run_id = next(iter(json.loads(p.read_text())["run_id"] for p in (out / "results").glob("s*.json")))
+    assert processes_of(run_id) == [], "worker or student processes outlived the killed batch"
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert f"graded {6 - len(first)}, reused {len(first)}" in r.stdout
