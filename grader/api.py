@@ -60,13 +60,16 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
           sandbox: str = "auto", timeout: float | None = None, course: Path | str | None = None,
           torch_threads: int = 1, roster: Path | str | None = None, formats: tuple[str, ...] = (),
           executor: str = "local", ray_address: str | None = None, image: str | None = None,
+          gpus: str = "auto",
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
     """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
     `assignment`, writing results and reports under `out`.
 
     Results already in `out` made from the same notebook, suite, options and grader version are
     reused.  With a `roster`, every enrolled student gets a row (`missing` when nothing came in).
-    `formats` adds gradebook exports ("otter", "canvas").  `executor="ray"` runs the worker slots
+    `formats` adds gradebook exports ("otter", "canvas").  `gpus` (auto | none | all | "0,1") gives
+    each worker slot one GPU in turn; auto does when the assignment's gpu is not "none".
+    `executor="ray"` runs the worker slots
     as Ray actors (on the cluster at `ray_address`, else a local Ray instance).
     `on_result(result, done, total, reused)` is called once per submission.
     """
@@ -81,6 +84,9 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     course_dir = Path(course).resolve() if course else Path.cwd().resolve()
     asg = assignment_mod.load(assignment, course_dir)
     tests = check_suite(asg)
+    from grader.sandbox import gpu as gpu_mod
+
+    gpu_list = gpu_mod.plan(gpus, asg.gpu, gpu_mod.detect() if gpus != "none" else [])
     backend = resolve_backend(sandbox, image=image)
     options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads, image=image)
     _check_formats(formats, roster)
@@ -140,9 +146,10 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
             for job in pending:
                 job.request.pop("work_root", None)
             run_ray(pending, slots=jobs, log_dir=Path(out).resolve() / "logs", on_done=done,
-                    address=ray_address, label=run_id)
+                    address=ray_address, label=run_id, gpus_per_slot=1 if gpu_list else 0)
         else:
-            run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done, label=run_id)
+            run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done, label=run_id,
+                      gpus=gpu_list)
         batch.files.update(write_reports(Path(out), batch.results, asg, formats=formats,
                                          roster=Path(roster) if roster else None))
     batch.wall_s = time.monotonic() - started

@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "sis_user_id, sis_login_id, section): maps LMS ids and adds a row per missing student")
     g.add_argument("--format", action="append", dest="formats", default=[], choices=("otter", "canvas"),
                    help="also write otter's final_grades.csv or a Canvas import file (repeatable)")
+    g.add_argument("--gpus", default="auto",
+                   help="auto (a GPU per slot when the assignment uses one and the machine has one), "
+                        "none, all, or indices like 0,1")
     g.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="where worker slots run: local processes, or Ray actors")
     g.add_argument("--ray-address", default=None,
@@ -136,6 +139,7 @@ def cmd_grade(args) -> int:
         batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
                           sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
                           formats=tuple(args.formats), executor=args.executor, image=args.image,
+                          gpus=args.gpus,
                           ray_address=args.ray_address, on_result=progress)
     print_summary(console, batch)
     return 0

@@ -31,8 +31,11 @@ def _ray():
 class SlotActor:
     """A worker slot living in a Ray actor: a local worker process, kept warm between submissions."""
 
-    def __init__(self, index: int, log_dir: str) -> None:
-        self.slot = WorkerSlot(index, Path(log_dir))
+    def __init__(self, index: int, log_dir: str, label: str = "", use_gpu: bool = False) -> None:
+        import ray
+
+        gpu = str(ray.get_gpu_ids()[0]) if use_gpu and ray.get_gpu_ids() else None
+        self.slot = WorkerSlot(index, Path(log_dir), label, gpu)
         self.scratch = Path(tempfile.mkdtemp(prefix="torchgrader-ray-"))
 
     def grade(self, request: dict, notebook_b64: str, deadline_s: float) -> dict:
@@ -64,7 +67,8 @@ def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Jo
                  **({} if address else {"num_cpus": max(slots, 1)}))
     remote = ray.remote(num_cpus=1, num_gpus=gpus_per_slot, max_restarts=0)(SlotActor)
     n = max(1, min(slots, len(jobs)))
-    actors = {i: _start(remote, label, i, log_dir) for i in range(n)}
+    use_gpu = gpus_per_slot > 0
+    actors = {i: _start(remote, label, i, log_dir, use_gpu) for i in range(n)}
     next_index = n
     queue = [(job, 0) for job in reversed(jobs)]
     running: dict = {}                      # ObjectRef -> (actor index, job, attempts)
@@ -84,7 +88,7 @@ def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Jo
                 idle.append(i)
             except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
                 actors.pop(i, None)
-                actors[next_index] = _start(remote, label, next_index, log_dir)
+                actors[next_index] = _start(remote, label, next_index, log_dir, use_gpu)
                 idle.append(next_index)
                 next_index += 1
                 if attempts < retries:
@@ -102,8 +106,8 @@ def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Jo
                 pass
 
 
-def _start(remote, label: str, index: int, log_dir: Path):
-    return remote.options(name=f"{ACTOR_PREFIX}-{label}-{index}").remote(index, str(log_dir))
+def _start(remote, label: str, index: int, log_dir: Path, use_gpu: bool):
+    return remote.options(name=f"{ACTOR_PREFIX}-{label}-{index}").remote(index, str(log_dir), label, use_gpu)
 
 
 def _notebook(job: Job) -> str:

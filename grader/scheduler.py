@@ -42,8 +42,8 @@ def _die_with_parent() -> None:
 class WorkerSlot:
     """One worker process and the pipe protocol to it."""
 
-    def __init__(self, index: int, log_dir: Path, label: str = "") -> None:
-        self.index, self.log_dir, self.label = index, log_dir, label
+    def __init__(self, index: int, log_dir: Path, label: str = "", gpu: str | None = None) -> None:
+        self.index, self.log_dir, self.label, self.gpu = index, log_dir, label, gpu
         self.proc: subprocess.Popen | None = None
         self._buf = b""
 
@@ -61,7 +61,7 @@ class WorkerSlot:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         try:
-            self.proc.stdin.write((json.dumps(job.request) + "\n").encode())
+            self.proc.stdin.write((json.dumps({**job.request, "gpu": self.gpu}) + "\n").encode())
             self.proc.stdin.flush()
         except OSError as exc:
             raise WorkerFailure(f"could not reach the worker process: {exc}") from None
@@ -106,8 +106,9 @@ class WorkerSlot:
 
 
 def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
-              on_done: Callable[[Job, dict], None], label: str = "") -> None:
+              on_done: Callable[[Job, dict], None], label: str = "", gpus: list[str] = ()) -> None:
     """Grade `jobs` on `slots` worker processes; `on_done(job, reply)` runs once per job, serially.
+    Slot i gets GPU ``gpus[i % len(gpus)]`` when GPUs are given.
 
     A reply is the worker's ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": reason}``.
     """
@@ -115,7 +116,8 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
     for job in jobs:
         todo.put(job)
     lock = threading.Lock()
-    workers = [WorkerSlot(i, log_dir, label) for i in range(max(1, min(slots, len(jobs))))]
+    workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None)
+               for i in range(max(1, min(slots, len(jobs))))]
 
     def drive(slot: WorkerSlot) -> None:
         while True:

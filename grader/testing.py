@@ -29,9 +29,14 @@ import pytest
 from grader.protocol import UnsupportedValue
 
 __all__ = ["GradingFailure", "Probe", "probe", "question", "expect", "assert_tensor",
-           "tensors_equal", "tensors_close", "assert_type"]
+           "tensors_equal", "tensors_close", "assert_type", "requires_cuda"]
 
 QUESTION_MARK = "grader_question"
+CUDA_MARK = "grader_cuda"
+
+#: Mark a test that only makes sense on a GPU: on a CPU-only grader it is reported as not run and
+#: counts toward neither the score nor the maximum.
+requires_cuda = getattr(pytest.mark, CUDA_MARK)
 
 
 class GradingFailure(AssertionError):

@@ -32,7 +32,8 @@ def handle(request: dict, cache: dict) -> dict:
     options = GradeOptions(**request["options"])
     result = grade_one(cache[key], request["student"], Path(request["path"]), request["sha256"],
                        options, run_id=request.get("run_id", ""),
-                       work_root=Path(request["work_root"]) if request.get("work_root") else None)
+                       work_root=Path(request["work_root"]) if request.get("work_root") else None,
+                       gpu=request.get("gpu"))
     return {"ok": True, "result": result.to_dict()}
 
 

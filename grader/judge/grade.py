@@ -44,7 +44,7 @@ class GradeOptions:
 
 
 def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, options: GradeOptions,
-              *, run_id: str = "", work_root: Path | None = None) -> Result:
+              *, run_id: str = "", work_root: Path | None = None, gpu: str | None = None) -> Result:
     """Grade one notebook file; every student-caused failure becomes a status, never an exception."""
     started = time.time()
     result = Result(student=student, assignment=assignment.name, status="graded",
@@ -65,7 +65,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
     workdir = Path(tempfile.mkdtemp(prefix=f"{student[:40]}-", dir=work_root))
     try:
         _prepare_workdir(workdir, assignment, backend.name)
-        spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id,
+        spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id, gpu=gpu,
                           limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
                                         cpu_s=int(limits["notebook_timeout"] * 2 + 120)))
         session = StudentSession(backend, spec, cell_timeout=limits["cell_timeout"],

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import AssignmentError, GraderError, ProbeError
-from grader.testing import QUESTION_MARK, GradingFailure, Probe
+from grader.testing import CUDA_MARK, QUESTION_MARK, GradingFailure, Probe
 
 PYTEST_ARGS = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:warnings", "--assert=plain",
                "--import-mode=importlib", "-o", "addopts="]
@@ -74,6 +74,7 @@ class _Inventory:
 
     def pytest_configure(self, config) -> None:
         config.addinivalue_line("markers", f"{QUESTION_MARK}(qid, points): the question a test belongs to")
+        config.addinivalue_line("markers", f"{CUDA_MARK}: the test needs a CUDA device in the student process")
 
     def pytest_collection_modifyitems(self, items) -> None:
         for item in items:
@@ -99,6 +100,11 @@ class Judge(_Inventory):
     def pytest_collection_modifyitems(self, items) -> None:
         super().pytest_collection_modifyitems(items)
         self.by_id = {o.nodeid: o for o in self.items}
+
+    def pytest_runtest_setup(self, item) -> None:
+        device = str(getattr(self.session, "device", "cpu") or "cpu")
+        if item.get_closest_marker(CUDA_MARK) is not None and not device.startswith("cuda"):
+            pytest.skip("needs a CUDA GPU; this grader ran your notebook on the CPU, so it does not count")
 
     @pytest.fixture
     def student(self, request) -> Student:

@@ -64,6 +64,7 @@ class StudentSession:
         self.dead_reason: str | None = None
         self.dead_status: str | None = None
         self.probe_time = 0.0
+        self.device = "cpu"
         self._ids = itertools.count(1)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -77,6 +78,7 @@ class StudentSession:
             if header.get("op") != "ready":
                 raise ProtocolError("the student process did not start properly")
             run.environment = {k: header.get(k) for k in ("torch", "device", "python")}
+            self.device = str(run.environment.get("device") or "cpu")
             self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout})
             self._collect_cells(run, time.monotonic() + self.notebook_timeout)
         except _Deadline as exc:

@@ -45,6 +45,7 @@ class LaunchSpec:
     torch_threads: int = 1
     env: dict = field(default_factory=dict)
     run_id: str = ""           # marks the batch's processes (GRADER_RUN) and cgroups
+    gpu: str | None = None     # index of the NVIDIA GPU this submission may use
 
 
 def package_dir() -> Path:
@@ -72,7 +73,7 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
         "GRADER_TORCH_THREADS": str(spec.torch_threads),
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": "/tmp/matplotlib",
-        "CUDA_VISIBLE_DEVICES": "",
+        "CUDA_VISIBLE_DEVICES": spec.gpu if spec.gpu is not None else "",
         "GRADER_RUN": spec.run_id,
     }
     env.update(spec.env)
@@ -82,12 +83,13 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
 CHANNEL_FD = 3   # the judge's socket, at this descriptor in every sandboxed process
 
 
-def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None, channel: int = -1):
+def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None, channel: int = -1,
+                  gpu: bool = False):
     """A preexec function: join the cgroup, apply the rlimits and put the judge's socket at
     CHANNEL_FD in the child before it execs."""
     values = {
         resource.RLIMIT_CPU: limits.cpu_s,
-        resource.RLIMIT_AS: limits.memory_mb << 20,
+        resource.RLIMIT_AS: resource.RLIM_INFINITY if gpu else limits.memory_mb << 20,   # never with CUDA
         resource.RLIMIT_FSIZE: limits.fsize_mb << 20,
         resource.RLIMIT_NOFILE: limits.nofile,
         resource.RLIMIT_NPROC: limits.nproc,
@@ -103,6 +105,8 @@ def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None, channel:
             group.join()
         for res, val in values.items():
             soft, hard = resource.getrlimit(res)
+            if val == resource.RLIM_INFINITY:
+                continue
             val = val if hard == resource.RLIM_INFINITY else min(val, hard)
             resource.setrlimit(res, (val, val))
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -197,7 +201,7 @@ class Sandbox:
             proc = subprocess.Popen(
                 argv, env=env, cwd=spec.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, close_fds=False, start_new_session=True,
-                preexec_fn=rlimit_setter(spec.limits, group, child.fileno()))
+                preexec_fn=rlimit_setter(spec.limits, group, child.fileno(), gpu=spec.gpu is not None))
         except (OSError, subprocess.SubprocessError) as exc:
             parent.close()
             if group is not None:

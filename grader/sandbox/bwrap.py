@@ -6,6 +6,7 @@ import functools
 import shutil
 import subprocess
 
+from grader.sandbox import gpu
 from grader.sandbox.base import (BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox,
                                  base_env, package_dir, python_paths)
 
@@ -49,7 +50,7 @@ class BwrapSandbox(Sandbox):
             "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
             "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-            "--proc", "/proc", "--dev", "/dev",
+            "--proc", "/proc", "--dev", "/dev", *(gpu.bwrap_args(spec.gpu) if spec.gpu is not None else []),
             "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/tmp",
             "--ro-bind", home, home,
             "--ro-bind", prefix, prefix,

@@ -36,11 +36,11 @@ class OciSandbox(Sandbox):
     binary = "podman"
     extra_args: tuple[str, ...] = ()
 
-    def __init__(self, image: str | None = None, gpu: str | None = None) -> None:
-        self.image, self.gpu = image, gpu
+    def __init__(self, image: str | None = None) -> None:
+        self.image = image
         remove_orphans(self.binary)
 
-    def gpu_args(self) -> list[str]:
+    def gpu_args(self, index: str) -> list[str]:
         return []
 
     def command(self, spec: LaunchSpec, fd: int):
@@ -60,10 +60,13 @@ class OciSandbox(Sandbox):
                 "--ulimit", "core=0:0",
                 "--tmpfs", f"/tmp:rw,size={limits.tmp_mb}m,mode=1777",
                 "-v", f"{spec.workdir}:{SANDBOX_WORKDIR}:rw", "-w", SANDBOX_WORKDIR,
-                "--preserve-fds", "1", "--stop-timeout", "0", *self.gpu_args()]
+                "--preserve-fds", "1", "--stop-timeout", "0",
+                *(self.gpu_args(spec.gpu) if spec.gpu is not None else [])]
         env = base_env(spec, home=SANDBOX_WORKDIR)
-        if self.gpu is None:
+        if spec.gpu is None:
             env["GRADER_RLIMIT_AS_MB"] = str(limits.memory_mb)
+        else:
+            env["CUDA_VISIBLE_DEVICES"] = "0"   # the container sees only its own GPU
         for key, value in env.items():
             argv += ["--env", f"{key}={value}"]
         if self.image:
@@ -97,8 +100,8 @@ class PodmanSandbox(OciSandbox):
     def unavailable_reason(cls) -> str | None:
         return _probe("podman")
 
-    def gpu_args(self) -> list[str]:
-        return ["--device", f"nvidia.com/gpu={self.gpu}"] if self.gpu is not None else []
+    def gpu_args(self, index: str) -> list[str]:
+        return ["--device", f"nvidia.com/gpu={index}"]         # CDI
 
 
 class DockerSandbox(OciSandbox):
@@ -111,15 +114,15 @@ class DockerSandbox(OciSandbox):
     def unavailable_reason(cls) -> str | None:
         return _probe("docker")
 
-    def __init__(self, image: str | None = None, gpu: str | None = None) -> None:
+    def __init__(self, image: str | None = None) -> None:
         if not image:
             from grader.errors import UsageError
 
             raise UsageError("the docker backend needs --image (build grader/sandbox/container/Dockerfile)")
-        super().__init__(image, gpu)
+        super().__init__(image)
 
-    def gpu_args(self) -> list[str]:
-        return ["--gpus", f"device={self.gpu}"] if self.gpu is not None else []
+    def gpu_args(self, index: str) -> list[str]:
+        return ["--gpus", f"device={index}"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -141,7 +144,7 @@ def _probe(binary: str) -> str | None:
 
 def minimal_rootfs(home: str, prefix: str) -> Path:
     """A root directory with only mount points, the usual symlinks and a passwd entry for nobody."""
-    key = hashlib.sha256(f"{home}|{prefix}|{SANDBOX_PKG_ROOT}|1".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{home}|{prefix}|{SANDBOX_PKG_ROOT}|2".encode()).hexdigest()[:12]
     root = ROOTFS_HOME / f"rootfs-{key}"
     if (root / ".complete").exists():
         return root
@@ -150,6 +153,7 @@ def minimal_rootfs(home: str, prefix: str) -> Path:
     for d in ("usr", "tmp", "proc", "dev", "sys", "etc", "run", "var", SANDBOX_WORKDIR.strip("/"),
               f"{SANDBOX_PKG_ROOT.strip('/')}/grader", home.strip("/"), prefix.strip("/")):
         (tmp / d).mkdir(parents=True, exist_ok=True)
+    (tmp / "tmp").chmod(0o1777)          # a tmpfs mounted here takes this mode
     for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):
         (tmp / link).symlink_to(target)
     (tmp / "etc" / "passwd").write_text(f"nobody:x:{NOBODY}:{NOBODY}:nobody:{SANDBOX_WORKDIR}:/usr/sbin/nologin\n")
