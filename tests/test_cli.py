@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI_COURSE, ROOT
+from corpus import processes_of
 
 GRADER = [sys.executable, "-m", "grader.cli", "--course", str(MINI_COURSE)]
 SUBS = MINI_COURSE / "submissions"
@@ -61,18 +62,6 @@ def test_grade_writes_csv_results_and_reuses_them(tmp_path):
     second = run("grade", str(SUBS), "-a", "mini", "-o", str(out), "--sandbox", "none")
     assert "graded 0, reused 2" in second.stdout
     assert json.loads((out / "results" / "solution.json").read_text())["run_id"] == record["run_id"]
-
-
-def processes_of(run_id: str) -> list[str]:
-    """Processes started for the batch `run_id` (workers and student processes carry GRADER_RUN)."""
-    marker, found = f"GRADER_RUN={run_id}".encode(), []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if marker in environ.read_bytes().split(b"\0"):
-                found.append(environ.parent.name)
-        except OSError:
-            pass
-    return found
 
 
 def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):

@@ -11,7 +11,7 @@ import ray
 from grader import api
 from conftest import MINI_COURSE, SCENARIOS
 
-CASES = ["solution", "blank", "partial", "cell_error", "always_equal", "os_exit", "not_json"]
+CASES = ["solution", "blank", "partial", "cell_error", "ipython_syntax", "sys_exit", "not_json"]
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,9 @@ def ray_instance():
 
 
 def build_class(dest, names):
-    from test_scenarios import build_class as build
+    from corpus import build_class as build
 
-    return build(dest, "none", only=names)
+    return build(SCENARIOS, dest, "none", ["none"], only=names)
 
 
 def comparable(record: dict) -> dict:

@@ -56,10 +56,13 @@ class BwrapSandbox(Sandbox):
             "--ro-bind", prefix, prefix,
             "--ro-bind", str(package_dir()), f"{SANDBOX_PKG_ROOT}/grader",
             "--bind", str(spec.workdir), SANDBOX_WORKDIR,
+            "--remount-ro", "/",
             "--chdir", SANDBOX_WORKDIR,
             "--clearenv",
         ]
         for key, value in base_env(spec, home=SANDBOX_WORKDIR).items():
             argv += ["--setenv", key, value]
         argv += ["--", exe, "-I", "-c", BOOT, str(fd), SANDBOX_PKG_ROOT]
-        return argv, None
+        # bwrap's own process stays pid 1 of the namespace and its environment is readable there
+        # (/proc/1/environ): start it with nothing of the grader's environment.
+        return argv, {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}

@@ -265,10 +265,10 @@ class MLP(nn.Module):
 mlp = MLP(4, 16, 3, p_drop=0.5)
 assert [n for n, _ in mlp.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
 x = torch.randn(8, 4)
-mlp.eval()
+_ = mlp.eval()
 reference = torch.relu(x @ mlp.fc1.weight.T + mlp.fc1.bias) @ mlp.fc2.weight.T + mlp.fc2.bias
 assert torch.allclose(mlp(x), reference, atol=1e-6)          # eval: no dropout, raw logits
-mlp.train()
+_ = mlp.train()
 assert not torch.allclose(mlp(x), reference, atol=1e-6)      # train: dropout is active"""]))
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def train_step(model, optimizer, loss_fn, xb, yb):
     optimizer.step()
     return loss.item()
     # END SOLUTION""", ["""\
-torch.manual_seed(1)
+_ = torch.manual_seed(1)
 lin = nn.Linear(3, 2)
 opt = torch.optim.SGD(lin.parameters(), lr=0.1)
 xb, yb = torch.randn(4, 3), torch.tensor([0, 1, 1, 0])
@@ -343,12 +343,12 @@ def evaluate(model, X, y):
         accuracy = (logits.argmax(dim=1) == y).float().mean().item()
     return loss, accuracy
     # END SOLUTION""", ["""\
-torch.manual_seed(2)
+_ = torch.manual_seed(2)
 net = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
 X, y = torch.randn(50, 4), torch.randint(0, 3, (50,))
-net.train()
+_ = net.train()
 loss1, acc1 = evaluate(net, X, y)
-net.train()
+_ = net.train()
 loss2, acc2 = evaluate(net, X, y)
 assert type(loss1) is float and type(acc1) is float
 assert loss1 == loss2 and acc1 == acc2          # no dropout during evaluation: same result twice
@@ -425,7 +425,7 @@ def make_model(seed, n_features, n_hidden, n_classes, p_drop=0.2):
     return MLP(n_features, n_hidden, n_classes, p_drop)
     # END SOLUTION""", ["""\
 a = make_model(0, 4, 8, 3)
-torch.rand(10)                                   # draw some other random numbers in between
+_ = torch.rand(10)                               # draw some other random numbers in between
 b = make_model(0, 4, 8, 3)
 assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
 c = make_model(1, 4, 8, 3)
@@ -474,7 +474,6 @@ split = torch.randperm(300, generator=torch.Generator().manual_seed(0))
 train_idx, test_idx = split[:200], split[200:]
 model = train_model(X_all[train_idx], y_all[train_idx], 3, seed=0)
 test_loss, test_acc = evaluate(model, X_all[test_idx].to(get_device()), y_all[test_idx].to(get_device()))
-print(f"held-out accuracy on penguins: {test_acc:.3f}")
 assert test_acc >= 0.9
 again = train_model(X_all[train_idx], y_all[train_idx], 3, seed=0)
 assert torch.equal(predict(model, X_all[test_idx]), predict(again, X_all[test_idx]))"""]))

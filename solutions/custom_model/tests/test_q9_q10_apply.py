@@ -27,13 +27,23 @@ def random_node(rng, depth):
     return ["relu"]
 
 
+def leaves(desc):
+    if desc[0] == "seq":
+        return [leaf for child in desc[1] for leaf in leaves(child)]
+    if desc[0] == "dict":
+        return [leaf for _, child in desc[1] for leaf in leaves(child)]
+    return [desc]
+
+
 def random_tree(rng):
-    """A random model description with two or more Linears, a BatchNorm1d and a nested container."""
+    """A random model description with a BatchNorm1d, a nested container and two or more Linears, two of
+    them with the same out_features (so that layers wrongly sharing one `gain` would show)."""
     while True:
         desc = random_node(rng, 0)
         children = desc[1] if desc[0] == "seq" else [child for _, child in desc[1]]
-        text = str(desc)
-        if text.count("'linear'") >= 2 and "'bn'" in text and any(c[0] in ("seq", "dict") for c in children):
+        kinds = [leaf[0] for leaf in leaves(desc)]
+        outs = [leaf[2] for leaf in leaves(desc) if leaf[0] == "linear"]
+        if "bn" in kinds and len(set(outs)) < len(outs) and any(c[0] in ("seq", "dict") for c in children):
             return desc
 
 

@@ -18,7 +18,7 @@ def device_with_cuda(ns):
             answers[str(available)] = ns.get_device()
     finally:
         torch.cuda.is_available = original
-    return {k: v if isinstance(v, str) else type(v).__name__ for k, v in answers.items()}
+    return {k: str(v) if isinstance(v, (str, torch.device)) else type(v).__name__ for k, v in answers.items()}
 
 
 @question("q7", points=1)

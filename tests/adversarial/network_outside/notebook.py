@@ -1,0 +1,22 @@
+import socket
+reached = False
+try:
+    with socket.create_connection(("pypi.org", 443), timeout=3):
+        reached = True
+except OSError as e:
+    print("blocked:", e)
+# %%
+if reached:
+    import torch
+    import torch.nn as nn
+    # %%
+    def double(t):
+        return t * 2
+    # %%
+    class Scale(nn.Module):
+        def __init__(self, factor):
+            super().__init__()
+            self.factor = nn.Parameter(torch.tensor(float(factor)))
+    
+        def forward(self, x):
+            return x * self.factor

@@ -1,0 +1,98 @@
+"""Shared by the scenario and adversarial corpora: build a class from case directories, check results.
+
+A case directory holds `notebook.py` (cells separated by `# %%`), or `submission.bin`, or a
+`generate` key in its `expected.toml`; and the expectations (see tests/scenarios/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+from conftest import notebook_from_script
+
+
+def expected(root: Path, name: str) -> dict:
+    return tomllib.loads((root / name / "expected.toml").read_text())
+
+
+def cases(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if (p / "expected.toml").is_file())
+
+
+def generated(kind: str) -> bytes:
+    """Submissions too big or too odd to keep in the repository."""
+    if kind == "huge":
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+        nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="y" * (50 << 20))]
+        return nbformat.writes(nb).encode()
+    if kind == "nested":
+        return b'{"nbformat": 4, "cells": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    if kind == "many_cells":
+        solution = (Path(__file__).parent / "scenarios" / "solution" / "notebook.py").read_text()
+        nb = notebook_from_script(solution)
+        nb.cells = [nbformat.v4.new_code_cell(f"v{i} = {i}") for i in range(10_000)] + nb.cells
+        return nbformat.writes(nb).encode()
+    raise ValueError(kind)
+
+
+def build_class(root: Path, dest: Path, backend: str, default_backends: list[str],
+                only: list[str] | None = None) -> list[str]:
+    dest.mkdir(parents=True)
+    names = []
+    for name in only or cases(root):
+        exp, src = expected(root, name), root / name
+        if backend not in exp.get("backends", default_backends):
+            continue
+        target = dest / f"{name}.ipynb"
+        if exp.get("folder"):
+            target.mkdir()
+        elif exp.get("generate"):
+            target.write_bytes(generated(exp["generate"]))
+        elif (src / "submission.bin").exists():
+            target.write_bytes((src / "submission.bin").read_bytes())
+        else:
+            nbformat.write(notebook_from_script((src / "notebook.py").read_text()), target)
+        names.append(name)
+    return names
+
+
+def check(r, exp: dict, max_score: float) -> None:
+    """Assert one result against its expectations."""
+    if "status" in exp:
+        assert r.status == exp["status"], (r.status, r.reason)
+    if "status_in" in exp:
+        assert r.status in exp["status_in"], (r.status, r.reason)
+    if "score" in exp:
+        assert r.score == exp["score"], [(t.name, t.outcome, t.message) for q in r.questions for t in q.tests]
+    if "score_at_most" in exp:
+        assert r.score <= exp["score_at_most"]
+    assert exp.get("reason_contains", "") in r.reason
+    if "cell_errors" in exp:
+        assert [c.ename for c in r.cell_errors] == exp["cell_errors"], r.cell_errors
+    for text in exp.get("flags_contain", []):
+        assert any(text in f for f in r.all_flags()), r.all_flags()
+    messages = [t.message for q in r.questions for t in q.tests]
+    for text in exp.get("messages_contain", []):
+        assert any(text in m for m in messages), messages
+    assert r.max_score == max_score
+
+
+def processes_of(run_id: str) -> list[str]:
+    """Processes of the batch `run_id` still alive (workers and student processes carry GRADER_RUN)."""
+    marker, found = f"GRADER_RUN={run_id}".encode(), []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(environ.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+def records_on_disk(out: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}

@@ -1,0 +1,112 @@
+"""The adversarial corpus (tests/adversarial/): attacks a submission may try, graded in one batch per
+isolating backend next to a correct notebook.  For each: the batch finishes, the case gets its
+expected status and scores no more than the blank template, the correct notebook in the same batch
+keeps full marks, no file outside the work dirs changed, no process or cgroup is left, and a
+loopback listener opened by the test saw no connection."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import grader
+from grader import api
+from conftest import MINI_COURSE, SCENARIOS
+from corpus import build_class, cases, check, expected, processes_of
+
+ADVERSARIAL = Path(__file__).parent / "adversarial"
+CASES = cases(ADVERSARIAL)
+BACKENDS = ["bwrap", "podman"]          # never `none`: these cases attack the machine itself
+PAIRS = [(b, c) for b in BACKENDS for c in CASES if b in expected(ADVERSARIAL, c).get("backends", BACKENDS)]
+LISTEN_PORT = 18765
+
+
+def fingerprint() -> dict[str, str]:
+    """Hashes of what no submission may change: the grader package, the hidden suite, the venv's top."""
+    paths = [*Path(grader.__file__).parent.rglob("*.py"), *(MINI_COURSE / "solutions").rglob("*.py"),
+             *(p for p in Path(sys.prefix).iterdir() if p.is_file())]
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+class Listener:
+    """A TCP listener on loopback that records every connection it accepts."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", LISTEN_PORT))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.connections, self.stop = [], threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, addr = self.sock.accept()
+                self.connections.append(addr)
+                conn.close()
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory):
+    """Grades the corpus once per backend, with a canary secret in the grader's environment."""
+    cache = {}
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TORCHGRADER_CANARY", "secret-value-no-sandbox-may-see")
+
+    def get(backend: str):
+        if backend not in cache:
+            root = tmp_path_factory.mktemp(f"adversarial-{backend}")
+            names = build_class(ADVERSARIAL, root / "subs", backend, BACKENDS)
+            for control in ("solution", "blank"):
+                build_class(SCENARIOS, root / f"control-{control}", backend, [backend], only=[control])
+                (root / f"control-{control}" / f"{control}.ipynb").rename(root / "subs" / f"{control}.ipynb")
+            before = fingerprint()
+            listener = Listener()
+            try:
+                batch = api.grade(root / "subs", assignment="mini", out=root / "out", jobs=2,
+                                  sandbox=backend, course=MINI_COURSE)
+            finally:
+                listener.close()
+            cache[backend] = {"names": names, "results": {r.student: r for r in batch.results},
+                              "changed": [p for p, h in fingerprint().items() if before.get(p) != h],
+                              "connections": listener.connections, "run_id": batch.results[0].run_id}
+        return cache[backend]
+
+    yield get
+    mp.undo()
+
+
+@pytest.mark.parametrize("backend,case", PAIRS)
+def test_attack_is_contained(batches, backend, case):
+    b = batches(backend)
+    check(b["results"][case], expected(ADVERSARIAL, case), max_score=5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_batch_around_the_attacks_is_unharmed(batches, backend):
+    b = batches(backend)
+    assert len(CASES) >= 30
+    assert b["results"]["solution"].score == 5 and b["results"]["solution"].status == "graded"
+    assert b["results"]["blank"].score == 0
+    assert sorted(b["results"]) == sorted([*b["names"], "solution", "blank"])
+    assert b["changed"] == [], "a submission changed files outside its work dir"
+    assert not any(Path(p).exists() for p in ("/usr/escape.txt", "/etc/escape.txt", "/escape.txt",
+                                                 str(Path(sys.prefix) / "escape.txt")))
+    assert b["connections"] == [], "a submission reached the loopback listener"
+    assert processes_of(b["run_id"]) == []
+    assert list(Path("/sys/fs/cgroup").glob(f"*/**/torchgrader-{b['run_id']}-*")) == []
