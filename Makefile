@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps demo test verify clean
+.PHONY: setup system-deps demo test verify bench clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ test: setup system-deps
 verify: setup system-deps
 	$(VENV)/bin/grader assign --all --check
 	$(VENV)/bin/grader verify
+
+# Throughput against otter run on the same notebooks; writes out/bench/bench.json.
+bench: setup system-deps
+	$(PY) -m grader.bench
 
 clean:
 	rm -rf out .pytest_cache

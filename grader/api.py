@@ -271,9 +271,22 @@ def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int
     batch = grade(subs, assignment=str(asg.directory), out=work / "out", jobs=jobs, sandbox=sandbox,
                   course=root, on_result=on_result)
     by_id = {r.student: r for r in batch.results}
-    checks = [_expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"])]
+    checks = [_expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"]),
+              _public_tests_pass(asg, release.solution, sandbox)]
     checks += [_expect_loss(asg, m, by_id[f"mutant-{m.name}"]) for m in mutants]
     return checks
+
+
+def _public_tests_pass(asg: Assignment, solution: Path, sandbox: str) -> VerifyCheck:
+    """The released notebook's own public tests (grader.check) pass on the solution."""
+    from grader.check import check_notebook
+
+    report = check_notebook(solution, sandbox=sandbox, limits=asg.limits, data_files=list(asg.files))
+    failing = [q.id for q in report.questions if not q.passed]
+    detail = "" if report.all_passed else (report.reason or "public tests fail on the solution: "
+                                           + ", ".join(failing))
+    return VerifyCheck(asg.name, "solution, public tests", "all pass", len(report.questions) - len(failing),
+                       len(report.questions), report.all_passed, detail)
 
 
 def _check(asg: Assignment, r: Result, expectation: str, ok: bool, detail: str) -> VerifyCheck:
@@ -299,5 +312,7 @@ def _expect_zero(asg: Assignment, r: Result) -> VerifyCheck:
 def _expect_loss(asg: Assignment, m, r: Result) -> VerifyCheck:
     scores = {q.id: (q.score, q.max_score) for q in r.questions}
     kept = [q for q in m.loses if scores[q][0] >= scores[q][1]]
-    detail = f"keeps full marks on {', '.join(kept)} ({m.description})" if kept else ""
+    also = [q for q, (got, top) in scores.items() if q not in m.loses and got < top]
+    detail = f"keeps full marks on {', '.join(kept)} ({m.description})" if kept else (
+        f"also loses {', '.join(also)}" if also else "")
     return _check(asg, r, "loses " + ", ".join(m.loses), not kept, detail)

@@ -53,6 +53,7 @@ def test_verify_holds_and_catches_a_mutant_that_loses_nothing(course):
     checks = {c.notebook: c for c in api.verify(course=course, jobs=2)}
     assert checks["solution"].ok and checks["solution"].score == 5
     assert checks["blank"].ok and checks["blank"].score == 0
+    assert checks["solution, public tests"].ok and checks["solution, public tests"].max_score == 2
     assert checks["mutant-q1_hardcoded_example"].ok and checks["mutant-q2_plain_attribute"].ok
     bad = checks["mutant-q2_not_really_wrong"]
     assert not bad.ok and "keeps full marks on q2" in bad.detail

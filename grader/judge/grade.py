@@ -88,8 +88,17 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
                             + "; they were restored before each test")
     result.environment = {**run.environment, "sandbox": backend.name, "host": socket.gethostname()}
     result.timing = {"started": started, "wall_s": round(time.time() - started, 4),
-                     "notebook_s": round(run.duration, 4), "probe_s": round(session.probe_time, 4)}
+                     "notebook_s": round(run.duration, 4), "probe_s": round(session.probe_time, 4),
+                     "cells_s": round(sum(c.duration for c in run.cells), 4), "peak_rss_mb": _peak_rss_mb()}
     return result
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this worker and of the largest process it waited for, MiB."""
+    import resource
+
+    return round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                     resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024, 1)
 
 
 def _head(source: str, lines: int = 4) -> str:
