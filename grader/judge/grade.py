@@ -61,6 +61,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
     backend = resolve_backend(options.sandbox, image=options.image)
     limits = options.limits(assignment)
     if work_root is not None:
+        work_root = Path(work_root).resolve()
         work_root.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"{student[:40]}-", dir=work_root))
     try:

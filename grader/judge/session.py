@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from grader import protocol
-from grader.errors import (MissingNameError, ProbeTimeout, ProtocolError, StudentCodeError,
+from grader.errors import (MissingNameError, ProbeTimeout, ProtocolError, SandboxError, StudentCodeError,
                            StudentUnavailable)
 from grader.sandbox import LaunchSpec, Sandbox, SandboxProcess
 
@@ -53,6 +53,10 @@ class _Deadline(Exception):
     pass
 
 
+class SandboxStartError(Exception):
+    """The sandbox or the runner failed before the notebook could start."""
+
+
 class StudentSession:
     """One sandboxed student process, driven step by step by the judge."""
 
@@ -72,21 +76,39 @@ class StudentSession:
         """Start the process and execute `cells` ([{index, source}]); never raises for student faults."""
         run = NotebookRun(cells=[CellRecord(c["index"], "not_run") for c in cells])
         started = time.monotonic()
-        self.proc = self.backend.launch(self.spec)
         try:
-            header = self._recv(started + START_TIMEOUT)
-            if header.get("op") != "ready":
-                raise ProtocolError("the student process did not start properly")
+            self.proc = self.backend.launch(self.spec)
+        except SandboxError as exc:
+            run.status, run.reason = "error", str(exc)
+            self.dead_status, self.dead_reason = run.status, run.reason
+            return run
+        try:
+            header = self._recv_start(started + START_TIMEOUT)
             run.environment = {k: header.get(k) for k in ("torch", "device", "python")}
             self.device = str(run.environment.get("device") or "cpu")
             self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout})
             self._collect_cells(run, time.monotonic() + self.notebook_timeout)
+        except SandboxStartError as exc:
+            self._fail(run, "error", str(exc))
         except _Deadline as exc:
             self._fail(run, "timeout", str(exc))
         except (EOFError, OSError, ProtocolError, ValueError) as exc:
             self._fail(run, *self._death_reason(run, exc))
         run.duration = time.monotonic() - started
         return run
+
+    def _recv_start(self, deadline: float) -> dict:
+        """The runner's `ready`; a sandbox that dies before it is the grader's problem, not the student's."""
+        try:
+            header = self._recv(deadline)
+        except (EOFError, OSError, ProtocolError, ValueError, _Deadline) as exc:
+            self.proc.wait(5)
+            tail = self.proc.output().strip().splitlines()[-3:]
+            raise SandboxStartError(f"the {self.backend.name} sandbox did not start ({type(exc).__name__}): "
+                                    + " | ".join(tail)) from exc
+        if header.get("op") != "ready":
+            raise SandboxStartError("the student process did not start properly")
+        return header
 
     def _collect_cells(self, run: NotebookRun, notebook_deadline: float) -> None:
         by_index = {c.index: c for c in run.cells}

@@ -272,8 +272,8 @@ out = rm(x)
 assert torch.allclose(rm.last_mean, torch.tensor([2.0, 3.0, 4.0]))
 assert torch.allclose(rm.mean, torch.tensor([1.0, 1.5, 2.0]))
 assert torch.allclose(out, x - rm.mean)
-rm.eval()
-rm(x)
+_ = rm.eval()                   # `_ =` keeps the returned module from being printed
+_ = rm(x)
 assert torch.allclose(rm.mean, torch.tensor([1.0, 1.5, 2.0]))"""]))
 
 # ---------------------------------------------------------------------------------------------
@@ -557,7 +557,7 @@ rec.attach(lin)                 # attaching again must not record twice
 y = lin(torch.randn(1, 3))
 assert len(rec.outputs) == 1 and torch.equal(rec.outputs[0], y.detach())
 rec.remove()
-lin(torch.randn(1, 3))
+_ = lin(torch.randn(1, 3))
 assert len(rec.outputs) == 1    # removed: nothing more is recorded"""]))
 
 # ---------------------------------------------------------------------------------------------
@@ -593,7 +593,7 @@ def init_weights(module):
     # END SOLUTION""", ["""\
 net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
 weight_before = net[0].weight
-net.apply(init_weights)
+_ = net.apply(init_weights)                        # apply returns the model itself
 assert net[0].weight is weight_before              # same Parameter object, new values
 assert torch.all(net[2].bias == 0)
 bound = (6 / (4 + 8)) ** 0.5                       # xavier_uniform_ draws from [-bound, bound]

@@ -66,9 +66,11 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomS
 torch.manual_seed(0)"""
 
 
-def q(name, points, explanation, solution, tests):
+def q(name, points, explanation, solution, tests, example=None):
+    """`example`: an ordinary code cell after the question, for names later questions use (the public
+    test cells run apart from the notebook, so what they define is not seen elsewhere)."""
     return {"name": name, "points": points, "explanation": explanation,
-            "solution": solution, "tests": tests}
+            "solution": solution, "tests": tests, "example": example}
 
 
 QUESTIONS = []
@@ -128,14 +130,15 @@ class TabularDataset(Dataset):
 
     def __getitem__(self, idx):
         return self.data[idx], self.labels[idx]  # SOLUTION""", ["""\
-train_ds = TabularDataset("patients.csv", train=True)
-test_ds = TabularDataset("patients.csv", train=False)
 assert train_ds.feature_names == ["age", "income", "cholesterol", "bmi", "steps_per_day"]
 assert len(train_ds) + len(test_ds) == 300
 x, y = train_ds[0]
 assert x.dtype == torch.float32 and x.shape == (5,)
 assert y.dtype == torch.int64 and y.shape == ()
-assert torch.equal(test_ds[len(test_ds) - 1][0], test_ds.data[-1])"""]))
+assert torch.equal(test_ds[len(test_ds) - 1][0], test_ds.data[-1])"""], example="""\
+# The two splits of patients.csv; later questions use them.
+train_ds = TabularDataset("patients.csv", train=True)
+test_ds = TabularDataset("patients.csv", train=False)"""))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q2", 3, [r"""
@@ -294,13 +297,14 @@ class TextDataset(Dataset):
         # BEGIN SOLUTION
         return encode(self.sentences[idx], self.vocab), torch.tensor(self.labels[idx], dtype=torch.int64)
         # END SOLUTION""", ["""\
-patients = pd.read_csv("patients.csv")
-note_vocab = build_vocab(patients["notes"], min_freq=2)
-notes_ds = TextDataset(list(patients["notes"]), list(patients["label"]), note_vocab)
 assert len(notes_ds) == 300
 tokens, label = notes_ds[0]
 assert torch.equal(tokens, encode(patients["notes"][0], note_vocab))
-assert label.dtype == torch.int64 and label.shape == ()"""]))
+assert label.dtype == torch.int64 and label.shape == ()"""], example="""\
+# The nurses' notes of patients.csv as a text dataset; question 6 batches it.
+patients = pd.read_csv("patients.csv")
+note_vocab = build_vocab(patients["notes"], min_freq=2)
+notes_ds = TextDataset(list(patients["notes"]), list(patients["label"]), note_vocab)"""))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q6", 3, [r"""
@@ -369,10 +373,11 @@ def split_dataset(dataset, val_fraction, seed):
     train_subset, val_subset = random_split(dataset, [n_train, n_val], generator=generator)
     return train_subset, val_subset
     # END SOLUTION""", ["""\
-fit_ds, val_ds = split_dataset(train_ds, 0.2, seed=42)
 assert len(fit_ds) == 188 and len(val_ds) == 47
 assert sorted(fit_ds.indices + val_ds.indices) == list(range(len(train_ds)))
-assert split_dataset(train_ds, 0.2, seed=42)[1].indices == val_ds.indices"""]))
+assert split_dataset(train_ds, 0.2, seed=42)[1].indices == val_ds.indices"""], example="""\
+# 20% of the training rows become the validation set; question 8 uses both parts.
+fit_ds, val_ds = split_dataset(train_ds, 0.2, seed=42)"""))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q8", 3, [r"""
@@ -449,6 +454,8 @@ def build() -> nbformat.NotebookNode:
                   raw("# BEGIN TESTS")]
         cells.extend(code(test) for test in question["tests"])
         cells += [raw("# END TESTS"), raw("# END QUESTION")]
+        if question["example"]:
+            cells.append(code(question["example"]))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}

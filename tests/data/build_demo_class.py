@@ -25,10 +25,11 @@ DEST = ROOT / "tests" / "data" / "demo_class"
 
 # student id -> mutant file stem: typical mistakes, each losing points on its question(s).
 MUTANT_STUDENTS = {
-    "dana_list_of_modules": "q2_python_list",
-    "eli_buffer_attribute": "q3_plain_attribute",
+    "dana_list_of_modules": "q2_plain_list",
+    "eli_buffer_attribute": "q3_plain_attributes",
     "fay_hook_returns_none": "q6_forward_hook_returns_none",
-    "gus_replaces_parameter": "q9_replace_parameter",
+    "gus_replaces_parameter": "q9_replaces_parameter",
+    "ida_old_backward_hook": "q7_old_backward_hook",
 }
 
 CHEATS = {

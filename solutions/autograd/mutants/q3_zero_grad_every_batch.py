@@ -1,0 +1,19 @@
+# mutant: accumulated_grads zeroes the gradients before every batch, so only the last batch is left
+# cell: def batch_grads(model, batches):
+# loses: q3
+def batch_grads(model, batches):
+    result = []
+    for x, y in batches:
+        model.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        result.append([p.grad.clone() for p in model.parameters()])
+    return result
+
+
+def accumulated_grads(model, batches):
+    for x, y in batches:
+        model.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+    return [p.grad.clone() for p in model.parameters()]

@@ -1,0 +1,10 @@
+# mutant: makes h a new leaf with detach().requires_grad_(), cutting w1 off the graph
+# cell: def hidden_grads(x, w1, w2):
+# loses: q4
+def hidden_grads(x, w1, w2):
+    w1 = w1.detach().clone().requires_grad_(True)
+    h = (x @ w1).detach().requires_grad_(True)
+    out = torch.tanh(h) @ w2
+    loss = (out ** 2).sum()
+    loss.backward()
+    return h.grad, w1.grad

@@ -1,0 +1,16 @@
+# mutant: the train flag is ignored, every row of the file is kept
+# cell: class TabularDataset(Dataset):
+# loses: q1, q3
+class TabularDataset(Dataset):
+    def __init__(self, path, train=True):
+        df = pd.read_csv(path)
+        features = df.drop(columns=["patient_id", "notes", "split", "label"])
+        self.feature_names = list(features.columns)
+        self.data = torch.tensor(features.to_numpy(dtype="float64"), dtype=torch.float32)
+        self.labels = torch.tensor(df["label"].to_numpy(), dtype=torch.int64)
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, idx):
+        return self.data[idx], self.labels[idx]

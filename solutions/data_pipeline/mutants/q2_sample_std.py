@@ -1,0 +1,15 @@
+# mutant: the std is the sample std (divides by N-1, torch's default) instead of the population std
+# cell: class StandardScaler:
+# loses: q2, q3
+class StandardScaler:
+    def fit(self, x):
+        self.mean = x.mean(dim=0)
+        std = x.std(dim=0)
+        self.std = torch.where(std == 0, torch.ones_like(std), std)
+        return self
+
+    def transform(self, x):
+        return (x - self.mean) / self.std
+
+    def inverse_transform(self, z):
+        return z * self.std + self.mean

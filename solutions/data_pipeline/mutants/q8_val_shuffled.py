@@ -1,0 +1,7 @@
+# mutant: the validation loader shuffles too (shuffle=True)
+# cell: def make_loaders(train_ds, val_ds, batch_size):
+# loses: q8
+def make_loaders(train_ds, val_ds, batch_size):
+    train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=True)
+    val_loader = DataLoader(val_ds, batch_size=batch_size, shuffle=True, drop_last=False)
+    return train_loader, val_loader

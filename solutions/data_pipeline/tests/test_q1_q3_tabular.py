@@ -1,0 +1,143 @@
+"""Q1-Q3: TabularDataset over a judge-made CSV, StandardScaler, scaling fitted on train only."""
+
+import torch
+
+from grader.testing import assert_tensor, expect, probe, question, tensors_close, tensors_equal
+
+FEATURE_POOL = ["age", "income", "heart_rate", "glucose", "weight_kg", "height_cm", "sleep_hours",
+                "systolic_bp", "visits", "creatinine"]
+
+
+def make_table(rng, n_train=None, n_test=None, shift_test=False):
+    """A random table: (csv text, feature names, train rows, test rows, train labels, test labels)."""
+    names = rng.sample(FEATURE_POOL, rng.randint(2, 5))
+    n_train = n_train or rng.randint(9, 20)
+    n_test = n_test or rng.randint(4, 9)
+    splits = ["train"] * n_train + ["test"] * n_test
+    rng.shuffle(splits)
+    scales = [10 ** rng.randint(-1, 4) for _ in names]
+    header = ["patient_id"] + names[:1] + ["notes"] + names[1:] + ["split", "label"]
+    lines, rows = [",".join(header)], {"train": ([], []), "test": ([], [])}
+    for i, split in enumerate(splits):
+        offset = 5.0 if (shift_test and split == "test") else 0.0
+        values = [round(rng.gauss(offset, 1.0) * s + 2 * s, 2) for s in scales]
+        label = rng.randint(0, 1)
+        note = rng.choice(["feels fine", "Chest pain and tired", "no complaints", "walks daily"])
+        lines.append(",".join([f"X{i:03d}", repr(values[0]), note] + [repr(v) for v in values[1:]]
+                              + [split, str(label)]))
+        rows[split][0].append(values)
+        rows[split][1].append(label)
+    return "\n".join(lines) + "\n", names, rows
+
+
+@probe
+def tabular(ns, csv_text, filename, train, indices):
+    with open(filename, "w") as f:
+        f.write(csv_text)
+    ds = ns.TabularDataset(filename, train=train)
+    items = [ds[i] for i in indices]
+    return {"len": len(ds), "names": list(getattr(ds, "feature_names", [])),
+            "is_dataset": isinstance(ds, torch.utils.data.Dataset),
+            "data": ds.data, "labels": ds.labels,
+            "items": [list(item) if isinstance(item, tuple) else None for item in items]}
+
+
+def check_tabular(student, train):
+    csv_text, names, rows = make_table(student.rng)
+    split = "train" if train else "test"
+    x = torch.tensor(rows[split][0], dtype=torch.float64).float()
+    y = torch.tensor(rows[split][1], dtype=torch.int64)
+    n = len(y)
+    indices = [0, n - 1] + [student.rng.randrange(n) for _ in range(3)]
+    r = student.probe(tabular, csv_text=csv_text, filename=f"judge_{student.seed % 1000}.csv",
+                      train=train, indices=indices)
+    expect(r["is_dataset"], "TabularDataset should subclass torch.utils.data.Dataset")
+    expect(r["names"] == names, "feature_names should list every column except patient_id, notes, split "
+           "and label, in the order of the file (the hidden tests use a table with other columns)")
+    expect(r["len"] == n, f"len() of the {split} dataset is not the number of {split} rows of the file "
+           "(check __len__ and the row selection with the train flag)")
+    tensors_close(r["data"], x, name=f"the {split} dataset's self.data")
+    tensors_equal(r["labels"], y, name=f"the {split} dataset's self.labels")
+    for i, item in zip(indices, r["items"]):
+        expect(item is not None and len(item) == 2, "dataset[idx] should return a tuple (features, label)")
+        tensors_close(item[0], x[i], name=f"the features of dataset[{i}]")
+        tensors_equal(item[1], y[i], name=f"the label of dataset[{i}]")
+
+
+@question("q1", points=2)
+def test_train_split(student):
+    check_tabular(student, train=True)
+
+
+@question("q1", points=1)
+def test_test_split(student):
+    check_tabular(student, train=False)
+
+
+@probe
+def scaler_run(ns, x, z):
+    x_before = x.clone()
+    s = ns.StandardScaler()
+    fitted = s.fit(x)
+    return {"returns_self": fitted is s, "mean": s.mean, "std": s.std, "transform": s.transform(x),
+            "inverse": s.inverse_transform(z), "unchanged": bool(torch.equal(x, x_before))}
+
+
+@question("q2", points=2)
+def test_scaler_fit_transform(student):
+    rng, g = student.rng, student.generator
+    n, f = rng.randint(5, 12), rng.randint(2, 5)
+    x = torch.randn(n, f, generator=g) * torch.tensor([10.0 ** rng.randint(-2, 4) for _ in range(f)]) + 3.0
+    const = rng.randrange(f)
+    x[:, const] = float(rng.randint(-5, 5))
+    z = torch.randn(n, f, generator=g)
+    r = student.probe(scaler_run, x=x, z=z)
+    mean = x.mean(dim=0)
+    std = x.std(dim=0, unbiased=False)
+    std = torch.where(std == 0, torch.ones_like(std), std)
+    expect(r["returns_self"], "fit should return the scaler itself (return self)")
+    expect(r["unchanged"], "fit or transform changed x in place")
+    tensors_close(r["mean"], mean, rtol=1e-4, atol=1e-4, name="scaler.mean (one mean per column)")
+    assert_tensor(r["std"], dtype=std.dtype, shape=std.shape, name="scaler.std")
+    expect(bool(torch.isfinite(r["std"]).all()) and bool((r["std"] != 0).all()),
+           "scaler.std should replace the std of a constant column (0) by 1")
+    tensors_close(r["std"], std, rtol=1e-4, atol=1e-4,
+                  name="scaler.std (the population std of each column: divide by N, not N-1)")
+    tensors_close(r["transform"], (x - mean) / std, rtol=1e-4, atol=1e-4, name="transform(x)")
+
+
+@question("q2", points=1)
+def test_scaler_inverse(student):
+    g = student.generator
+    x = torch.randn(7, 3, generator=g) * torch.tensor([1000.0, 1.0, 0.01]) + 50.0
+    z = torch.randn(7, 3, generator=g)
+    r = student.probe(scaler_run, x=x, z=z)
+    mean, std = x.mean(dim=0), x.std(dim=0, unbiased=False)
+    tensors_close(r["inverse"], z * std + mean, rtol=1e-4, atol=1e-3,
+                  name="inverse_transform(z) (it should undo transform)")
+
+
+@probe
+def scaled(ns, csv_text, filename):
+    with open(filename, "w") as f:
+        f.write(csv_text)
+    train_ds, test_ds, scaler = ns.make_scaled_datasets(filename)
+    return {"mean": scaler.mean, "std": scaler.std, "train": train_ds.data, "test": test_ds.data}
+
+
+@question("q3", points=2)
+def test_scaler_fitted_on_train_only(student):
+    csv_text, names, rows = make_table(student.rng, shift_test=True)
+    train = torch.tensor(rows["train"][0], dtype=torch.float64).float()
+    test = torch.tensor(rows["test"][0], dtype=torch.float64).float()
+    r = student.probe(scaled, csv_text=csv_text, filename=f"judge_q3_{student.seed % 1000}.csv")
+    mean, std = train.mean(dim=0), train.std(dim=0, unbiased=False)
+    std = torch.where(std == 0, torch.ones_like(std), std)
+    both = torch.cat([train, test])
+    expect(not torch.allclose(r["mean"], both.mean(dim=0), rtol=1e-4),
+           "the scaler was fitted on all rows (train and test): fit it on the training split only")
+    tensors_close(r["mean"], mean, rtol=1e-4, atol=1e-4, name="the scaler's mean (fitted on the train split)")
+    tensors_close(r["std"], std, rtol=1e-4, atol=1e-4, name="the scaler's std (fitted on the train split)")
+    tensors_close(r["train"], (train - mean) / std, rtol=1e-4, atol=1e-4, name="train_ds.data after scaling")
+    tensors_close(r["test"], (test - mean) / std, rtol=1e-4, atol=1e-4,
+                  name="test_ds.data after scaling (with the scaler fitted on train)")

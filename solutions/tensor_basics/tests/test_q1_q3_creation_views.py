@@ -1,0 +1,144 @@
+"""Q1-Q3: creation and dtypes, indexing that keeps dims, view vs reshape and strides."""
+
+import torch
+
+from grader.testing import assert_tensor, expect, probe, question, tensors_equal
+
+
+# ---------------------------------------------------------------------------------------------- q1
+@probe
+def creation(ns, values, shape):
+    import numpy as np
+
+    t = ns.as_float32(values)
+    arr = np.arange(1, 1 + math.prod(shape), dtype=np.float64).reshape(shape)
+    s = ns.share_numpy(arr)
+    before = s.clone() if isinstance(s, torch.Tensor) else None
+    arr[(0,) * len(shape)] = -123.5
+    shared = isinstance(s, torch.Tensor) and float(s.reshape(-1)[0]) == -123.5
+    return {"t": t, "s": before, "shared": shared}
+
+
+@probe
+def counting(ns, shape):
+    n = ns.count_elements(torch.zeros(shape))
+    return {"type": type(n).__name__, "value": n if type(n) is int else None}
+
+
+@question("q1", points=1)
+def test_creation(student):
+    rows, cols = student.rng.randint(2, 5), student.rng.randint(2, 5)
+    values = [[student.rng.randint(-50, 50) for _ in range(cols)] for _ in range(rows)]
+    shape = [student.rng.randint(2, 4), student.rng.randint(2, 4)]
+    r = student.probe(creation, values=values, shape=shape)
+    tensors_equal(r["t"], torch.tensor(values, dtype=torch.float32), name="as_float32(values)")
+    import numpy as np
+    expected = torch.from_numpy(np.arange(1, 1 + shape[0] * shape[1], dtype=np.float64).reshape(shape))
+    tensors_equal(r["s"], expected, name="share_numpy(arr)")
+    expect(r["shared"], "share_numpy(arr) copies the array: changing the array afterwards does not "
+                        "change your tensor, but they should share memory.")
+
+
+@question("q1", points=1)
+def test_count_elements(student):
+    shape = [student.rng.randint(1, 6) for _ in range(student.rng.randint(1, 4))]
+    r = student.probe(counting, shape=shape)
+    expect(r["type"] == "int", f"count_elements should return a Python int, but it returned {r['type']}.")
+    expect(r["value"] == torch.zeros(shape).numel(), "count_elements returns the wrong number.")
+
+
+# ---------------------------------------------------------------------------------------------- q2
+@probe
+def keepdims(ns, x, i, j):
+    r, c = ns.row_keepdim(x, i), ns.col_keepdim(x, j)
+    e = ns.every_other_row(x)
+    shares = isinstance(e, torch.Tensor) and e.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    return {"row": r.clone() if isinstance(r, torch.Tensor) else type(r).__name__,
+            "col": c.clone() if isinstance(c, torch.Tensor) else type(c).__name__,
+            "even": e.clone() if isinstance(e, torch.Tensor) else type(e).__name__, "shares": shares}
+
+
+@question("q2", points=1)
+def test_row_and_column(student):
+    rows, cols = student.rng.randint(3, 7), student.rng.randint(3, 7)
+    x = torch.randn(rows, cols, generator=student.generator)
+    i, j = student.rng.randrange(rows), student.rng.randrange(cols)
+    r = student.probe(keepdims, x=x, i=i, j=j)
+    tensors_equal(r["row"], x[i:i + 1], name="row_keepdim(x, i)")
+    tensors_equal(r["col"], x[:, j:j + 1], name="col_keepdim(x, j)")
+
+
+@question("q2", points=1)
+def test_every_other_row(student):
+    x = torch.randn(student.rng.randint(3, 9), student.rng.randint(2, 5), generator=student.generator)
+    r = student.probe(keepdims, x=x, i=0, j=0)
+    tensors_equal(r["even"], x[::2], name="every_other_row(x)")
+    expect(r["shares"], "every_other_row(x) copies the data; it should be a view of x (basic slicing).")
+
+
+# ---------------------------------------------------------------------------------------------- q3
+@probe
+def merging(ns, shape):
+    x = torch.arange(math.prod(shape), dtype=torch.float32).view(*shape)
+    m = ns.merge_last_two(x)
+    out = {"m": m.clone() if isinstance(m, torch.Tensor) else type(m).__name__,
+           "shares": isinstance(m, torch.Tensor) and m.data_ptr() == x.data_ptr()}
+    y = x.transpose(0, 1)
+    try:
+        bad = ns.merge_last_two(y)
+        out["error"] = "none"
+        out["bad_shares"] = isinstance(bad, torch.Tensor) and bad.untyped_storage().data_ptr() == y.untyped_storage().data_ptr()
+    except RuntimeError:
+        out["error"] = "RuntimeError"
+    except Exception as e:
+        out["error"] = type(e).__name__
+    return out
+
+
+@probe
+def layouts(ns, shape, dims):
+    x = torch.zeros(shape).permute(*dims)
+    d = ns.layout(x)
+    if not isinstance(d, dict):
+        return {"type": type(d).__name__}
+    res = {"type": "dict"}
+    for key in ("shape", "stride", "contiguous"):
+        v = d.get(key)
+        res[key + "_type"] = type(v).__name__
+        if isinstance(v, (tuple, list)):
+            res[key] = [x if type(x) is int else None for x in v]
+        elif type(v) is bool:
+            res[key] = v
+    return res
+
+
+def shape3(student):
+    return [student.rng.randint(2, 5), student.rng.randint(2, 5), student.rng.randint(2, 5)]
+
+
+@question("q3", points=1)
+def test_merge_last_two(student):
+    shape = shape3(student)
+    r = student.probe(merging, shape=shape)
+    x = torch.arange(shape[0] * shape[1] * shape[2], dtype=torch.float32).view(*shape)
+    tensors_equal(r["m"], x.view(shape[0], -1), name="merge_last_two(x)")
+    expect(r["shares"], "merge_last_two(x) does not share storage with x (did you use reshape or a copy?).")
+    expect(r["error"] == "RuntimeError",
+           "merge_last_two on a transposed (non-contiguous) tensor should raise a RuntimeError, like view "
+           "does; yours " + ("returned a copy silently (reshape?)." if r["error"] == "none" else
+                             f"raised {r['error']}."))
+
+
+@question("q3", points=1)
+def test_layout(student):
+    shape = shape3(student)
+    dims = student.rng.choice([[0, 1, 2], [2, 0, 1], [1, 0, 2], [0, 2, 1]])
+    r = student.probe(layouts, shape=shape, dims=dims)
+    expect(r["type"] == "dict", f"layout(x) should return a dict, not {r['type']}.")
+    x = torch.zeros(shape).permute(*dims)
+    expect(r.get("shape_type") == "tuple" and r.get("shape") == list(x.shape),
+           "layout(x)['shape'] should be the shape as a tuple of ints.")
+    expect(r.get("stride_type") == "tuple" and r.get("stride") == list(x.stride()),
+           "layout(x)['stride'] should be the strides as a tuple of ints.")
+    expect(r.get("contiguous_type") == "bool", "layout(x)['contiguous'] should be a Python bool.")
+    expect(r.get("contiguous") == x.is_contiguous(), "layout(x)['contiguous'] is wrong.")

@@ -1,0 +1,132 @@
+"""Q4-Q7: permute + contiguous, squeeze/unsqueeze, expand vs repeat, cat/stack/chunk."""
+
+import torch
+
+from grader.testing import assert_tensor, expect, probe, question, tensors_equal
+
+
+
+# ---------------------------------------------------------------------------------------------- q4
+@probe
+def pixel_rows(ns, x):
+    r = ns.pixels_as_rows(x)
+    if not isinstance(r, torch.Tensor):
+        return {"r": type(r).__name__, "contiguous": False}
+    return {"r": r.clone(), "contiguous": r.is_contiguous()}
+
+
+@question("q4", points=2)
+def test_pixels_as_rows(student):
+    n, c, h, w = (student.rng.randint(1, 3), student.rng.randint(2, 4), student.rng.randint(2, 5),
+                  student.rng.randint(2, 5))
+    while h == w:
+        w = student.rng.randint(2, 5)
+    x = torch.randn(n, c, h, w, generator=student.generator)
+    r = student.probe(pixel_rows, x=x)
+    tensors_equal(r["r"], x.permute(0, 2, 3, 1).reshape(-1, c), name="pixels_as_rows(x)")
+    expect(r["contiguous"], "pixels_as_rows(x) should return a contiguous tensor.")
+
+
+# ---------------------------------------------------------------------------------------------- q5
+@probe
+def squeezing(ns, x, y):
+    a, b = ns.drop_channel(x), ns.add_batch(y)
+    return {"a": a.clone() if isinstance(a, torch.Tensor) else type(a).__name__,
+            "b": b.clone() if isinstance(b, torch.Tensor) else type(b).__name__}
+
+
+@question("q5", points=1)
+def test_drop_channel_batch_of_one(student):
+    length = student.rng.randint(2, 6)
+    for n in (1, student.rng.randint(2, 5)):
+        x = torch.randn(n, 1, length, generator=student.generator)
+        r = student.probe(squeezing, x=x, y=torch.zeros(2, 2, 2))
+        tensors_equal(r["a"], x[:, 0, :], name=f"drop_channel(x) for a batch of {n}")
+    x = torch.randn(3, 1, 1, generator=student.generator)
+    r = student.probe(squeezing, x=x, y=torch.zeros(2, 2, 2))
+    tensors_equal(r["a"], x[:, 0, :], name="drop_channel(x) with L == 1")
+
+
+@question("q5", points=1)
+def test_add_batch(student):
+    y = torch.randn(student.rng.randint(1, 4), student.rng.randint(2, 5), student.rng.randint(2, 5),
+                    generator=student.generator)
+    r = student.probe(squeezing, x=torch.zeros(2, 1, 2), y=y)
+    tensors_equal(r["b"], y.unsqueeze(0), name="add_batch(x)")
+
+
+# ---------------------------------------------------------------------------------------------- q6
+@probe
+def expanding(ns, v, n):
+    b, t = ns.broadcast_rows(v, n), ns.tile_rows(v, n)
+    out = {}
+    if isinstance(b, torch.Tensor):
+        out["b"] = b.clone()
+        out["b_shares"] = b.untyped_storage().data_ptr() == v.untyped_storage().data_ptr()
+        out["b_stride0"] = b.dim() == 2 and b.stride(0) == 0
+    else:
+        out["b"] = type(b).__name__
+    if isinstance(t, torch.Tensor):
+        out["t"] = t.clone()
+        out["t_shares"] = t.untyped_storage().data_ptr() == v.untyped_storage().data_ptr()
+        out["t_contiguous"] = t.is_contiguous()
+    else:
+        out["t"] = type(t).__name__
+    return out
+
+
+def vector(student):
+    return torch.randn(student.rng.randint(2, 6), generator=student.generator), student.rng.randint(2, 6)
+
+
+@question("q6", points=1)
+def test_broadcast_rows(student):
+    v, n = vector(student)
+    r = student.probe(expanding, v=v, n=n)
+    tensors_equal(r["b"], v.expand(n, -1), name="broadcast_rows(v, n)")
+    expect(r["b_shares"] and r["b_stride0"],
+           "broadcast_rows(v, n) copies the data; it should be an expanded view of v (row stride 0), "
+           "not a repeated copy.")
+
+
+@question("q6", points=1)
+def test_tile_rows(student):
+    v, n = vector(student)
+    r = student.probe(expanding, v=v, n=n)
+    tensors_equal(r["t"], v.repeat(n, 1), name="tile_rows(v, n)")
+    expect(not r["t_shares"] and r["t_contiguous"],
+           "tile_rows(v, n) should be a new contiguous tensor that does not share memory with v.")
+
+
+# ---------------------------------------------------------------------------------------------- q7
+@probe
+def joining(ns, samples, parts, x, k):
+    b, j, s = ns.make_batch(samples), ns.join_rows(parts), ns.split_features(x, k)
+    out = {"b": b.clone() if isinstance(b, torch.Tensor) else type(b).__name__,
+           "j": j.clone() if isinstance(j, torch.Tensor) else type(j).__name__,
+           "s_type": type(s).__name__}
+    if isinstance(s, (tuple, list)):
+        out["s"] = [p.clone() if isinstance(p, torch.Tensor) else type(p).__name__ for p in s]
+    return out
+
+
+@question("q7", points=1)
+def test_make_batch_and_join_rows(student):
+    shape = [student.rng.randint(2, 4), student.rng.randint(2, 4)]
+    samples = [torch.randn(*shape, generator=student.generator) for _ in range(student.rng.randint(2, 4))]
+    cols = student.rng.randint(2, 5)
+    parts = [torch.randn(student.rng.randint(1, 4), cols, generator=student.generator) for _ in range(3)]
+    r = student.probe(joining, samples=samples, parts=parts, x=torch.zeros(2, 4), k=2)
+    tensors_equal(r["b"], torch.stack(samples), name="make_batch(samples)")
+    tensors_equal(r["j"], torch.cat(parts), name="join_rows(parts)")
+
+
+@question("q7", points=1)
+def test_split_features(student):
+    k, f = student.rng.randint(2, 4), student.rng.randint(2, 4)
+    x = torch.randn(student.rng.randint(2, 5), k * f, generator=student.generator)
+    r = student.probe(joining, samples=[torch.zeros(2)], parts=[torch.zeros(1, 2)], x=x, k=k)
+    expect(r["s_type"] == "tuple", f"split_features should return a tuple, not {r['s_type']}.")
+    expect(len(r["s"]) == k, "split_features(x, k) should return exactly k pieces.")
+    for i, (got, want) in enumerate(zip(r["s"], x.chunk(k, dim=1))):
+        tensors_equal(got, want, name=f"piece {i} of split_features(x, k)")

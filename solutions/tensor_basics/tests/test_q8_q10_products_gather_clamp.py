@@ -1,0 +1,114 @@
+"""Q8-Q10: dot/mm/matmul/bmm, gather and index_select, clamp vs clamp_."""
+
+import torch
+
+from grader.testing import expect, probe, question, tensors_close, tensors_equal
+
+
+# ---------------------------------------------------------------------------------------------- q8
+@probe
+def products(ns, a, b, q, k, x, W):
+    d = ns.dot_value(a, b)
+    s, p = ns.attention_scores(q, k), ns.project(x, W)
+    return {"d_type": type(d).__name__, "d": d if type(d) is float else None,
+            "s": s.clone() if isinstance(s, torch.Tensor) else type(s).__name__,
+            "p": p.clone() if isinstance(p, torch.Tensor) else type(p).__name__}
+
+
+def product_inputs(student):
+    g, rng = student.generator, student.rng
+    n = rng.randint(2, 6)
+    bsz, t, s, d, e = (rng.randint(2, 4), rng.randint(2, 5), rng.randint(2, 5), rng.randint(2, 5),
+                       rng.randint(2, 5))
+    while s == d:
+        d = rng.randint(2, 6)
+    return dict(a=torch.randn(n, generator=g), b=torch.randn(n, generator=g),
+                q=torch.randn(bsz, t, d, generator=g), k=torch.randn(bsz, s, d, generator=g),
+                x=torch.randn(bsz, t, d, generator=g), W=torch.randn(d, e, generator=g))
+
+
+@question("q8", points=1)
+def test_dot_value(student):
+    inputs = product_inputs(student)
+    r = student.probe(products, **inputs)
+    expect(r["d_type"] == "float", f"dot_value should return a Python float, not {r['d_type']}.")
+    expect(abs(r["d"] - torch.dot(inputs["a"], inputs["b"]).item()) < 1e-4, "dot_value returns the wrong value.")
+
+
+@question("q8", points=1)
+def test_attention_and_project(student):
+    inputs = product_inputs(student)
+    r = student.probe(products, **inputs)
+    tensors_close(r["s"], torch.einsum("btd,bsd->bts", inputs["q"], inputs["k"]), rtol=1e-4, atol=1e-5,
+                  name="attention_scores(q, k)")
+    tensors_close(r["p"], torch.einsum("bnd,de->bne", inputs["x"], inputs["W"]), rtol=1e-4, atol=1e-5,
+                  name="project(x, W)")
+
+
+# ---------------------------------------------------------------------------------------------- q9
+@probe
+def gathering(ns, scores, labels, x, rows, idx):
+    p, d, s = ns.pick_scores(scores, labels), ns.batch_diagonals(x), ns.select_rows(rows, idx)
+    return {k: (v.clone() if isinstance(v, torch.Tensor) else type(v).__name__)
+            for k, v in (("p", p), ("d", d), ("s", s))}
+
+
+def gather_inputs(student):
+    g, rng = student.generator, student.rng
+    n, c = rng.randint(3, 7), rng.randint(3, 7)
+    b, m = rng.randint(2, 4), rng.randint(3, 5)
+    r = rng.randint(3, 6)
+    return dict(scores=torch.randn(n, c, generator=g), labels=torch.randint(0, c, (n,), generator=g),
+                x=torch.randn(b, m, m, generator=g), rows=torch.randn(r, rng.randint(2, 4), generator=g),
+                idx=torch.randint(0, r, (rng.randint(2, 6),), generator=g))
+
+
+@question("q9", points=1)
+def test_pick_scores(student):
+    inp = gather_inputs(student)
+    r = student.probe(gathering, **inp)
+    tensors_equal(r["p"], inp["scores"][torch.arange(len(inp["labels"])), inp["labels"]], name="pick_scores")
+
+
+@question("q9", points=1)
+def test_diagonals_and_select(student):
+    inp = gather_inputs(student)
+    r = student.probe(gathering, **inp)
+    tensors_equal(r["d"], torch.diagonal(inp["x"], dim1=1, dim2=2), name="batch_diagonals(x)")
+    tensors_equal(r["s"], inp["rows"][inp["idx"]], name="select_rows(x, idx)")
+
+
+# --------------------------------------------------------------------------------------------- q10
+@probe
+def clamping(ns, x, lo, hi):
+    original = x.clone()
+    y = ns.clipped(x, lo, hi)
+    out = {"y": y.clone() if isinstance(y, torch.Tensor) else type(y).__name__,
+           "x_unchanged": torch.equal(x, original), "y_is_x": y is x}
+    z = original.clone()
+    w = ns.clip_inplace(z, lo, hi)
+    out["z"] = z.clone()
+    out["w_is_z"] = w is z
+    return out
+
+
+def clamp_inputs(student):
+    x = torch.randn(student.rng.randint(3, 6), student.rng.randint(3, 6), generator=student.generator) * 3
+    lo = student.rng.uniform(-1.5, -0.2)
+    return dict(x=x, lo=lo, hi=lo + student.rng.uniform(0.5, 2.0))
+
+
+@question("q10", points=1)
+def test_clipped(student):
+    inp = clamp_inputs(student)
+    r = student.probe(clamping, **inp)
+    tensors_equal(r["y"], inp["x"].clamp(inp["lo"], inp["hi"]), name="clipped(x, lo, hi)")
+    expect(r["x_unchanged"] and not r["y_is_x"], "clipped(x, lo, hi) changes x; it should return a new tensor.")
+
+
+@question("q10", points=1)
+def test_clip_inplace(student):
+    inp = clamp_inputs(student)
+    r = student.probe(clamping, **inp)
+    tensors_equal(r["z"], inp["x"].clamp(inp["lo"], inp["hi"]), name="x after clip_inplace(x, lo, hi)")
+    expect(r["w_is_z"], "clip_inplace(x, lo, hi) should return x itself (the same tensor object).")
