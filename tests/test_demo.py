@@ -49,3 +49,17 @@ def test_sample(demo, student):
     if "loses" in exp:
         kept = [q for q in scores if q not in exp["loses"]]
         assert all(scores[q][0] == scores[q][1] for q in kept), "a mutant lost points elsewhere"
+
+
+def test_demo_pages_in_a_browser(demo, browser, tmp_path):
+    out, results = demo
+    browser.set_window_size(1000, 1400)
+    browser.get((out / "summary.html").as_uri())
+    assert browser.find_element("id", "n").text == str(len(results))
+    flagged = browser.find_element("id", "flagged").text
+    assert "jay_not_json" in flagged and "oli_exits_early" in flagged
+    assert browser.execute_script("return document.getElementById('score-plot').naturalWidth") > 200
+    browser.save_screenshot(str(tmp_path / "demo-summary.png"))
+    browser.get((out / "reports" / "dana_list_of_modules.html").as_uri())
+    assert browser.find_element("id", "score").text == f"{results['dana_list_of_modules'].score:g} / 26"
+    browser.save_screenshot(str(tmp_path / "demo-student.png"))

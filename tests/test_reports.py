@@ -61,23 +61,6 @@ def test_reports_are_self_contained(out):
         assert "http://" not in html and "https://" not in html and "<script" not in html
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--disable-sync", "--window-size=1000,1400"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
-                              options=opts)
-    yield driver
-    driver.quit()
-
-
 def test_summary_page_in_a_browser(out, browser, tmp_path):
     browser.get((out / "summary.html").as_uri())
     assert browser.find_element("id", "n").text == str(len(SCENARIOS_FOR_REPORTS))
