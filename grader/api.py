@@ -74,86 +74,116 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     `on_result(result, done, total, reused)` is called once per submission.
     """
     started = time.monotonic()
-    if not Path(submissions).exists():
-        raise UsageError(f"submissions path {submissions} does not exist")
-    if Path(out).exists() and not Path(out).is_dir():
-        raise UsageError(f"output path {out} exists and is not a directory")
+    _check_paths(submissions, out)
     jobs = _check_jobs(jobs)
     if timeout is not None and timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    _check_formats(formats, roster)
+    if executor not in EXECUTORS:
+        raise UsageError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
     course_dir = Path(course).resolve() if course else Path.cwd().resolve()
     asg = assignment_mod.load(assignment, course_dir)
-    tests = check_suite(asg)
+    n_tests = len(check_suite(asg))
     from grader.sandbox import gpu as gpu_mod
 
     gpu_list = gpu_mod.plan(gpus, asg.gpu, gpu_mod.detect() if gpus != "none" else [])
     backend = resolve_backend(sandbox, image=image)
     options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads, image=image)
-    _check_formats(formats, roster)
-    if executor not in EXECUTORS:
-        raise UsageError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
-    run_id = uuid.uuid4().hex[:12]
-    batch = BatchResult(results=[], out=Path(out), sandbox=backend.name)
+    roster_path = Path(roster) if roster else None
     with Store(Path(out)) as store:
         found = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20),
-                               roster=Path(roster) if roster else None, extract_dir=store.out / ".intake")
-        batch.notes = found.notes
-        subs, rejected = found.submissions, found.rejected
-        flags = {s.student: list(s.flags) for s in [*subs, *rejected]}
-        total = len(subs) + len(rejected) + len(found.missing)
-
-        def record(result: Result, reused: bool) -> None:
-            intake_flags = flags.get(result.student, [])
-            if result.submission.get("flags", []) != intake_flags:
-                result.submission = {**result.submission, "flags": intake_flags}
-                reused = False
-            if not reused:
-                store.save(result)
-            batch.results.append(result)
-            batch.reused += reused
-            batch.graded_now += not reused
-            if on_result:
-                on_result(result, len(batch.results), total, reused)
-
-        for bad in rejected:
-            record(_invalid(asg, bad, options, run_id), False)
-        for student in found.missing:
-            record(_base(asg, student, options, run_id, status="missing",
-                         reason="no submission was received"), False)
-        pending = []
-        for sub in subs:
-            hit = store.reusable(sub.student, sha256=sub.sha256, suite_hash=asg.suite_hash(),
-                                 config_hash=options.config_hash(asg), grader_version=grader.__version__)
-            if hit is not None:
-                record(hit, True)
-            else:
-                pending.append(_job(asg, sub, options, course_dir, run_id, len(tests), store.work_dir))
-
-        def done(job: Job, reply: dict) -> None:
-            if reply.get("ok"):
-                result = Result.from_dict(reply["result"])
-                result.submission["path"] = job.request["path"]
-                if job.request.get("attempt"):
-                    result.flags.append(f"graded on attempt {job.request['attempt'] + 1}: the worker "
-                                        "grading it before died")
-                record(result, False)
-            else:
-                record(_errored(asg, job, reply.get("error", "unknown error"), options, run_id), False)
-
+                               roster=roster_path, extract_dir=store.out / ".intake")
+        run = _BatchRun(asg, options, store, found, on_result, sandbox=backend.name)
+        pending = run.reuse_or_queue(course_dir, n_tests)
         if executor == "ray":
             from grader.ray_executor import run_ray
 
             for job in pending:
                 job.request.pop("work_root", None)
-            run_ray(pending, slots=jobs, log_dir=Path(out).resolve() / "logs", on_done=done,
-                    address=ray_address, label=run_id, gpus_per_slot=1 if gpu_list else 0)
+            run_ray(pending, slots=jobs, log_dir=store.out.resolve() / "logs", on_done=run.done,
+                    address=ray_address, label=run.run_id, gpus_per_slot=1 if gpu_list else 0)
         else:
-            run_local(pending, slots=jobs, log_dir=Path(out) / "logs", on_done=done, label=run_id,
+            run_local(pending, slots=jobs, log_dir=store.out / "logs", on_done=run.done, label=run.run_id,
                       gpus=gpu_list)
-        batch.files.update(write_reports(Path(out), batch.results, asg, formats=formats,
-                                         roster=Path(roster) if roster else None))
-    batch.wall_s = time.monotonic() - started
-    return batch
+        run.batch.files.update(write_reports(store.out, run.batch.results, asg, formats=formats,
+                                             roster=roster_path))
+    run.batch.wall_s = time.monotonic() - started
+    return run.batch
+
+
+class _BatchRun:
+    """One `grade` call's bookkeeping: every result goes through `record`, once per submission."""
+
+    def __init__(self, asg: Assignment, options: GradeOptions, store: Store, found: intake.Intake,
+                 on_result, *, sandbox: str) -> None:
+        self.asg, self.options, self.store, self.found, self.on_result = asg, options, store, found, on_result
+        self.run_id = uuid.uuid4().hex[:12]
+        self.suite_hash, self.config_hash = asg.suite_hash(), options.config_hash(asg)
+        self.batch = BatchResult(results=[], out=store.out, sandbox=sandbox, notes=found.notes)
+        self.flags = {s.student: list(s.flags) for s in [*found.submissions, *found.rejected]}
+        self.total = len(found.submissions) + len(found.rejected) + len(found.missing)
+
+    def record(self, result: Result, reused: bool) -> None:
+        intake_flags = self.flags.get(result.student, [])
+        if result.submission.get("flags", []) != intake_flags:
+            result.submission = {**result.submission, "flags": intake_flags}
+            reused = False
+        if not reused:
+            self.store.save(result)
+        self.batch.results.append(result)
+        self.batch.reused += reused
+        self.batch.graded_now += not reused
+        if self.on_result:
+            self.on_result(result, len(self.batch.results), self.total, reused)
+
+    def reuse_or_queue(self, course: Path, n_tests: int) -> list[Job]:
+        """Record what needs no grading (bad files, missing students, stored results); the rest as jobs."""
+        for bad in self.found.rejected:
+            self.record(self._base(bad.student, status="invalid", reason=bad.reason,
+                                   submission={"path": str(bad.path), "sha256": bad.sha256, "size": bad.size}),
+                        False)
+        for student in self.found.missing:
+            self.record(self._base(student, status="missing", reason="no submission was received"), False)
+        pending = []
+        for sub in self.found.submissions:
+            hit = self.store.reusable(sub.student, sha256=sub.sha256, suite_hash=self.suite_hash,
+                                      config_hash=self.config_hash, grader_version=grader.__version__)
+            if hit is not None:
+                self.record(hit, True)
+            else:
+                pending.append(_job(self.asg, sub, self.options, course, self.run_id, n_tests,
+                                    self.store.work_dir))
+        return pending
+
+    def done(self, job: Job, reply: dict) -> None:
+        """A worker's answer for `job`: its result, or an `error` row with the reason."""
+        if reply.get("ok"):
+            result = Result.from_dict(reply["result"])
+            result.submission["path"] = job.request["path"]
+            if job.request.get("attempt"):
+                result.flags.append(f"graded on attempt {job.request['attempt'] + 1}: the worker "
+                                    "grading it before died")
+            self.record(result, False)
+            return
+        error = reply.get("error", "unknown error")
+        last = error.strip().splitlines()[-1] if error.strip() else error
+        req = job.request
+        self.record(self._base(req["student"], status="error",
+                               reason=f"the grader failed on this submission: {last}",
+                               submission={"path": req["path"], "sha256": req["sha256"], "size": 0}), False)
+
+    def _base(self, student: str, **kw) -> Result:
+        return Result(student=student, assignment=self.asg.name, max_score=self.asg.max_score,
+                      questions=empty_questions(self.asg), suite_hash=self.suite_hash,
+                      config_hash=self.config_hash, grader_version=grader.__version__, run_id=self.run_id,
+                      environment={"sandbox": self.options.sandbox, "host": socket.gethostname()}, **kw)
+
+
+def _check_paths(submissions, out) -> None:
+    if not Path(submissions).exists():
+        raise UsageError(f"submissions path {submissions} does not exist")
+    if Path(out).exists() and not Path(out).is_dir():
+        raise UsageError(f"output path {out} exists and is not a directory")
 
 
 FORMATS = ("otter", "canvas")
@@ -185,26 +215,6 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
                "options": {"sandbox": options.sandbox, "timeout": options.timeout,
                            "torch_threads": options.torch_threads, "image": options.image}}
     return Job(request=request, deadline_s=deadline)
-
-
-def _base(asg: Assignment, student: str, options: GradeOptions, run_id: str, **kw) -> Result:
-    return Result(student=student, assignment=asg.name, max_score=asg.max_score,
-                  questions=empty_questions(asg, kw.get("reason", "")), suite_hash=asg.suite_hash(),
-                  config_hash=options.config_hash(asg), grader_version=grader.__version__, run_id=run_id,
-                  environment={"sandbox": options.sandbox, "host": socket.gethostname()}, **kw)
-
-
-def _invalid(asg: Assignment, bad: intake.Rejected, options: GradeOptions, run_id: str) -> Result:
-    return _base(asg, bad.student, options, run_id, status="invalid", reason=bad.reason,
-                 submission={"path": str(bad.path), "sha256": bad.sha256, "size": bad.size})
-
-
-def _errored(asg: Assignment, job: Job, error: str, options: GradeOptions, run_id: str) -> Result:
-    req = job.request
-    last = error.strip().splitlines()[-1] if error.strip() else error
-    return _base(asg, req["student"], options, run_id, status="error",
-                 reason=f"the grader failed on this submission: {last}",
-                 submission={"path": req["path"], "sha256": req["sha256"], "size": 0})
 
 
 @dataclass

@@ -56,7 +56,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         cells = code_cells(parse_notebook(path.read_bytes()))
     except SubmissionError as exc:
         result.status, result.reason = "invalid", str(exc)
-        result.questions = empty_questions(assignment, str(exc))
+        result.questions = empty_questions(assignment)
         return result
     backend = resolve_backend(options.sandbox, image=options.image)
     limits = options.limits(assignment)
@@ -142,7 +142,7 @@ def score_questions(assignment: Assignment, outcomes: list) -> list[QuestionResu
     return questions
 
 
-def empty_questions(assignment: Assignment, reason: str) -> list[QuestionResult]:
+def empty_questions(assignment: Assignment) -> list[QuestionResult]:
     """Zero-score questions (no tests run) for a submission that could not be graded."""
     return [QuestionResult(q.id, q.title, 0.0, q.points, []) for q in assignment.questions]
 

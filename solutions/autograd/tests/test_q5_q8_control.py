@@ -86,7 +86,7 @@ def call_freeze(ns, sizes, acts):
 
 @question("q6", points=2)
 def test_freeze(student):
-    depth = student.rng.randint(2, 4)
+    depth = student.rng.randint(3, 4)       # at least 3 layers, so "the first" and "all but the last" differ
     sizes = [student.rng.randint(2, 6) for _ in range(depth + 1)]
     acts = [student.rng.random() < 0.5 for _ in range(depth)]
     r = student.probe(call_freeze, sizes=sizes, acts=acts)

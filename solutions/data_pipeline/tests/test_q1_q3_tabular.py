@@ -36,7 +36,10 @@ def tabular(ns, csv_text, filename, train, indices):
         f.write(csv_text)
     ds = ns.TabularDataset(filename, train=train)
     items = [ds[i] for i in indices]
-    return {"len": len(ds), "names": list(getattr(ds, "feature_names", [])),
+    own = all(isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], torch.Tensor)
+              and item[0].shape == ds.data[i].shape and bool(torch.equal(item[0], ds.data[i]))
+              for i, item in zip(indices, items))
+    return {"own_rows": own, "len": len(ds), "names": list(getattr(ds, "feature_names", [])),
             "is_dataset": isinstance(ds, torch.utils.data.Dataset),
             "data": ds.data, "labels": ds.labels,
             "items": [list(item) if isinstance(item, tuple) else None for item in items]}
@@ -58,6 +61,8 @@ def check_tabular(student, train):
            "(check __len__ and the row selection with the train flag)")
     tensors_close(r["data"], x, name=f"the {split} dataset's self.data")
     tensors_equal(r["labels"], y, name=f"the {split} dataset's self.labels")
+    expect(r["own_rows"], "dataset[idx] does not return row idx of the dataset's own self.data "
+           "(does __getitem__ read a global variable instead of self?)")
     for i, item in zip(indices, r["items"]):
         expect(item is not None and len(item) == 2, "dataset[idx] should return a tuple (features, label)")
         tensors_close(item[0], x[i], name=f"the features of dataset[{i}]")

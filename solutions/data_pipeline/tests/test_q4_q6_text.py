@@ -10,11 +10,12 @@ WORDS = ["pain", "chest", "tired", "fine", "walks", "daily", "sleeps", "well", "
          "night", "and", "no", "complaints", "breath", "short", "of", "heart"]
 
 
-def sentences(rng, n):
+def sentences(rng, n, lower=False):
     out = []
     for _ in range(n):
         words = [rng.choice(WORDS) for _ in range(rng.randint(1, 7))]
-        words = [w.capitalize() if rng.random() < 0.3 else w.upper() if rng.random() < 0.1 else w for w in words]
+        if not lower:
+            words = [w.capitalize() if rng.random() < 0.3 else w.upper() if rng.random() < 0.1 else w for w in words]
         out.append(("  " if rng.random() < 0.2 else "") + " ".join(words))
     return out
 
@@ -79,7 +80,7 @@ def text_dataset(ns, texts, labels, vocab, other_vocab):
 @question("q5", points=2)
 def test_text_dataset(student):
     rng = student.rng
-    texts = sentences(rng, rng.randint(5, 9))
+    texts = sentences(rng, rng.randint(5, 9), lower=True)  # q5 should not depend on q4's lower-casing
     labels = [rng.randint(0, 2) for _ in texts]
     vocab = ref_vocab(texts, 1)
     other_vocab = ref_vocab(texts[:2], 1)
