@@ -665,6 +665,8 @@ def build() -> nbformat.NotebookNode:
                   raw("# BEGIN TESTS")]
         cells.extend(code(test) for test in question["tests"])
         cells += [raw("# END TESTS"), raw("# END QUESTION")]
+    for i, cell in enumerate(cells):
+        cell.id = f"cell-{i:03d}"  # fixed ids: rebuilding without changes gives the same file
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
