@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import AssignmentError, GraderError, ProbeError
+from grader.errors import AssignmentError, ProbeError
 from grader.testing import CUDA_MARK, QUESTION_MARK, GradingFailure, Probe
 
 PYTEST_ARGS = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:warnings", "--assert=plain",
@@ -161,4 +161,4 @@ def run(tests_dir: Path, session, base_seed: str) -> list[Outcome]:
     return judge.items
 
 
-__all__ = ["Outcome", "Student", "collect", "run", "student_message", "GraderError"]
+__all__ = ["Outcome", "Student", "collect", "run", "student_message"]
