@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e '.[test,ray]'
 	touch $(STAMP)
 
-# System packages: bubblewrap (the default sandbox), chromium + its driver (the report browser tests).
+# System packages: bubblewrap (the default sandbox), podman + runc (the container backend),
+# chromium + its driver (the report browser tests).
 # Installed with apt when running as root and missing; otherwise say what is missing.
-SYSTEM_PACKAGES := bwrap:bubblewrap chromium:chromium chromedriver:chromium-driver
+SYSTEM_PACKAGES := bwrap:bubblewrap podman:podman runc:runc chromium:chromium chromedriver:chromium-driver
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
