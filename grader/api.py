@@ -60,7 +60,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
           sandbox: str = "auto", timeout: float | None = None, course: Path | str | None = None,
           torch_threads: int = 1, roster: Path | str | None = None, formats: tuple[str, ...] = (),
           executor: str = "local", ray_address: str | None = None, image: str | None = None,
-          gpus: str = "auto",
+          gpus: str = "auto", limits: dict | None = None, warm: bool = True,
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
     """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
     `assignment`, writing results and reports under `out`.
@@ -71,6 +71,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     each worker slot one GPU in turn; auto does when the assignment's gpu is not "none".
     `executor="ray"` runs the worker slots
     as Ray actors (on the cluster at `ray_address`, else a local Ray instance).
+    `limits` overrides the assignment's limits (keys of LIMIT_KEYS: memory_mb, cpu_seconds, processes,
+    disk_mb, output_kb, ...).  `warm=False` starts a fresh sandbox and pytest run per submission.
     `on_result(result, done, total, reused)` is called once per submission.
     """
     started = time.monotonic()
@@ -88,7 +90,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
 
     gpu_list = gpu_mod.plan(gpus, asg.gpu, gpu_mod.detect() if gpus != "none" else [])
     backend = resolve_backend(sandbox, image=image)
-    options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads, image=image)
+    options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads, image=image,
+                           overrides=_check_limits(limits or {}), warm=warm)
     roster_path = Path(roster) if roster else None
     with Store(Path(out)) as store:
         found = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20),
@@ -198,6 +201,15 @@ def _check_formats(formats, roster) -> None:
         raise UsageError("--format canvas needs --roster with the students' Canvas ids")
 
 
+def _check_limits(limits: dict) -> dict:
+    for key, value in limits.items():
+        if key not in assignment_mod.LIMIT_KEYS:
+            raise UsageError(f"unknown limit {key!r}; known: {', '.join(assignment_mod.LIMIT_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise UsageError(f"the {key} limit must be a positive number, not {value!r}")
+    return dict(limits)
+
+
 def _check_jobs(jobs: int | None) -> int:
     if jobs is None:
         return os.cpu_count() or 1
@@ -213,7 +225,8 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
     request = {"assignment": str(asg.directory), "course": str(course), "student": sub.student,
                "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id, "work_root": str(work_root),
                "options": {"sandbox": options.sandbox, "timeout": options.timeout,
-                           "torch_threads": options.torch_threads, "image": options.image}}
+                           "torch_threads": options.torch_threads, "image": options.image,
+                           "overrides": options.overrides, "warm": options.warm}}
     return Job(request=request, deadline_s=deadline)
 
 

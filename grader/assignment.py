@@ -26,7 +26,11 @@ LIMIT_KEYS = {
     "cell_timeout": ((int, float), 60, "Seconds one code cell may run before it is stopped"),
     "notebook_timeout": ((int, float), 300, "Seconds the whole notebook may run"),
     "probe_timeout": ((int, float), 10, "Seconds one probe of the hidden suite may run"),
-    "memory_mb": (int, 2048, "Address-space limit of the student process, MiB"),
+    "memory_mb": (int, 2048, "Memory the student process may allocate, MiB"),
+    "cpu_seconds": (int, None, "CPU seconds the student process may use (default: twice notebook_timeout + 120)"),
+    "processes": (int, 64, "Processes and threads the student's code may run at once"),
+    "disk_mb": (int, 256, "Size of the student's private /tmp and of the largest file it may write, MiB"),
+    "output_kb": (int, 64, "Output kept from each cell, KiB"),
     "max_notebook_mb": ((int, float), 20, "Largest accepted submission file, MiB"),
 }
 QUESTION_KEYS = {
@@ -135,6 +139,8 @@ def _check_keys(data: dict, allowed: dict, path: Path, where: str) -> None:
 def _limits(raw: dict, path: Path) -> dict:
     _check_keys(raw, {k: v[0] for k, v in LIMIT_KEYS.items()}, path, "limits.")
     limits = {k: raw.get(k, v[1]) for k, v in LIMIT_KEYS.items()}
+    if limits["cpu_seconds"] is None:
+        limits["cpu_seconds"] = int(limits["notebook_timeout"] * 2 + 120)
     for k, v in limits.items():
         if v <= 0:
             raise AssignmentError(f"{path}: limits.{k} must be positive")

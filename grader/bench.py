@@ -3,7 +3,7 @@
     python -m grader.bench [--assignment custom_model] [-n 24] [--otter-n 6] [--jobs 2]
 
 Builds a class from the assignment's release (the solution notebook, and the mutants in turn),
-grades it with `grader grade` at --jobs 1 and --jobs N, grades the first --otter-n notebooks with
+grades it with `grader grade` at --jobs 1 and --jobs N (and --cold-n of them with --cold), grades the first --otter-n notebooks with
 `otter run` and the otter autograder made from the same master notebook (public tests only, so
 otter does less work), regrades a 1,000-submission class from the store, and writes
 out/bench/bench.json.  Targets are reported as met or not; nothing here is asserted by the tests.
@@ -47,10 +47,11 @@ def build_class(asg, release, dest: Path, n: int) -> list[Path]:
     return paths
 
 
-def grade_batch(subs: Path, out: Path, asg_dir: Path, course: Path, jobs: int) -> tuple[float, list]:
+def grade_batch(subs: Path, out: Path, asg_dir: Path, course: Path, jobs: int,
+                warm: bool = True) -> tuple[float, list]:
     shutil.rmtree(out, ignore_errors=True)
     started = time.monotonic()
-    batch = api.grade(subs, assignment=str(asg_dir), out=out, jobs=jobs, course=course)
+    batch = api.grade(subs, assignment=str(asg_dir), out=out, jobs=jobs, course=course, warm=warm)
     return time.monotonic() - started, batch.results
 
 
@@ -104,8 +105,10 @@ def regrade_from_store(results: list, subs: Path, work: Path, asg_dir: Path, cou
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="grader.bench", description=__doc__.splitlines()[0])
     p.add_argument("--assignment", default="custom_model")
-    p.add_argument("-n", type=int, default=24, help="submissions in the synthetic class")
+    p.add_argument("-n", type=int, default=120, help="submissions in the synthetic class")
     p.add_argument("--otter-n", type=int, default=6, help="of them, graded with otter run too")
+    p.add_argument("--cold-n", type=int, default=24,
+                   help="of them, graded with --cold too (a fresh sandbox and pytest per submission)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--out", type=Path, default=Path("out/bench"))
     p.add_argument("--course", type=Path, default=Path.cwd())
@@ -119,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         notebooks = build_class(asg, release, subs, args.n)
         wall_1, _ = grade_batch(subs, work / "out-1", asg.directory, course, 1)
         wall_n, results = grade_batch(subs, work / "out-n", asg.directory, course, args.jobs)
+        cold = work / "class-cold"
+        cold.mkdir()
+        for nb in notebooks[:args.cold_n]:
+            shutil.copyfile(nb, cold / nb.name)
+        cold_wall, _ = grade_batch(cold, work / "out-cold", asg.directory, course, args.jobs, warm=False)
         otter_wall = otter_batch(otter_autograder(asg, work), notebooks[:args.otter_n], work)
         regrade_s = regrade_from_store(results, subs, work, asg.directory, course)
     ours = args.n / wall_n
@@ -130,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         "assignment": asg.name, "n": args.n, "otter_n": args.otter_n, "jobs": args.jobs,
         "sandbox": results[0].environment.get("sandbox"),
         "ours_submissions_per_s": round(ours, 3), "ours_jobs1_submissions_per_s": round(args.n / wall_1, 3),
+        "cold_n": args.cold_n, "cold_submissions_per_s": round(args.cold_n / cold_wall, 3),
+        "warm_vs_cold": round(ours / (args.cold_n / cold_wall), 2),
         "otter_submissions_per_s": round(otter, 3), "speedup_vs_otter": round(ours / otter, 2),
         "median_overhead_s": round(statistics.median(overheads), 3),
         "scaling_jobs_n_vs_1": round(wall_1 / wall_n, 2),
@@ -143,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "bench.json").write_text(json.dumps(report, indent=2))
     for key, t in report["targets"].items():
         print(f"{key:24} {t['value']:>10}   target {t['target']:<8} {'met' if t['met'] else 'NOT met'}")
-    print(f"ours {ours:.2f}/s (jobs={args.jobs}, {report['sandbox']}), otter run {otter:.3f}/s; "
+    print(f"ours {ours:.2f}/s (jobs={args.jobs}, {report['sandbox']}; --cold {report['cold_submissions_per_s']}/s), "
+          f"otter run {otter:.3f}/s; "
           f"wrote {args.out / 'bench.json'}")
     return 0
 

@@ -84,7 +84,7 @@ def check_notebook(path: Path, *, questions: list[str] | None = None, sandbox: s
                          f"(it has: {', '.join(tests) or 'none'})")
     report = CheckReport(path, str(otter.get("assignment_name") or "?"))
     report.warnings = static_warnings(path, raw, nb, otter, limits)
-    backend = resolve_backend(sandbox)
+    backend = resolve_backend(sandbox, warm=False)   # one notebook: a zygote would not pay off
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
         workdir = Path(tmp)
         for f in data_files if data_files is not None else sibling_data(path):

@@ -12,6 +12,14 @@ from pathlib import Path
 
 from grader.errors import GraderError
 
+LIMIT_FLAGS = (   # flag, limit key, type, help
+    ("--cell-timeout", "cell_timeout", float, "seconds one code cell may run"),
+    ("--memory", "memory_mb", int, "MiB the student process may allocate"),
+    ("--cpu-time", "cpu_seconds", int, "CPU seconds the student process may use"),
+    ("--processes", "processes", int, "processes and threads the student's code may run at once"),
+    ("--disk", "disk_mb", int, "MiB of private /tmp, and the largest file the notebook may write"),
+    ("--output", "output_kb", int, "KiB of output kept from each cell"),
+)
 STATUS_STYLE = {"graded": "green", "invalid": "yellow", "timeout": "red", "memory": "red",
                 "crashed": "red", "error": "magenta"}
 
@@ -42,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "host's Python bound read-only)")
     g.add_argument("--timeout", type=float, default=None,
                    help="seconds the whole notebook may run (overrides assignment.toml)")
+    lim = g.add_argument_group("limits", "override assignment.toml's [limits] for this run")
+    for flag, key, kind, what in LIMIT_FLAGS:
+        lim.add_argument(flag, dest=key, type=kind, default=None, metavar=key.split("_")[-1].upper(), help=what)
+    g.add_argument("--cold", action="store_true",
+                   help="start a fresh sandbox and pytest for every submission instead of the warm ones "
+                        "kept per worker slot (slower; for comparison)")
     g.add_argument("--roster", type=Path, default=None,
                    help="CSV of enrolled students (column 'student'; optional name, email, canvas_id, "
                         "sis_user_id, sis_login_id, section): maps LMS ids and adds a row per missing student")
@@ -139,7 +153,9 @@ def cmd_grade(args) -> int:
         batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
                           sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
                           formats=tuple(args.formats), executor=args.executor, image=args.image,
-                          gpus=args.gpus,
+                          gpus=args.gpus, warm=not args.cold,
+                          limits={key: getattr(args, key) for _, key, _, _ in LIMIT_FLAGS
+                                  if getattr(args, key) is not None},
                           ray_address=args.ray_address, on_result=progress)
     print_summary(console, batch)
     return 0

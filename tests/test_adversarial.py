@@ -21,7 +21,9 @@ from corpus import build_class, cases, check, expected, processes_of
 
 ADVERSARIAL = Path(__file__).parent / "adversarial"
 CASES = cases(ADVERSARIAL)
-BACKENDS = ["bwrap", "podman"]          # never `none`: these cases attack the machine itself
+# never `none`: these cases attack the machine itself.  bwrap forks each submission from a warm
+# zygote where it runs as root; bwrap-cold starts a fresh bubblewrap per submission (as for non-root users)
+BACKENDS = ["bwrap", "bwrap-cold", "podman"]
 PAIRS = [(b, c) for b in BACKENDS for c in CASES if b in expected(ADVERSARIAL, c).get("backends", BACKENDS)]
 LISTEN_PORT = 18765
 
@@ -79,7 +81,8 @@ def batches(tmp_path_factory):
             listener = Listener()
             try:
                 batch = api.grade(root / "subs", assignment="mini", out=root / "out", jobs=2,
-                                  sandbox=backend, course=MINI_COURSE)
+                                  sandbox=backend.removesuffix("-cold"), warm=not backend.endswith("-cold"),
+                                  course=MINI_COURSE)
             finally:
                 listener.close()
             cache[backend] = {"names": names, "results": {r.student: r for r in batch.results},
@@ -102,6 +105,7 @@ def test_the_batch_around_the_attacks_is_unharmed(batches, backend):
     b = batches(backend)
     assert len(CASES) >= 30
     assert b["results"]["solution"].score == 5 and b["results"]["solution"].status == "graded"
+    assert b["results"]["solution"].environment["warm"] == (backend == "bwrap")
     assert b["results"]["blank"].score == 0
     assert sorted(b["results"]) == sorted([*b["names"], "solution", "blank"])
     assert b["changed"] == [], "a submission changed files outside its work dir"

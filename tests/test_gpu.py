@@ -77,3 +77,42 @@ def test_required_gpu_stops_before_grading(cuda_course, tmp_path, monkeypatch):
         api.grade(MINI_COURSE / "submissions", assignment="mini", out=tmp_path / "out", sandbox="none",
                   course=cuda_course)
     assert not (tmp_path / "out" / "results").exists()
+
+
+# On a machine with an NVIDIA GPU: the same course graded for real, on every local backend that
+# runs here, with a submission that fills the GPU's memory next to a correct one.
+GPUS = gpu.detect()
+FILL_GPU = """import torch
+# %%
+chunks = []
+while True:
+    chunks.append(torch.empty(1 << 30, dtype=torch.uint8, device="cuda"))
+# %%
+del chunks
+torch.cuda.empty_cache()
+def double(t):
+    return t * 2
+"""
+
+
+@pytest.mark.skipif(not GPUS, reason="no NVIDIA GPU on this machine: nothing to pass through")
+@pytest.mark.parametrize("sandbox,warm", [("bwrap", True), ("bwrap", False), ("none", False)])
+def test_grading_on_a_real_gpu(cuda_course, tmp_path, sandbox, warm):
+    import nbformat
+
+    from conftest import notebook_from_script
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(MINI_COURSE / "submissions" / "solution.ipynb", subs / "solution.ipynb")
+    nbformat.write(notebook_from_script(FILL_GPU), subs / "fill_gpu.ipynb")
+    shutil.copy(MINI_COURSE / "submissions" / "solution.ipynb", subs / "zz_after.ipynb")
+    batch = api.grade(subs, assignment="mini", out=tmp_path / "out", jobs=1, sandbox=sandbox, warm=warm,
+                      course=cuda_course, gpus="all")
+    r = {x.student: x for x in batch.results}
+    for name in ("solution", "zz_after"):
+        assert r[name].environment["device"].startswith("cuda"), r[name].environment
+        assert (r[name].status, r[name].score, r[name].max_score) == ("graded", 7, 7), r[name].questions
+    fill = r["fill_gpu"]
+    assert fill.status == "graded" and [c.ename for c in fill.cell_errors] == ["OutOfMemoryError"]
+    assert fill.score == 4          # double() still counts, on the GPU too

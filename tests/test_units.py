@@ -122,17 +122,18 @@ def test_store_writes_atomically_and_reuses_only_identical_inputs(tmp_path):
         Store(tmp_path / "file")
 
 
-def test_a_sandbox_that_cannot_start_is_the_graders_error_not_the_students(tmp_path):
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_sandbox_that_cannot_start_is_the_graders_error_not_the_students(tmp_path, warm):
     from grader.judge.session import StudentSession
     from grader.sandbox import LaunchSpec, resolve_backend
 
-    session = StudentSession(resolve_backend("bwrap"), LaunchSpec(workdir=tmp_path / "missing"),
+    session = StudentSession(resolve_backend("bwrap", warm=warm), LaunchSpec(workdir=tmp_path / "missing"),
                              cell_timeout=5, notebook_timeout=10, probe_timeout=5)
     (tmp_path / "missing").mkdir()
     (tmp_path / "missing").rmdir()
     run = session.run_notebook([{"index": 1, "source": "x = 1"}])
     session.close()
     assert run.status == "error"
-    assert "could not start the bwrap sandbox" in run.reason and "missing" in run.reason
+    assert "the bwrap sandbox" in run.reason and "start" in run.reason and "missing" in run.reason
     with pytest.raises(Exception, match="could not run"):
         session.probe("p", "def p(ns):\n    return 1\n", {})

@@ -8,7 +8,7 @@ import shutil
 import socket
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
@@ -27,11 +27,13 @@ class GradeOptions:
 
     sandbox: str = "auto"
     timeout: float | None = None       # overrides the assignment's notebook_timeout
+    overrides: dict = field(default_factory=dict)   # other limits (LIMIT_KEYS) set on the command line
     torch_threads: int = 1
     image: str | None = None           # container image for podman/docker
+    warm: bool = True                  # zygote and collected suite kept per worker slot
 
     def limits(self, assignment: Assignment) -> dict:
-        limits = dict(assignment.limits)
+        limits = {**assignment.limits, **self.overrides}
         if self.timeout is not None:
             limits["notebook_timeout"] = float(self.timeout)
             limits["cell_timeout"] = min(limits["cell_timeout"], float(self.timeout))
@@ -58,23 +60,26 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         result.status, result.reason = "invalid", str(exc)
         result.questions = empty_questions(assignment)
         return result
-    backend = resolve_backend(options.sandbox, image=options.image)
+    backend = resolve_backend(options.sandbox, image=options.image, warm=options.warm)
     limits = options.limits(assignment)
     if work_root is not None:
         work_root = Path(work_root).resolve()
         work_root.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f"{student[:40]}-", dir=work_root))
+    workdir = Path(tempfile.mkdtemp(prefix="sub-", dir=work_root))
     try:
         _prepare_workdir(workdir, assignment, backend.name)
         spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id, gpu=gpu,
+                          env={"GRADER_OUTPUT_KB": str(limits["output_kb"])},
                           limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
-                                        cpu_s=int(limits["notebook_timeout"] * 2 + 120)))
+                                        cpu_s=limits["cpu_seconds"], nproc=limits["processes"],
+                                        fsize_mb=limits["disk_mb"], tmp_mb=limits["disk_mb"]))
         session = StudentSession(backend, spec, cell_timeout=limits["cell_timeout"],
                                  notebook_timeout=limits["notebook_timeout"],
                                  probe_timeout=limits["probe_timeout"])
         try:
             run = session.run_notebook(cells)
-            outcomes = plugin.run(assignment.tests_dir, session, base_seed=sha256)
+            outcomes = plugin.run(assignment.tests_dir, session, base_seed=sha256,
+                                  warm_key=assignment.suite_hash() if options.warm else None)
         finally:
             session.close()
     finally:
@@ -87,19 +92,24 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         result.flags.append("the notebook replaced " + ", ".join(run.patched[:8])
                             + (" and more" if len(run.patched) > 8 else "")
                             + "; they were restored before each test")
-    result.environment = {**run.environment, "sandbox": backend.name, "host": socket.gethostname()}
+    result.environment = {**run.environment, "sandbox": backend.name, "host": socket.gethostname(),
+                          "warm": bool(session.proc is not None and session.proc.warm)}
     result.timing = {"started": started, "wall_s": round(time.time() - started, 4),
                      "notebook_s": round(run.duration, 4), "probe_s": round(session.probe_time, 4),
-                     "cells_s": round(sum(c.duration for c in run.cells), 4), "peak_rss_mb": _peak_rss_mb()}
+                     "cells_s": round(sum(c.duration for c in run.cells), 4), "peak_rss_mb": _peak_rss_mb(session)}
     return result
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this worker and of the largest process it waited for, MiB."""
+def _peak_rss_mb(session) -> float:
+    """Peak resident memory of the worker slot, MiB: this judge, plus the zygote the student was
+    forked from, plus the student process (its memory cgroup's peak, else the largest child reaped)."""
     import resource
 
-    return round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                     resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024, 1)
+    judge = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    proc = session.proc
+    student = proc.peak_mb if proc is not None and proc.peak_mb is not None else \
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return round(judge + (proc.host_rss_mb if proc is not None else 0.0) + student, 1)
 
 
 def _head(source: str, lines: int = 4) -> str:

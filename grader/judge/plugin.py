@@ -6,8 +6,13 @@ The hidden suite runs in this trusted process with assertion rewriting off, so a
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
+import queue
 import random
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +107,11 @@ class Judge(_Inventory):
         self.by_id = {o.nodeid: o for o in self.items}
 
     def pytest_runtest_setup(self, item) -> None:
+        import torch
+
+        seed = _seed(self.base_seed, item.nodeid)     # the same draws whatever ran before
+        random.seed(seed)
+        torch.manual_seed(seed)
         device = str(getattr(self.session, "device", "cpu") or "cpu")
         if item.get_closest_marker(CUDA_MARK) is not None and not device.startswith("cuda"):
             pytest.skip("needs a CUDA GPU; this grader ran your notebook on the CPU, so it does not count")
@@ -151,8 +161,111 @@ def collect(tests_dir: Path) -> list[Outcome]:
     return inv.items
 
 
-def run(tests_dir: Path, session, base_seed: str) -> list[Outcome]:
-    """Run the suite against `session`; every collected test gets an Outcome."""
+class WarmSuite(Judge):
+    """A hidden suite collected once and run against one submission after another.
+
+    pytest runs in a thread of its own; its run loop waits for a submission, runs every collected
+    test against it with a full teardown after the last one (module and session fixtures too), and
+    puts the test modules' globals back as collection left them before the next submission."""
+
+    def __init__(self, tests_dir: Path) -> None:
+        super().__init__(None, "")
+        self.tests_dir = tests_dir
+        self._jobs: queue.Queue = queue.Queue()
+        self._done: queue.Queue = queue.Queue()
+        self._ready = threading.Event()
+        self.exit_code: int | None = None
+        self._thread = threading.Thread(target=self._main, name=f"suite {tests_dir}", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _main(self) -> None:
+        try:
+            self.exit_code = _run_pytest(self.tests_dir, self, ["--capture=no"])
+        finally:
+            self._ready.set()
+            self._done.put(None)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        self.inventory = list(self.items)
+        self._ready.set()
+        if self.errors or not session.items:
+            return True
+        modules = {id(m): (m, _copyable(m.__dict__)) for m in (getattr(i, "module", None) for i in session.items)
+                   if m is not None}
+        while (job := self._jobs.get()) is not None:
+            for module, globals_ in modules.values():
+                module.__dict__.clear()
+                module.__dict__.update(_fresh(globals_))
+            self.session, self.base_seed = job
+            self.items = [dataclasses.replace(o) for o in self.inventory]
+            self.by_id = {o.nodeid: o for o in self.items}
+            for i, item in enumerate(session.items):
+                nextitem = session.items[i + 1] if i + 1 < len(session.items) else None
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            self.session = None
+            self._done.put(self.items)
+        return True
+
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self.errors
+
+    def run(self, session, base_seed: str) -> list[Outcome]:
+        if not self.alive():
+            raise AssignmentError("the hidden suite could not run:\n" + ("\n".join(self.errors)
+                                                                         or f"pytest exited with {self.exit_code}"))
+        self._jobs.put((session, base_seed))
+        items = self._done.get()
+        if items is None:
+            raise AssignmentError("the hidden suite stopped while it ran")
+        return items
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(30)
+
+
+def _copyable(namespace: dict) -> dict:
+    """(value, deep-copy it for each submission?) for every name a test module defines."""
+    out = {}
+    for name, value in namespace.items():
+        if name.startswith("__"):
+            out[name] = (value, False)
+            continue
+        try:
+            copy.deepcopy(value)
+            out[name] = (value, True)
+        except Exception:  # noqa: BLE001 - modules, locks, generators: shared as they are
+            out[name] = (value, False)
+    return out
+
+
+def _fresh(saved: dict) -> dict:
+    """The module's globals as collection left them: lists, dicts, tensors... copied anew, so what
+    one submission's tests appended is gone for the next.  Functions and classes are shared."""
+    return {name: copy.deepcopy(value) if deep else value for name, (value, deep) in saved.items()}
+
+
+_warm: "OrderedDict[tuple, WarmSuite]" = OrderedDict()
+WARM_SUITES = 4
+
+
+def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None) -> list[Outcome]:
+    """Run the suite against `session`; every collected test gets an Outcome.
+
+    With `warm_key` (the suite's content hash) the suite stays collected in this process for the
+    next submission; without it, pytest collects and runs it afresh."""
+    if warm_key is not None:
+        key = (str(tests_dir), warm_key)
+        suite = _warm.pop(key, None)
+        if suite is None or not suite._thread.is_alive():
+            suite = WarmSuite(tests_dir)
+        _warm[key] = suite
+        while len(_warm) > WARM_SUITES:
+            _warm.popitem(last=False)[1].close()
+        return suite.run(session, base_seed)
     judge = Judge(session, base_seed)
     code = _run_pytest(tests_dir, judge, [])
     if judge.errors or not judge.items:
@@ -161,4 +274,4 @@ def run(tests_dir: Path, session, base_seed: str) -> list[Outcome]:
     return judge.items
 
 
-__all__ = ["Outcome", "Student", "collect", "run", "student_message"]
+__all__ = ["Outcome", "Student", "WarmSuite", "collect", "run", "student_message"]

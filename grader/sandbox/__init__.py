@@ -15,7 +15,7 @@ CHOICES = ("auto", *BACKENDS)
 __all__ = ["BACKENDS", "CHOICES", "Limits", "LaunchSpec", "Sandbox", "SandboxProcess", "resolve_backend"]
 
 
-def resolve_backend(name: str, *, image: str | None = None) -> Sandbox:
+def resolve_backend(name: str, *, image: str | None = None, warm: bool = True) -> Sandbox:
     """The backend called `name` ("auto" picks the strongest that works here), ready to launch.
 
     auto: bubblewrap (namespaces, ~30 ms a start) where it works, else podman, else an error: it
@@ -25,7 +25,7 @@ def resolve_backend(name: str, *, image: str | None = None) -> Sandbox:
         for candidate in (BwrapSandbox, PodmanSandbox):
             reason = candidate.unavailable_reason()
             if reason is None:
-                return _make(candidate, image)
+                return _make(candidate, image, warm)
             reasons.append(f"{candidate.name}: {reason}")
         raise SandboxError("no isolating sandbox works on this machine (" + "; ".join(reasons) + "). "
                            "Install bubblewrap, or pass --sandbox none to run submissions without isolation.")
@@ -35,10 +35,12 @@ def resolve_backend(name: str, *, image: str | None = None) -> Sandbox:
     reason = backend.unavailable_reason()
     if reason is not None:
         raise SandboxError(f"the {name} sandbox cannot run here: {reason}")
-    return _make(backend, image)
+    return _make(backend, image, warm)
 
 
-def _make(backend: type[Sandbox], image: str | None) -> Sandbox:
+def _make(backend: type[Sandbox], image: str | None, warm: bool) -> Sandbox:
     if backend in (PodmanSandbox, DockerSandbox):
         return backend(image=image)
+    if backend is BwrapSandbox:
+        return backend(warm=warm)
     return backend()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
-from grader.sandbox import cgroup
+from grader.sandbox import cgroup, gpu
 
 OUTPUT_KEEP = 256 * 1024
 SANDBOX_WORKDIR = "/workspace"
@@ -64,6 +64,8 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": home,
+        "USER": "student",         # getpass.getuser() (torch's caches) without an /etc/passwd entry
+        "LOGNAME": "student",
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -76,6 +78,10 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
         "CUDA_VISIBLE_DEVICES": spec.gpu if spec.gpu is not None else "",
         "GRADER_RUN": spec.run_id,
     }
+    if spec.gpu is None:      # the runner sets RLIMIT_AS once torch is loaded
+        env["GRADER_RLIMIT_AS_MB"] = str(spec.limits.memory_mb)
+    if spec.gpu is not None and gpu.library_dirs():
+        env["LD_LIBRARY_PATH"] = ":".join(gpu.library_dirs())
     env.update(spec.env)
     return env
 
@@ -89,7 +95,6 @@ def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None, channel:
     CHANNEL_FD in the child before it execs."""
     values = {
         resource.RLIMIT_CPU: limits.cpu_s,
-        resource.RLIMIT_AS: resource.RLIM_INFINITY if gpu else limits.memory_mb << 20,   # never with CUDA
         resource.RLIMIT_FSIZE: limits.fsize_mb << 20,
         resource.RLIMIT_NOFILE: limits.nofile,
         resource.RLIMIT_NPROC: limits.nproc,
@@ -118,8 +123,11 @@ class SandboxProcess:
     """A started student runner: its socket, its captured output, and how to stop it."""
 
     def __init__(self, proc: subprocess.Popen, sock: socket.socket, backend: str,
-                 group: "cgroup.Cgroup | None" = None, stop=None) -> None:
+                 group: "cgroup.Cgroup | None" = None, stop=None, warm: bool = False) -> None:
         self.proc, self.sock, self.backend, self.group, self._stop = proc, sock, backend, group, stop
+        self.warm = warm           # forked from a zygote rather than started afresh
+        self.host_rss_mb = 0.0     # resident memory of the zygote the process was forked from
+        self.peak_mb: float | None = None   # the student's peak memory (its cgroup's), after close()
         self._out = bytearray()
         self._dropped = 0
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -149,6 +157,8 @@ class SandboxProcess:
             self._stop()
         if self.proc.poll() is None:
             try:
+                if self.proc.pid is None:        # forked by a zygote: it kills the namespace
+                    raise ProcessLookupError
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.proc.kill()
@@ -169,6 +179,7 @@ class SandboxProcess:
         if self.proc.stdout:
             self.proc.stdout.close()
         if self.group is not None:
+            self.peak_mb = self.group.peak_memory_mb()
             self.group.remove()
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import shutil
+from pathlib import Path
 import subprocess
 
-from grader.sandbox import gpu
-from grader.sandbox.base import (BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox,
+from grader.sandbox import gpu, zygote
+from grader.sandbox.base import (BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox, SandboxProcess,
                                  base_env, package_dir, python_paths)
 
 NOBODY = 65534
@@ -29,7 +30,11 @@ def _probe_bwrap() -> str | None:
 
 
 class BwrapSandbox(Sandbox):
-    """No network, own PID/IPC/UTS/mount/user namespaces, read-only /usr and Python, non-root."""
+    """No network, own PID/IPC/UTS/mount namespaces, read-only /usr and Python, non-root.
+
+    Run as root, each worker slot keeps one warm zygote inside a bubblewrap jail that forks every
+    submission into namespaces of its own (grader/student/zygote.py); otherwise each submission
+    gets a fresh bubblewrap with its own user namespace and pays for a new interpreter."""
 
     name = "bwrap"
 
@@ -37,24 +42,18 @@ class BwrapSandbox(Sandbox):
     def unavailable_reason(cls) -> str | None:
         return _probe_bwrap()
 
+    def __init__(self, warm: bool = True) -> None:
+        self.warm = warm
+
     def command(self, spec: LaunchSpec, fd: int):
-        exe, home, prefix = python_paths()
+        exe, _, _ = python_paths()
         argv = [
             shutil.which("bwrap") or "bwrap",
             "--unshare-all", "--unshare-user", "--disable-userns",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "sandbox",
-            "--ro-bind", "/usr", "/usr",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
-            "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
-            "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-            "--proc", "/proc", "--dev", "/dev", *(gpu.bwrap_args(spec.gpu) if spec.gpu is not None else []),
+            *system_binds(spec.gpu),
             "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/tmp",
-            "--ro-bind", home, home,
-            "--ro-bind", prefix, prefix,
-            "--ro-bind", str(package_dir()), f"{SANDBOX_PKG_ROOT}/grader",
             "--bind", str(spec.workdir), SANDBOX_WORKDIR,
             "--remount-ro", "/",
             "--chdir", SANDBOX_WORKDIR,
@@ -63,6 +62,37 @@ class BwrapSandbox(Sandbox):
         for key, value in base_env(spec, home=SANDBOX_WORKDIR).items():
             argv += ["--setenv", key, value]
         argv += ["--", exe, "-I", "-c", BOOT, str(fd), SANDBOX_PKG_ROOT]
-        # bwrap's own process stays pid 1 of the namespace and its environment is readable there
-        # (/proc/1/environ): start it with nothing of the grader's environment.
-        return argv, {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        return argv, CLEAN_ENV
+
+    def launch(self, spec: LaunchSpec) -> SandboxProcess:
+        """From the slot's warm zygote where one can run here (root), else a fresh bubblewrap."""
+        if self.warm and zygote.supported():
+            return zygote.for_slot(spec).spawn(spec)
+        return super().launch(spec)
+
+
+def system_binds(gpu_index: str | None) -> list[str]:
+    """The read-only system every bwrap sandbox sees: /usr, the Python install, the grader package."""
+    _, home, prefix = python_paths()
+    seen: list[str] = []     # made traversable: bwrap creates them mode 0700, closed to a non-root uid
+    for target in (home, prefix):
+        for parent in map(str, reversed(Path(target).parents)):
+            if parent not in ("/", "/usr") and not parent.startswith("/usr/") and parent not in seen:
+                seen.append(parent)
+    return [*(arg for d in seen for arg in ("--perms", "0755", "--dir", d)),
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+        "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
+        "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
+        "--ro-bind-try", "/etc/localtime", "/etc/localtime",
+        "--proc", "/proc", "--dev", "/dev", *(gpu.bwrap_args(gpu_index) if gpu_index is not None else []),
+        "--ro-bind", home, home,
+        "--ro-bind", prefix, prefix,
+        "--ro-bind", str(package_dir()), f"{SANDBOX_PKG_ROOT}/grader",
+    ]
+
+
+# bwrap's own process stays pid 1 of the namespace and its environment is readable there
+# (/proc/1/environ): start it with nothing of the grader's environment.
+CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}

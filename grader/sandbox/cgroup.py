@@ -65,6 +65,16 @@ class Cgroup:
                     return True
         return False
 
+    def peak_memory_mb(self) -> float | None:
+        """The most memory the group's processes held at once, MiB (None where not reported)."""
+        d = self.dirs.get("memory")
+        for name in ("memory.max_usage_in_bytes", "memory.peak"):
+            try:
+                return int((d / name).read_text()) / 2**20 if d else None
+            except (OSError, ValueError):
+                continue
+        return None
+
     def kill_all(self, timeout: float = 5.0) -> None:
         unified = self.dirs.get("unified")
         if unified is not None and (unified / "cgroup.kill").exists():
@@ -83,7 +93,7 @@ class Cgroup:
 
     def remove(self) -> None:
         self.kill_all()
-        for d in self.dirs.values():
+        for d in set(self.dirs.values()):
             for _ in range(50):
                 try:
                     d.rmdir()
@@ -94,25 +104,59 @@ class Cgroup:
                     time.sleep(0.02)
 
 
-def create(*, pids_max: int, memory_mb: int, label: str = "") -> Cgroup | None:
-    """A fresh group with the given limits, or None where cgroups cannot be used here.
-    `label` (a batch's run id) goes into the group's name."""
+def _parents() -> dict[str, Path]:
+    """Where new groups go by default: under the calling process's own group in each hierarchy."""
+    own = _own_paths()
+    if (ROOT / "pids").is_dir():                        # v1
+        return {c: ROOT / c / own.get(c, "/").lstrip("/") for c in ("pids", "memory")}
+    d = ROOT / own.get("", "/").lstrip("/")
+    return {"unified": d, "memory": d}
+
+
+def create_parent(label: str = "") -> Cgroup | None:
+    """An unlimited group to hold a worker slot's per-submission groups (see `create(parent=)`)."""
     if os.geteuid() != 0 or not ROOT.is_dir():
         return None
-    own = _own_paths()
+    parents = _parents()
+    for stale in {p for d in parents.values() for p in d.glob("torchgrader-slot-*")}:
+        owner = stale.name.split("-")[2]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            for sub in stale.glob("torchgrader-*"):
+                Cgroup({"x": sub}).remove()
+            Cgroup({"x": stale}).remove()
+    name = f"torchgrader-slot-{os.getpid()}-{label + '-' if label else ''}{uuid.uuid4().hex[:12]}"
+    dirs = {c: p / name for c, p in parents.items()}
+    try:
+        for d in set(dirs.values()):
+            d.mkdir()
+        if "unified" in dirs:
+            _try_write(dirs["unified"] / "cgroup.subtree_control", "+pids +memory")
+    except OSError:
+        Cgroup(dirs).remove()
+        return None
+    return Cgroup(dirs)
+
+
+def create(*, pids_max: int, memory_mb: int, label: str = "", parent: Cgroup | None = None) -> Cgroup | None:
+    """A fresh group with the given limits, or None where cgroups cannot be used here.
+    `label` (a batch's run id) goes into the group's name; `parent` is where it goes (default: under
+    the calling process's own group)."""
+    if os.geteuid() != 0 or not ROOT.is_dir():
+        return None
     name = f"torchgrader-{label + '-' if label else ''}{uuid.uuid4().hex[:12]}"
+    parents = parent.dirs if parent is not None else _parents()
     dirs: dict[str, Path] = {}
     try:
-        if (ROOT / "pids").is_dir():                    # v1
-            dirs["pids"] = ROOT / "pids" / own.get("pids", "/").lstrip("/") / name
-            dirs["memory"] = ROOT / "memory" / own.get("memory", "/").lstrip("/") / name
+        if "pids" in parents:                           # v1
+            dirs["pids"] = parents["pids"] / name
+            dirs["memory"] = parents["memory"] / name
             for d in dirs.values():
                 d.mkdir()
             (dirs["pids"] / "pids.max").write_text(str(pids_max))
             (dirs["memory"] / "memory.limit_in_bytes").write_text(str(memory_mb << 20))
             _try_write(dirs["memory"] / "memory.memsw.limit_in_bytes", str(memory_mb << 20))
         else:                                           # v2
-            d = ROOT / own.get("", "/").lstrip("/") / name
+            d = parents["unified"] / name
             d.mkdir()
             dirs = {"unified": d, "memory": d}
             (d / "pids.max").write_text(str(pids_max))

@@ -6,6 +6,7 @@ listed from the driver's files (`/proc/driver/nvidia/gpus`) or `nvidia-smi -L`, 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -66,4 +67,17 @@ def bwrap_args(index: str) -> list[str]:
     for dev in (f"/dev/nvidia{index}", *DEVICE_FILES):
         if Path(dev).exists():
             args += ["--dev-bind", dev, dev]
+    for d in library_dirs():
+        if not d.startswith("/usr/"):
+            args += ["--ro-bind", d, d]
     return args
+
+
+def library_dirs() -> list[str]:
+    """The grader's LD_LIBRARY_PATH directories that exist (where images keep the driver's
+    libcuda): a GPU sandbox gets them read-only and on its own LD_LIBRARY_PATH."""
+    dirs = []
+    for d in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
+        if d and os.path.isabs(d) and os.path.isdir(d) and d not in dirs:
+            dirs.append(d)
+    return dirs

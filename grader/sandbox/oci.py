@@ -63,9 +63,7 @@ class OciSandbox(Sandbox):
                 "--preserve-fds", "1", "--stop-timeout", "0",
                 *(self.gpu_args(spec.gpu) if spec.gpu is not None else [])]
         env = base_env(spec, home=SANDBOX_WORKDIR)
-        if spec.gpu is None:
-            env["GRADER_RLIMIT_AS_MB"] = str(limits.memory_mb)
-        else:
+        if spec.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = "0"   # the container sees only its own GPU
         for key, value in env.items():
             argv += ["--env", f"{key}={value}"]

@@ -197,7 +197,7 @@ class Runner:
         patched: list[str] = []
         for cell in cells:
             self.send({"op": "cell_start", "index": cell["index"]})
-            out = CappedText(OUTPUT_CAP)
+            out = CappedText(int(os.environ.get("GRADER_OUTPUT_KB", "0") or 0) * 1024 or OUTPUT_CAP)
             started = time.perf_counter()
             error = self.exec_cell(cell, out, cell_timeout)
             patched += [name for name in snapshot.restore() if name not in patched]
@@ -321,10 +321,13 @@ def main(fd: int) -> None:
     import torch
 
     limit_mb = os.environ.get("GRADER_RLIMIT_AS_MB")
-    if limit_mb:   # containers cannot set RLIMIT_AS from outside; never set with CUDA
+    if limit_mb:   # memory_mb beyond the interpreter with torch loaded (a CUDA build maps GiBs); never with CUDA
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (int(limit_mb) << 20, int(limit_mb) << 20))
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+        limit = mapped + (int(limit_mb) << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     threads = int(os.environ.get("GRADER_TORCH_THREADS", "1") or 1)
     torch.set_num_threads(max(1, threads))
     sock = socket.socket(fileno=fd)

@@ -1,0 +1,251 @@
+"""The host side of a worker slot's warm zygote (the fork server is grader/student/zygote.py).
+
+One zygote per worker process: it starts inside a bubblewrap jail the first time a submission is
+launched, pays for the interpreter and `import torch` once, and then forks every submission of the
+slot into namespaces of its own.  Each submission still gets its own cgroups (created here, joined
+by the child before it unshares), its own /tmp, work dir, PID, network and IPC namespaces, and the
+same limits and identity as a cold sandbox.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from grader.errors import SandboxError
+from grader.sandbox import cgroup, gpu
+from grader.sandbox.base import (CHANNEL_FD, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, SandboxProcess,
+                                 base_env, python_paths)
+
+RUN_DIR = "/run/torchgrader"             # kept in step with grader/student/zygote.py
+START_TIMEOUT = 120.0                    # interpreter, `import torch` and the warm-up
+CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID")
+BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
+        "from grader.student.zygote import serve; serve(int(sys.argv[1]))")
+
+
+def supported() -> bool:
+    """Whether a zygote can run here: it needs root (namespaces and mounts without a user namespace)."""
+    return os.geteuid() == 0 and hasattr(os, "pidfd_open") and shutil.which("bwrap") is not None
+
+
+class ZygoteChild:
+    """One forked submission, seen through the zygote's control channel (a Popen look-alike)."""
+
+    pid = None
+
+    def __init__(self, zygote: "Zygote", stdout) -> None:
+        self.zygote, self.stdout = zygote, stdout
+        self.returncode: int | None = None
+
+    def _take(self, timeout: float | None) -> None:
+        msg = self.zygote.receive(timeout)
+        if msg is None:
+            return
+        if msg.get("op") in ("exited", "lost"):
+            self.returncode = int(msg.get("status", -9))
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._take(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise subprocess.TimeoutExpired("zygote child", timeout)
+            self._take(left)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            self.zygote.send({"op": "kill"})
+
+
+class Zygote:
+    """A warm fork server in a bubblewrap jail, for submissions whose work dirs share one parent."""
+
+    def __init__(self, work_parent: Path, gpu: str | None) -> None:
+        self.work_parent, self.gpu = work_parent, gpu
+        self.key = (str(work_parent), gpu)
+        self.group = cgroup.create_parent()
+        self.ctrl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.child: ZygoteChild | None = None
+        self._log = bytearray()
+        try:
+            self.proc = subprocess.Popen(
+                self._argv(), env=_clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, close_fds=False, start_new_session=True,
+                preexec_fn=lambda: os.dup2(child.fileno(), CHANNEL_FD))
+        except OSError as exc:
+            self.ctrl.close()
+            raise SandboxError(f"could not start the bwrap zygote: {exc}") from exc
+        finally:
+            child.close()
+        threading.Thread(target=self._drain, daemon=True).start()
+        ready = self.receive(START_TIMEOUT)
+        if not ready or ready.get("op") != "ready":
+            self.close()
+            raise SandboxError("the bwrap zygote did not start: " + self.log_tail())
+
+    def _argv(self) -> list[str]:
+        from grader.sandbox.bwrap import system_binds
+
+        exe, _, _ = python_paths()
+        argv = [shutil.which("bwrap") or "bwrap",
+                "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--die-with-parent", "--new-session", "--hostname", "sandbox", "--cap-drop", "ALL"]
+        for cap in CAPS:
+            argv += ["--cap-add", cap]
+        argv += [*system_binds(self.gpu), "--size", str(16 << 20), "--tmpfs", "/tmp",
+                 "--bind", str(self.work_parent), f"{RUN_DIR}/work"]
+        if self.group is not None:
+            for name, d in sorted(self.group.dirs.items()):
+                if name != "memory" or "unified" not in self.group.dirs:
+                    argv += ["--bind", str(d), f"{RUN_DIR}/cgroup/{name}"]
+        argv += ["--dir", SANDBOX_WORKDIR, "--remount-ro", "/", "--chdir", "/", "--clearenv"]
+        for key, value in {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "USER": "sandbox",
+                           "LOGNAME": "sandbox",
+                           "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                           "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": self.gpu or "",
+                           # read by the dynamic loader at start only: the zygote's is its children's
+                           **({"LD_LIBRARY_PATH": ":".join(gpu.library_dirs())}
+                              if self.gpu is not None and gpu.library_dirs() else {})}.items():
+            argv += ["--setenv", key, value]
+        return argv + ["--", exe, "-I", "-c", BOOT, str(CHANNEL_FD), SANDBOX_PKG_ROOT]
+
+    def _drain(self) -> None:
+        while chunk := self.proc.stdout.read1(65536):
+            self._log = (self._log + chunk)[-8192:]
+
+    def log_tail(self) -> str:
+        return " | ".join(self._log.decode("utf-8", "replace").strip().splitlines()[-4:]) or "(no output)"
+
+    # -- control channel ------------------------------------------------------------------------
+    def send(self, msg: dict, fds: list[int] = ()) -> None:
+        try:
+            socket.send_fds(self.ctrl, [json.dumps(msg).encode()], list(fds))
+        except OSError:
+            pass          # a dead zygote shows up as EOF on the next receive
+
+    def receive(self, timeout: float | None) -> dict | None:
+        """The next message, None when none came in `timeout`, {"op": "lost"} when the zygote is gone."""
+        if self.ctrl.fileno() < 0:
+            return {"op": "lost", "status": -9}
+        ready, _, _ = select.select([self.ctrl], [], [], timeout)
+        if not ready:
+            return None
+        try:
+            data = self.ctrl.recv(1 << 16)
+            return json.loads(data) if data else {"op": "lost", "status": -9}
+        except (OSError, ValueError):
+            return {"op": "lost", "status": -9}
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and (self.child is None or self.child.poll() is not None)
+
+    # -- one submission -------------------------------------------------------------------------
+    def spawn(self, spec: LaunchSpec) -> SandboxProcess:
+        group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb, label=spec.run_id,
+                              parent=self.group)
+        procs = [f"{RUN_DIR}/cgroup/{name}/{d.name}/cgroup.procs" for name, d in sorted(group.dirs.items())
+                 if name != "memory" or "unified" not in group.dirs] if group is not None else []
+        limits = spec.limits
+        request = {"op": "spawn", "work": spec.workdir.name, "cgroups": procs,
+                   "env": base_env(spec, home=SANDBOX_WORKDIR),
+                   "limits": {"cpu_s": limits.cpu_s, "fsize_mb": limits.fsize_mb, "nofile": limits.nofile,
+                              "tmp_mb": limits.tmp_mb,
+                              # a pids cgroup holds each submission; RLIMIT_NPROC counts all of uid
+                              # 65534 on the host, so it is only the fallback
+                              "nproc": 4096 if group is not None else limits.nproc}}
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
+        try:
+            self.send(request, [child.fileno(), out_w])
+        finally:
+            child.close()
+            os.close(out_w)
+        reply = self.receive(10.0)
+        if not reply or reply.get("op") != "started":
+            parent.close()
+            os.close(out_r)
+            if group is not None:
+                group.remove()
+            self.close()
+            raise SandboxError("the bwrap zygote did not fork the submission: " + self.log_tail())
+        self.child = ZygoteChild(self, os.fdopen(out_r, "rb"))
+        proc = SandboxProcess(self.child, parent, "bwrap", group, warm=True)
+        proc.host_rss_mb = self.resident_mb()
+        return proc
+
+    def resident_mb(self) -> float:
+        """Peak resident memory of the zygote (the largest process under the bwrap jail), MiB."""
+        best, todo = 0.0, [self.proc.pid]
+        for _ in range(4):
+            children = []
+            for pid in todo:
+                try:
+                    for task in Path(f"/proc/{pid}/task").iterdir():
+                        children += (task / "children").read_text().split()
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        best = max(best, int(line.split()[1]) / 1024)
+            todo = children
+        return best
+
+    def close(self) -> None:
+        self.ctrl.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.group is not None:
+            self.group.remove()
+
+
+def _clean_env() -> dict:
+    from grader.sandbox.bwrap import CLEAN_ENV
+
+    return dict(CLEAN_ENV)
+
+
+_slot: Zygote | None = None
+
+
+def for_slot(spec: LaunchSpec) -> Zygote:
+    """This process's zygote for `spec`, started (or restarted) when needed."""
+    global _slot
+    key = (str(spec.workdir.parent), spec.gpu)
+    if _slot is not None and (_slot.key != key or not _slot.alive()):
+        _slot.close()
+        _slot = None
+    if _slot is None:
+        _slot = Zygote(spec.workdir.parent, spec.gpu)
+    return _slot
+
+
+@atexit.register
+def shutdown() -> None:
+    """Stop this process's zygote (its jail dies with it)."""
+    global _slot
+    if _slot is not None:
+        _slot.close()
+        _slot = None
+
+
+__all__ = ["supported", "for_slot", "shutdown", "Zygote", "ZygoteChild"]

@@ -1,0 +1,232 @@
+"""The warm path: one zygote and one collected hidden suite per worker slot.
+
+Submissions graded one after another on the same slot must not see each other (files, environment,
+interpreter state, sockets, processes), the forked student process must be as locked down as a cold
+sandbox, and the warm judge must not carry test-module state or random state from one submission to
+the next.  A submission that passes its check defines `double` and `Scale`, so its score says
+whether the check held."""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import pytest
+
+from grader import api
+from grader.sandbox import zygote
+from conftest import MINI_COURSE, SCENARIOS, notebook_from_script
+
+pytestmark = pytest.mark.skipif(not zygote.supported(), reason="the zygote needs root and bubblewrap")
+
+ANSWERS = """
+import torch.nn as nn
+def double(t):
+    return t * 2
+class Scale(nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = nn.Parameter(torch.tensor(float(factor)))
+    def forward(self, x):
+        return x * self.factor
+"""
+
+PLANT = """
+import builtins, os, socket, sys, time, torch
+SPOTS = ["/tmp", "/dev/shm", "/workspace", "/var/tmp", "/run", "/dev/mqueue", "/"]
+def plant():
+    for d in SPOTS:
+        try:
+            with open(os.path.join(d, "planted-by-a"), "w") as f:
+                f.write("x")
+        except OSError:
+            pass
+plant()
+os.environ["PLANTED_BY_A"] = "1"
+builtins.PLANTED_BY_A = torch.PLANTED_BY_A = sys.PLANTED_BY_A = 1
+listener = socket.socket(socket.AF_UNIX)
+listener.bind("\\0planted-by-a")
+listener.listen()
+if os.fork() == 0:            # a daemon that keeps planting after the notebook ends
+    os.setsid()
+    while True:
+        plant()
+        time.sleep(0.05)
+""" + ANSWERS
+
+SEEK = """
+import builtins, os, socket, sys, torch
+found = []
+for root, dirs, files in os.walk("/"):
+    if root in ("/proc", "/sys", "/usr") or root.startswith(sys.prefix) or root.startswith(sys.base_prefix):
+        dirs[:] = []
+        continue
+    found += [os.path.join(root, f) for f in files if f.startswith("planted-by-a")]
+if "PLANTED_BY_A" in os.environ:
+    found.append("environment")
+if any(hasattr(m, "PLANTED_BY_A") for m in (builtins, torch, sys)):
+    found.append("interpreter state")
+try:
+    socket.socket(socket.AF_UNIX).connect("\\0planted-by-a")
+    found.append("abstract socket")
+except OSError:
+    pass
+others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid())]
+if others:
+    found.append(f"processes {others}")
+print("found:", found)
+if found:
+    raise SystemExit(f"state of an earlier submission: {found}")
+""" + ANSWERS    # same cell: what was found leaves the answers undefined
+
+LOCKED = """
+import ctypes, os, socket, sys
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+problems = []
+if (os.getuid(), os.getgid(), os.getgroups()) != (65534, 65534, []):
+    problems.append(f"identity {os.getuid()} {os.getgid()} {os.getgroups()}")
+for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+    if int(status[cap].strip(), 16) != 0:
+        problems.append(f"{cap} {status[cap].strip()}")
+if status["NoNewPrivs"].strip() != "1":
+    problems.append("no_new_privs is off")
+if status["Seccomp"].strip() != "2":
+    problems.append("no seccomp filter")
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x10000000) == 0:
+    problems.append("could create a user namespace")
+if libc.unshare(0x00020000) == 0:
+    problems.append("could create a mount namespace")
+for path in ("/run/torchgrader", "/etc/shadow", "{canary}"):
+    if os.path.exists(path):
+        problems.append(f"{path} is visible")
+if socket.gethostname() != "sandbox":
+    problems.append("host name " + socket.gethostname())
+if os.listdir("/workspace") is None or not os.access("/workspace", os.W_OK):
+    problems.append("work dir not writable")
+try:
+    open(sys.executable + ".x", "w")
+    problems.append("python install writable")
+except OSError:
+    pass
+print("problems:", problems)
+if problems:
+    raise SystemExit(str(problems))
+""" + ANSWERS    # same cell: a failed check leaves the answers undefined
+
+
+def _write(dest, name: str, script: str) -> None:
+    nbformat.write(notebook_from_script("import torch\n# %%\n" + script), dest / f"{name}.ipynb")
+
+
+def test_submissions_on_one_slot_share_nothing(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    _write(subs, "a_plant", PLANT)
+    _write(subs, "b_seek", SEEK)
+    batch = api.grade(subs, assignment="mini", out=tmp_path / "out", jobs=1, sandbox="bwrap", course=MINI_COURSE)
+    results = {r.student: r for r in batch.results}
+    assert results["a_plant"].timing["started"] < results["b_seek"].timing["started"]
+    assert all(r.environment["warm"] for r in results.values())
+    assert results["a_plant"].score == 5
+    assert results["b_seek"].score == 5, results["b_seek"].cell_errors
+
+
+def test_forked_student_process_is_locked_down(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (tmp_path / "canary.txt").write_text("host only")
+    _write(subs, "locked", LOCKED.replace("{canary}", str(tmp_path / "canary.txt")))
+    batch = api.grade(subs, assignment="mini", out=tmp_path / "out", jobs=1, sandbox="bwrap", course=MINI_COURSE)
+    (result,) = batch.results
+    assert result.environment["warm"] is True
+    assert (result.status, result.score) == ("graded", 5), result.cell_errors
+
+
+WARM_SUITE = """
+import torch
+import pytest
+from grader.testing import expect, question
+
+CALLS = []
+
+
+@pytest.fixture(scope="module")
+def per_module():
+    return []
+
+
+@question("q3", points=1)
+def test_module_globals_start_fresh(student, per_module):
+    CALLS.append(student.seed)
+    per_module.append(student.seed)
+    expect(len(CALLS) == 1, f"module globals kept {len(CALLS)} calls")
+    expect(len(per_module) == 1, "a module fixture outlived its submission")
+
+
+@question("q3", points=1)
+def test_global_random_state_is_seeded_per_test(student):
+    expect(torch.equal(torch.rand(3), torch.rand(3, generator=torch.Generator().manual_seed(student.seed))),
+           "the global random state depends on what ran before")
+    torch.manual_seed(0)
+"""
+
+
+def test_warm_suite_keeps_nothing_between_submissions(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(MINI_COURSE, course, ignore=shutil.ignore_patterns("__pycache__", "assignments"))
+    toml = course / "solutions" / "mini" / "assignment.toml"
+    toml.write_text(toml.read_text() + '\n[[questions]]\nid = "q3"\ntitle = "warm suite"\npoints = 2\n')
+    (course / "solutions" / "mini" / "tests" / "test_warm.py").write_text(WARM_SUITE)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    solution = (SCENARIOS / "solution" / "notebook.py").read_text()
+    for i in range(3):
+        nbformat.write(notebook_from_script(f"# copy {i}\n" + solution), subs / f"s{i}.ipynb")
+    batch = api.grade(subs, assignment="mini", out=tmp_path / "out", jobs=1, sandbox="bwrap", course=course)
+    for r in batch.results:
+        q3 = next(q for q in r.questions if q.id == "q3")
+        assert q3.score == 2, [(t.name, t.message) for t in q3.tests]
+        assert r.score == 7
+
+
+def test_cold_path_grades_the_same(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("solution", "blank", "partial"):
+        nbformat.write(notebook_from_script((SCENARIOS / name / "notebook.py").read_text()), subs / f"{name}.ipynb")
+    scores = {}
+    for warm in (True, False):
+        batch = api.grade(subs, assignment="mini", out=tmp_path / f"out-{warm}", jobs=2, sandbox="bwrap",
+                          course=MINI_COURSE, warm=warm)
+        assert {r.environment["warm"] for r in batch.results} == {warm}
+        scores[warm] = {r.student: (r.status, r.score, [q.score for q in r.questions]) for r in batch.results}
+    assert scores[True] == scores[False]
+    assert scores[True]["solution"][1] == 5 and scores[True]["blank"][1] == 0
+
+
+def test_limits_from_the_command_line_reach_the_sandbox(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    _write(subs, "limits", """
+import os, resource, shutil, time
+fsize = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+cpu = resource.getrlimit(resource.RLIMIT_CPU)[0]
+tmp = shutil.disk_usage("/tmp").total
+children = 0
+for _ in range(20):
+    try:
+        if os.fork() == 0:
+            time.sleep(5)
+            os._exit(0)
+        children += 1
+    except OSError:
+        break
+print(fsize, cpu, tmp, children)
+assert fsize == 7 << 20 and cpu == 33 and 6 << 20 < tmp <= 7 << 20, (fsize, cpu, tmp)
+assert 5 <= children < 12, children
+""" + ANSWERS)   # same cell: a failed assert leaves the answers undefined
+    batch = api.grade(subs, assignment="mini", out=tmp_path / "out", jobs=1, sandbox="bwrap", course=MINI_COURSE,
+                      limits={"disk_mb": 7, "cpu_seconds": 33, "processes": 12})
+    (result,) = batch.results
+    assert result.score == 5, result.cell_errors
