@@ -102,10 +102,10 @@ class StudentSession:
         try:
             header = self._recv(deadline)
         except (EOFError, OSError, ProtocolError, ValueError, _Deadline) as exc:
-            self.proc.wait(5)
+            code = self.proc.wait(5)
             tail = self.proc.output().strip().splitlines()[-3:]
-            raise SandboxStartError(f"the {self.backend.name} sandbox did not start ({type(exc).__name__}): "
-                                    + " | ".join(tail)) from exc
+            raise SandboxStartError(f"the {self.backend.name} sandbox did not start ({type(exc).__name__}, "
+                                    f"exit status {code}): " + " | ".join(tail)) from exc
         if header.get("op") != "ready":
             raise SandboxStartError("the student process did not start properly")
         return header

@@ -311,8 +311,13 @@ def _on_alarm(_signum, _frame):
 def _device() -> str:
     import torch
 
-    if os.environ.get("CUDA_VISIBLE_DEVICES", "") not in ("", "-1") and torch.cuda.is_available():
-        return f"cuda:0 ({torch.cuda.get_device_name(0)})"
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"):
+        return "cpu"
+    try:
+        if torch.cuda.is_available():
+            return f"cuda:0 ({torch.cuda.get_device_name(0)})"
+    except Exception as exc:  # noqa: BLE001 - the notebook runs on the CPU, and the result says why
+        return f"cpu (CUDA failed: {str(exc)[:200]})"
     return "cpu"
 
 
@@ -345,5 +350,8 @@ def main(fd: int) -> None:
             runner.serve(snapshot)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass
+    except BaseException:  # noqa: BLE001 - the runner itself failed: say how on the kept output
+        traceback.print_exc()
+        sys.stderr.flush()
     finally:
         os._exit(0)

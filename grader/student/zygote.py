@@ -197,16 +197,25 @@ def _child(req: dict, channel: int, out: int, status_w: int, zygote: int) -> Non
 
 
 # -- the server ------------------------------------------------------------------------------------
-def _warm_up() -> None:
-    """Import torch and what notebooks and the first optimizer step import lazily, single-threaded."""
+def _warm_up(compute: bool) -> None:
+    """Import torch and what notebooks and the first optimizer step import lazily, single-threaded.
+
+    `compute` also runs a backward pass, two optimizer steps and a DataLoader: never in a GPU slot,
+    where the autograd engine's first backward initialises the CUDA driver, after which no forked
+    child can use the GPU (seen on an H100: "CUDA error: initialization error")."""
     import torch
 
     torch.set_num_threads(1)
     from grader.student import runner  # noqa: F401
 
     try:      # only a head start: a failure here costs the student process the import later
+        import torch._dynamo  # noqa: F401 - what the first optimizer step imports
+        import torch.nn.functional  # noqa: F401
+        import torch.optim  # noqa: F401
         import torch.utils.data
 
+        if not compute:
+            return
         model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
         for opt in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(model.parameters())):
             loss = torch.nn.functional.mse_loss(model(torch.ones(2, 4)), torch.zeros(2, 1))
@@ -258,7 +267,7 @@ def _supervise(ctrl: socket.socket, pid: int, status_r: int) -> None:
 
 def serve(fd: int) -> None:
     ctrl = socket.socket(fileno=fd)
-    _warm_up()
+    _warm_up(compute=os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"))
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
     me = os.getpid()
     while True:
