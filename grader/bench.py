@@ -3,7 +3,8 @@
     python -m grader.bench [--assignment custom_model] [-n 24] [--otter-n 6] [--jobs 2]
 
 Builds a class from the assignment's release (the solution notebook, and the mutants in turn),
-grades it with `grader grade` at --jobs 1 and --jobs N (and --cold-n of them with --cold), grades the first --otter-n notebooks with
+grades it with `grader grade` at --jobs 1 and --jobs N (and --cold-n of them with --cold, and with
+podman where it works), grades the first --otter-n notebooks with
 `otter run` and the otter autograder made from the same master notebook (public tests only, so
 otter does less work), regrades a 1,000-submission class from the store, and writes
 out/bench/bench.json.  Targets are reported as met or not; nothing here is asserted by the tests.
@@ -28,6 +29,7 @@ import nbformat
 from grader import api
 from grader import assign as assign_mod
 from grader import assignment as assignment_mod
+from grader.sandbox.oci import PodmanSandbox
 
 TARGETS = {"speedup_vs_otter": 30.0, "median_overhead_s": 0.100, "scaling_jobs_n_vs_1": 1.7,
            "peak_rss_mb_per_slot": 1024.0, "regrade_1000_s": 5.0}
@@ -48,10 +50,11 @@ def build_class(asg, release, dest: Path, n: int) -> list[Path]:
 
 
 def grade_batch(subs: Path, out: Path, asg_dir: Path, course: Path, jobs: int,
-                warm: bool = True) -> tuple[float, list]:
+                warm: bool = True, sandbox: str = "auto") -> tuple[float, list]:
     shutil.rmtree(out, ignore_errors=True)
     started = time.monotonic()
-    batch = api.grade(subs, assignment=str(asg_dir), out=out, jobs=jobs, course=course, warm=warm)
+    batch = api.grade(subs, assignment=str(asg_dir), out=out, jobs=jobs, course=course, warm=warm,
+                      sandbox=sandbox)
     return time.monotonic() - started, batch.results
 
 
@@ -127,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         for nb in notebooks[:args.cold_n]:
             shutil.copyfile(nb, cold / nb.name)
         cold_wall, _ = grade_batch(cold, work / "out-cold", asg.directory, course, args.jobs, warm=False)
+        podman_wall = None
+        if PodmanSandbox.unavailable_reason() is None:     # containers have no zygote: what they cost
+            podman_wall, _ = grade_batch(cold, work / "out-podman", asg.directory, course, args.jobs,
+                                         sandbox="podman")
         otter_wall = otter_batch(otter_autograder(asg, work), notebooks[:args.otter_n], work)
         regrade_s = regrade_from_store(results, subs, work, asg.directory, course)
     ours = args.n / wall_n
@@ -140,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         "ours_submissions_per_s": round(ours, 3), "ours_jobs1_submissions_per_s": round(args.n / wall_1, 3),
         "cold_n": args.cold_n, "cold_submissions_per_s": round(args.cold_n / cold_wall, 3),
         "warm_vs_cold": round(ours / (args.cold_n / cold_wall), 2),
+        "podman_submissions_per_s": round(args.cold_n / podman_wall, 3) if podman_wall else None,
         "otter_submissions_per_s": round(otter, 3), "speedup_vs_otter": round(ours / otter, 2),
         "median_overhead_s": round(statistics.median(overheads), 3),
         "scaling_jobs_n_vs_1": round(wall_1 / wall_n, 2),

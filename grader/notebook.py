@@ -63,12 +63,23 @@ def code_cells(nb: dict) -> list[dict]:
         source = strip_otter(cell_source(cell))
         if not source.strip():
             continue
-        try:
-            source = tm.transform_cell(source)
-        except Exception:  # noqa: BLE001 - leave it to the student process to report the SyntaxError
-            pass
+        if not _plain_python(source):
+            source = _transform(tm, source)
         out.append({"index": index, "source": source})
     return out
+
+
+def _plain_python(source: str) -> bool:
+    """Whether IPython's input transformer would leave `source` as it is: no magics, shell escapes,
+    help (?), prompts, and no indentation at its start."""
+    return not source.lstrip("\n")[:1].isspace() and not any(c in source for c in "%!?") and ">>>" not in source
+
+
+def _transform(tm, source: str) -> str:
+    try:
+        return tm.transform_cell(source)
+    except Exception:  # noqa: BLE001 - leave it to the student process to report the SyntaxError
+        return source
 
 
 def _is_otter_statement(node: ast.stmt) -> bool:

@@ -21,7 +21,7 @@ import pytest
 from grader.errors import AssignmentError, ProbeError
 from grader.testing import CUDA_MARK, QUESTION_MARK, GradingFailure, Probe
 
-PYTEST_ARGS = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:warnings", "--assert=plain",
+PYTEST_ARGS = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:warnings", "-p", "no:logging", "--assert=plain",
                "--import-mode=importlib", "-o", "addopts="]
 
 
@@ -111,7 +111,7 @@ class Judge(_Inventory):
 
         seed = _seed(self.base_seed, item.nodeid)     # the same draws whatever ran before
         random.seed(seed)
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)   # torch.manual_seed also queues CUDA seeding, with a stack trace
         device = str(getattr(self.session, "device", "cpu") or "cpu")
         if item.get_closest_marker(CUDA_MARK) is not None and not device.startswith("cuda"):
             pytest.skip("needs a CUDA GPU; this grader ran your notebook on the CPU, so it does not count")
