@@ -19,7 +19,7 @@ from grader.judge.grade import GradeOptions, check_suite, empty_questions
 from grader.reports import write_reports
 from grader.results import Result
 from grader.sandbox import resolve_backend
-from grader.scheduler import Job, run_local
+from grader.scheduler import Job, run_local, start_slots
 from grader.store import Store
 
 START_BUDGET_S = 120.0
@@ -85,7 +85,6 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
         raise UsageError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
     course_dir = Path(course).resolve() if course else Path.cwd().resolve()
     asg = assignment_mod.load(assignment, course_dir)
-    n_tests = len(check_suite(asg))
     from grader.sandbox import gpu as gpu_mod
 
     gpu_list = gpu_mod.plan(gpus, asg.gpu, gpu_mod.detect() if gpus != "none" else [])
@@ -97,17 +96,28 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
         found = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20),
                                roster=roster_path, extract_dir=store.out / ".intake")
         run = _BatchRun(asg, options, store, found, on_result, sandbox=backend.name)
-        pending = run.reuse_or_queue(course_dir, n_tests)
-        if executor == "ray":
-            from grader.ray_executor import run_ray
+        todo = run.reuse_or_queue()
+        workers = None
+        if todo and executor == "local":     # they load torch and the judge while the suite is checked
+            workers = start_slots(min(jobs, len(todo)), log_dir=store.out / "logs", label=run.run_id,
+                                  gpus=gpu_list)
+        try:
+            # the suite is checked only when something is graded: stored results were made with it
+            n_tests = len(check_suite(asg)) if todo else 0
+            pending = [_job(asg, sub, options, course_dir, run.run_id, n_tests, store.work_dir) for sub in todo]
+            if executor == "ray":
+                from grader.ray_executor import run_ray
 
-            for job in pending:
-                job.request.pop("work_root", None)
-            run_ray(pending, slots=jobs, log_dir=store.out.resolve() / "logs", on_done=run.done,
-                    address=ray_address, label=run.run_id, gpus_per_slot=1 if gpu_list else 0)
-        else:
-            run_local(pending, slots=jobs, log_dir=store.out / "logs", on_done=run.done, label=run.run_id,
-                      gpus=gpu_list)
+                for job in pending:
+                    job.request.pop("work_root", None)
+                run_ray(pending, slots=jobs, log_dir=store.out.resolve() / "logs", on_done=run.done,
+                        address=ray_address, label=run.run_id, gpus_per_slot=1 if gpu_list else 0)
+            elif pending:
+                run_local(pending, slots=jobs, log_dir=store.out / "logs", on_done=run.done, label=run.run_id,
+                          gpus=gpu_list, workers=workers)
+        finally:
+            for w in workers or []:
+                w.close()
         run.batch.files.update(write_reports(store.out, run.batch.results, asg, formats=formats,
                                              roster=roster_path))
     run.batch.wall_s = time.monotonic() - started
@@ -139,8 +149,8 @@ class _BatchRun:
         if self.on_result:
             self.on_result(result, len(self.batch.results), self.total, reused)
 
-    def reuse_or_queue(self, course: Path, n_tests: int) -> list[Job]:
-        """Record what needs no grading (bad files, missing students, stored results); the rest as jobs."""
+    def reuse_or_queue(self) -> list[intake.Submission]:
+        """Record what needs no grading (bad files, missing students, stored results); return the rest."""
         for bad in self.found.rejected:
             self.record(self._base(bad.student, status="invalid", reason=bad.reason,
                                    submission={"path": str(bad.path), "sha256": bad.sha256, "size": bad.size}),
@@ -154,8 +164,7 @@ class _BatchRun:
             if hit is not None:
                 self.record(hit, True)
             else:
-                pending.append(_job(self.asg, sub, self.options, course, self.run_id, n_tests,
-                                    self.store.work_dir))
+                pending.append(sub)
         return pending
 
     def done(self, job: Job, reply: dict) -> None:

@@ -108,7 +108,7 @@ def regrade_from_store(results: list, subs: Path, work: Path, asg_dir: Path, cou
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="grader.bench", description=__doc__.splitlines()[0])
     p.add_argument("--assignment", default="custom_model")
-    p.add_argument("-n", type=int, default=120, help="submissions in the synthetic class")
+    p.add_argument("-n", type=int, default=500, help="submissions in the synthetic class (a course of 500)")
     p.add_argument("--otter-n", type=int, default=6, help="of them, graded with otter run too")
     p.add_argument("--cold-n", type=int, default=24,
                    help="of them, graded with --cold too (a fresh sandbox and pytest per submission)")

@@ -105,10 +105,20 @@ class WorkerSlot:
                 self.kill()
 
 
+def start_slots(count: int, *, log_dir: Path, label: str = "", gpus: list[str] = ()) -> list[WorkerSlot]:
+    """`count` worker processes, started now so that they load torch and the judge while the
+    caller prepares the batch.  Slot i gets GPU ``gpus[i % len(gpus)]`` when GPUs are given."""
+    workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None) for i in range(max(1, count))]
+    for w in workers:
+        w.start()
+    return workers
+
+
 def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
-              on_done: Callable[[Job, dict], None], label: str = "", gpus: list[str] = ()) -> None:
-    """Grade `jobs` on `slots` worker processes; `on_done(job, reply)` runs once per job, serially.
-    Slot i gets GPU ``gpus[i % len(gpus)]`` when GPUs are given.
+              on_done: Callable[[Job, dict], None], label: str = "", gpus: list[str] = (),
+              workers: list[WorkerSlot] | None = None) -> None:
+    """Grade `jobs` on `slots` worker processes (or on the already started `workers`);
+    `on_done(job, reply)` runs once per job, serially.
 
     A reply is the worker's ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": reason}``.
     """
@@ -116,8 +126,9 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
     for job in jobs:
         todo.put(job)
     lock = threading.Lock()
-    workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None)
-               for i in range(max(1, min(slots, len(jobs))))]
+    if workers is None:
+        workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None)
+                   for i in range(max(1, min(slots, len(jobs))))]
 
     def drive(slot: WorkerSlot) -> None:
         while True:

@@ -39,6 +39,7 @@ def handle(request: dict, cache: dict) -> dict:
 
 def main() -> None:
     out = _channel()
+    import grader.judge.grade  # noqa: F401 - torch and pytest, loaded while the driver prepares the batch
     cache: dict = {}
     for line in sys.stdin:
         try:

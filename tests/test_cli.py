@@ -29,6 +29,8 @@ def run(*args, **kw):
     (["grade", str(SUBS), "-a", "mini", "-o", "OUT", "--jobs", "0"], "--jobs must be a whole number"),
     (["grade", str(SUBS), "-a", "mini", "-o", "OUT", "--timeout", "-1"], "--timeout must be a positive"),
     (["grade", str(SUBS), "-a", "mini", "-o", "OUT", "--sandbox", "vm"], "invalid choice: 'vm'"),
+    (["grade", str(SUBS), "-a", "mini", "-o", "OUT", "--memory", "0"], "the memory_mb limit must be a positive"),
+    (["grade", str(SUBS), "-a", "mini", "-o", "OUT", "--disk", "lots"], "--disk: invalid int value"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
 def test_usage_errors_exit_2_with_one_clear_line(tmp_path, args, message):
@@ -38,6 +40,18 @@ def test_usage_errors_exit_2_with_one_clear_line(tmp_path, args, message):
     assert r.returncode == 2
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_broken_hidden_suite_stops_the_batch_before_grading(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(MINI_COURSE, course, ignore=shutil.ignore_patterns("__pycache__"))
+    (course / "solutions" / "mini" / "tests" / "test_extra.py").write_text("def test_unmarked():\n    pass\n")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "grader.cli", "--course", str(course), "grade", str(SUBS),
+                        "-a", "mini", "-o", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 2, r.stderr
+    assert "test_unmarked has no @question" in r.stderr and "Traceback" not in r.stderr
+    assert not list((out / "results").glob("*.json"))
 
 
 def test_list_shows_questions_and_points():

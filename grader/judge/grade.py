@@ -61,6 +61,9 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         result.questions = empty_questions(assignment)
         return result
     backend = resolve_backend(options.sandbox, image=options.image, warm=options.warm)
+    warm_key = assignment.suite_hash() if options.warm else None
+    if warm_key is not None:
+        plugin.warm_suite(assignment.tests_dir, warm_key)   # collecting while the sandbox starts
     limits = options.limits(assignment)
     if work_root is not None:
         work_root = Path(work_root).resolve()
@@ -78,8 +81,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
                                  probe_timeout=limits["probe_timeout"])
         try:
             run = session.run_notebook(cells)
-            outcomes = plugin.run(assignment.tests_dir, session, base_seed=sha256,
-                                  warm_key=assignment.suite_hash() if options.warm else None)
+            outcomes = plugin.run(assignment.tests_dir, session, base_seed=sha256, warm_key=warm_key)
         finally:
             session.close()
     finally:

@@ -176,8 +176,7 @@ class WarmSuite(Judge):
         self._ready = threading.Event()
         self.exit_code: int | None = None
         self._thread = threading.Thread(target=self._main, name=f"suite {tests_dir}", daemon=True)
-        self._thread.start()
-        self._ready.wait()
+        self._thread.start()      # collects while the caller starts the student process
 
     def _main(self) -> None:
         try:
@@ -212,6 +211,7 @@ class WarmSuite(Judge):
         return self._thread.is_alive() and not self.errors
 
     def run(self, session, base_seed: str) -> list[Outcome]:
+        self._ready.wait()
         if not self.alive():
             raise AssignmentError("the hidden suite could not run:\n" + ("\n".join(self.errors)
                                                                          or f"pytest exited with {self.exit_code}"))
@@ -252,20 +252,26 @@ _warm: "OrderedDict[tuple, WarmSuite]" = OrderedDict()
 WARM_SUITES = 4
 
 
+def warm_suite(tests_dir: Path, warm_key: str) -> WarmSuite:
+    """This process's collected suite for `tests_dir` with content hash `warm_key`; a new one
+    starts collecting in the background (call early: the first run waits for it)."""
+    key = (str(tests_dir), warm_key)
+    suite = _warm.pop(key, None)
+    if suite is None or not suite._thread.is_alive():
+        suite = WarmSuite(tests_dir)
+    _warm[key] = suite
+    while len(_warm) > WARM_SUITES:
+        _warm.popitem(last=False)[1].close()
+    return suite
+
+
 def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None) -> list[Outcome]:
     """Run the suite against `session`; every collected test gets an Outcome.
 
     With `warm_key` (the suite's content hash) the suite stays collected in this process for the
     next submission; without it, pytest collects and runs it afresh."""
     if warm_key is not None:
-        key = (str(tests_dir), warm_key)
-        suite = _warm.pop(key, None)
-        if suite is None or not suite._thread.is_alive():
-            suite = WarmSuite(tests_dir)
-        _warm[key] = suite
-        while len(_warm) > WARM_SUITES:
-            _warm.popitem(last=False)[1].close()
-        return suite.run(session, base_seed)
+        return warm_suite(tests_dir, warm_key).run(session, base_seed)
     judge = Judge(session, base_seed)
     code = _run_pytest(tests_dir, judge, [])
     if judge.errors or not judge.items:
@@ -274,4 +280,4 @@ def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None
     return judge.items
 
 
-__all__ = ["Outcome", "Student", "WarmSuite", "collect", "run", "student_message"]
+__all__ = ["Outcome", "Student", "WarmSuite", "collect", "run", "student_message", "warm_suite"]
