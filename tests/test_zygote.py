@@ -230,3 +230,19 @@ assert 5 <= children < 12, children
                       limits={"disk_mb": 7, "cpu_seconds": 33, "processes": 12})
     (result,) = batch.results
     assert result.score == 5, result.cell_errors
+
+
+@pytest.mark.parametrize("cold", [False, True])
+def test_a_python_installed_under_tmp_stays_visible(tmp_path, cold):
+    """The sandbox's private /tmp must not hide a virtual environment that lives under /tmp."""
+    import subprocess
+    import sys
+
+    venv = tmp_path / "venv"
+    venv.symlink_to(sys.prefix)
+    out = tmp_path / "out"
+    r = subprocess.run([str(venv / "bin" / "python"), "-m", "grader.cli", "--course", str(MINI_COURSE), "grade",
+                        str(MINI_COURSE / "submissions"), "-a", "mini", "-o", str(out), "--sandbox", "bwrap",
+                        "--quiet", *(["--cold"] if cold else [])], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "solution,5,5,graded" in (out / "grades.csv").read_text()

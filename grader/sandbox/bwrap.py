@@ -52,8 +52,8 @@ class BwrapSandbox(Sandbox):
             "--unshare-all", "--unshare-user", "--disable-userns",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "sandbox",
+            "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/tmp",   # first: Python may live under /tmp
             *system_binds(spec.gpu),
-            "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/tmp",
             "--bind", str(spec.workdir), SANDBOX_WORKDIR,
             "--remount-ro", "/",
             "--chdir", SANDBOX_WORKDIR,

@@ -107,8 +107,9 @@ class Zygote:
                 "--die-with-parent", "--new-session", "--hostname", "sandbox", "--cap-drop", "ALL"]
         for cap in CAPS:
             argv += ["--cap-add", cap]
-        argv += [*system_binds(self.gpu), "--size", str(16 << 20), "--tmpfs", "/tmp",
-                 "--bind", str(self.work_parent), f"{RUN_DIR}/work"]
+        argv += ["--size", str(16 << 20), "--tmpfs", "/tmp",      # first: Python may live under /tmp
+                 *system_binds(self.gpu), "--bind", str(self.work_parent), f"{RUN_DIR}/work",
+                 "--dir", f"{RUN_DIR}/oldtmp"]
         if self.group is not None:
             for name, d in sorted(self.group.dirs.items()):
                 if name != "memory" or "unified" not in self.group.dirs:

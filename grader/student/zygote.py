@@ -103,6 +103,27 @@ def _no_user_namespaces() -> None:
 
 
 # -- the three processes of one submission ---------------------------------------------------------
+def _under_tmp() -> list[str]:
+    """Read-only paths of the jail that live under /tmp (a venv in a checkout there, say)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+             *os.environ.get("LD_LIBRARY_PATH", "").split(":")}
+    return sorted(p for p in paths if p.startswith("/tmp/") and os.path.isdir(p))
+
+
+def _fresh_tmp(size_mb: int) -> None:
+    """An empty /tmp of `size_mb` for this submission, with the jail's read-only paths under /tmp
+    bound back in."""
+    keep = _under_tmp()
+    if keep:
+        _mount("/tmp", f"{RUN_DIR}/oldtmp", None, MS_BIND | MS_REC)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size_mb}m")
+    for path in keep:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        os.chmod(path, 0o755)
+        _mount(f"{RUN_DIR}/oldtmp{path[len('/tmp'):]}", path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
 def _enter_namespaces(req: dict) -> None:
     """A: cgroups, namespaces and the submission's own view of the file system."""
     for procs in req.get("cgroups", []):
@@ -114,7 +135,7 @@ def _enter_namespaces(req: dict) -> None:
     _mount(work, WORKSPACE, None, MS_BIND)
     _mount(None, WORKSPACE, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
     tmp_mb = int(req["limits"]["tmp_mb"])
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_mb}m")
+    _fresh_tmp(tmp_mb)
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_mb}m")
     with open("/proc/self/mountinfo") as f:
