@@ -138,8 +138,21 @@ def main(argv: list[str] | None = None) -> int:
         regrade_s = regrade_from_store(results, subs, work, asg.directory, course)
     ours = args.n / wall_n
     otter = args.otter_n / otter_wall
-    overheads = [r.timing["wall_s"] - r.timing.get("cells_s", 0) - r.timing.get("probe_s", 0)
-                 for r in results if r.timing]
+    timed = [r.timing for r in results if r.timing]
+    # the student's own compute: its cells and its code inside probes, both timed in the student process
+    overheads = [t["wall_s"] - t.get("cells_s", 0) - t.get("probe_compute_s", 0) for t in timed]
+
+    def median_ms(f) -> float:
+        return round(1000 * statistics.median(f(t) for t in timed), 1)
+
+    breakdown = {   # medians, ms; they need not add up to the median overhead
+        "sandbox_start": median_ms(lambda t: t.get("start_s", 0)),
+        "cell_protocol": median_ms(lambda t: t["notebook_s"] - t.get("start_s", 0) - t.get("cells_s", 0)),
+        "probe_round_trips": median_ms(lambda t: t.get("probe_s", 0) - t.get("probe_compute_s", 0)),
+        "hidden_tests_own": median_ms(lambda t: t.get("tests_s", 0)),
+        "judge_rest": median_ms(lambda t: t["wall_s"] - t["notebook_s"] - t.get("probe_s", 0) - t.get("tests_s", 0)),
+        "student_compute": median_ms(lambda t: t.get("cells_s", 0) + t.get("probe_compute_s", 0)),
+    }
     report = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "assignment": asg.name, "n": args.n, "otter_n": args.otter_n, "jobs": args.jobs,
@@ -150,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "podman_submissions_per_s": round(args.cold_n / podman_wall, 3) if podman_wall else None,
         "otter_submissions_per_s": round(otter, 3), "speedup_vs_otter": round(ours / otter, 2),
         "median_overhead_s": round(statistics.median(overheads), 3),
+        "overhead_breakdown_ms": breakdown,
         "scaling_jobs_n_vs_1": round(wall_1 / wall_n, 2),
         "peak_rss_mb_per_slot": max(r.timing.get("peak_rss_mb", 0) for r in results),
         "regrade_1000_s": round(regrade_s, 2),
@@ -161,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "bench.json").write_text(json.dumps(report, indent=2))
     for key, t in report["targets"].items():
         print(f"{key:24} {t['value']:>10}   target {t['target']:<8} {'met' if t['met'] else 'NOT met'}")
+    print("median per submission, ms: " + ", ".join(f"{k} {v}" for k, v in breakdown.items()))
     print(f"ours {ours:.2f}/s (jobs={args.jobs}, {report['sandbox']}; --cold {report['cold_submissions_per_s']}/s), "
           f"otter run {otter:.3f}/s; "
           f"wrote {args.out / 'bench.json'}")

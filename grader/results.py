@@ -68,7 +68,7 @@ class Result:
     config_hash: str = ""
     grader_version: str = ""
     environment: dict = field(default_factory=dict)     # torch, device, sandbox, python, host
-    timing: dict = field(default_factory=dict)          # started, wall_s, notebook_s, probe_s
+    timing: dict = field(default_factory=dict)          # started, wall_s, notebook_s, probe_s, ...
     run_id: str = ""
     schema_version: int = SCHEMA_VERSION
 

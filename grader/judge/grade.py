@@ -98,7 +98,10 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
                           "warm": bool(session.proc is not None and session.proc.warm)}
     result.timing = {"started": started, "wall_s": round(time.time() - started, 4),
                      "notebook_s": round(run.duration, 4), "probe_s": round(session.probe_time, 4),
-                     "cells_s": round(sum(c.duration for c in run.cells), 4), "peak_rss_mb": _peak_rss_mb(session)}
+                     "cells_s": round(sum(c.duration for c in run.cells), 4), "peak_rss_mb": _peak_rss_mb(session),
+                     "start_s": round(session.start_time, 4), "probe_compute_s": round(session.probe_compute, 4),
+                     # the hidden tests' own time (setup, body, teardown), their probes' round trips excluded
+                     "tests_s": round(max(0.0, sum(o.duration for o in outcomes) - session.probe_time), 4)}
     return result
 
 

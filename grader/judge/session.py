@@ -67,7 +67,9 @@ class StudentSession:
         self.proc: SandboxProcess | None = None
         self.dead_reason: str | None = None
         self.dead_status: str | None = None
-        self.probe_time = 0.0
+        self.probe_time = 0.0       # round trips of the probes, as the judge waited for them
+        self.probe_compute = 0.0    # of which the notebook's own code ran (as the runner measured)
+        self.start_time = 0.0       # from launch to the runner's ready
         self.device = "cpu"
         self._ids = itertools.count(1)
 
@@ -84,6 +86,7 @@ class StudentSession:
             return run
         try:
             header = self._recv_start(started + START_TIMEOUT)
+            self.start_time = time.monotonic() - started
             run.environment = {k: header.get(k) for k in ("torch", "device", "python")}
             self.device = str(run.environment.get("device") or "cpu")
             self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout})
@@ -167,7 +170,7 @@ class StudentSession:
         """Ask the runner to exit, then make sure it and its children are gone."""
         if self.proc is None:
             return
-        if self.dead_reason is None:
+        if self.dead_reason is None and not self.proc.warm:   # a warm child is simply killed
             try:
                 self._send({"op": "exit"})
             except OSError:
@@ -190,6 +193,9 @@ class StudentSession:
             if header.get("id") != pid or header.get("op") not in ("result", "error"):
                 raise ProtocolError("an answer arrived that does not match the question asked")
             if header["op"] == "result":
+                compute = header.get("compute")
+                if isinstance(compute, (int, float)):    # the student's word: a statistic, capped
+                    self.probe_compute += min(max(float(compute), 0.0), time.monotonic() - started)
                 return protocol.decode_value(header.get("value"), blobs)
         except _Deadline:
             self._stop("timeout", f"a test's probe of your code ran longer than {timeout:g} s")

@@ -128,6 +128,7 @@ class SandboxProcess:
         self.warm = warm           # forked from a zygote rather than started afresh
         self.host_rss_mb = 0.0     # resident memory of the zygote the process was forked from
         self.peak_mb: float | None = None   # the student's peak memory (its cgroup's), after close()
+        self.defer = None          # where close() hands the wait for the exit (see close)
         self._out = bytearray()
         self._dropped = 0
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -151,8 +152,9 @@ class SandboxProcess:
         """True/False when a memory cgroup can tell whether the kernel's OOM killer struck, else None."""
         return self.group.oom_killed() if self.group is not None else None
 
-    def kill(self) -> None:
-        """Stop the student process and everything it started."""
+    def kill(self, sweep: bool = True) -> None:
+        """Stop the student process and everything it started (`sweep`: and wait until its cgroup
+        is empty)."""
         if self._stop is not None and self.proc.poll() is None:
             self._stop()
         if self.proc.poll() is None:
@@ -162,7 +164,7 @@ class SandboxProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.proc.kill()
-        if self.group is not None:
+        if sweep and self.group is not None:
             self.group.kill_all()
 
     def wait(self, timeout: float | None = None) -> int | None:
@@ -172,14 +174,24 @@ class SandboxProcess:
             return None
 
     def close(self) -> None:
-        self.kill()
-        self.wait(10)
+        """Stop the process and free what it held.  With `defer` set (a warm slot), only the kill
+        happens now; waiting for the exit and removing the cgroup are handed to `defer`, which runs
+        them before the slot's next launch."""
+        if self.group is not None:
+            self.peak_mb = self.group.peak_memory_mb()   # a high-water mark: the same before the kill
+        self.kill(sweep=self.defer is None)      # deferred: _release sweeps the cgroup
         self.sock.close()
+        if self.defer is not None:
+            self.defer(self._release)
+        else:
+            self._release()
+
+    def _release(self) -> None:
+        self.wait(10)
         self._reader.join(timeout=2)
         if self.proc.stdout:
             self.proc.stdout.close()
         if self.group is not None:
-            self.peak_mb = self.group.peak_memory_mb()
             self.group.remove()
 
 

@@ -27,7 +27,7 @@ from grader.sandbox.base import (CHANNEL_FD, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, 
 
 RUN_DIR = "/run/torchgrader"             # kept in step with grader/student/zygote.py
 START_TIMEOUT = 120.0                    # interpreter, `import torch` and the warm-up
-CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID")
+CAPS = ("CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_SETUID", "CAP_SETGID")   # CHROOT: setns into a mount namespace
 BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
         "from grader.student.zygote import serve; serve(int(sys.argv[1]))")
 
@@ -81,6 +81,7 @@ class Zygote:
         self.group = cgroup.create_parent()
         self.ctrl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.child: ZygoteChild | None = None
+        self._pending: list = []             # the last submission's exit, still to be waited for
         self._log = bytearray()
         try:
             self.proc = subprocess.Popen(
@@ -153,10 +154,17 @@ class Zygote:
             return {"op": "lost", "status": -9}
 
     def alive(self) -> bool:
+        self.settle()
         return self.proc.poll() is None and (self.child is None or self.child.poll() is not None)
+
+    def settle(self) -> None:
+        """Wait for the last submission's processes to be gone and remove its cgroups."""
+        while self._pending:
+            self._pending.pop(0)()
 
     # -- one submission -------------------------------------------------------------------------
     def spawn(self, spec: LaunchSpec) -> SandboxProcess:
+        self.settle()
         group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb, label=spec.run_id,
                               parent=self.group)
         procs = [f"{RUN_DIR}/cgroup/{name}/{d.name}/cgroup.procs" for name, d in sorted(group.dirs.items())
@@ -187,6 +195,7 @@ class Zygote:
         self.child = ZygoteChild(self, os.fdopen(out_r, "rb"))
         proc = SandboxProcess(self.child, parent, "bwrap", group, warm=True)
         proc.host_rss_mb = self.resident_mb()
+        proc.defer = self._pending.append
         return proc
 
     def resident_mb(self) -> float:
@@ -208,7 +217,10 @@ class Zygote:
         return best
 
     def close(self) -> None:
-        self.ctrl.close()
+        try:
+            self.settle()
+        finally:
+            self.ctrl.close()
         if self.proc.poll() is None:
             self.proc.kill()
         try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import builtins
 import io
 import math
+import operator
 import os
 import random
 import signal
@@ -131,28 +132,39 @@ class Snapshot:
         self.classes = [torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch._C.TensorBase]
         self.saved = [(m, dict(vars(m))) for m in self.modules]
         self.class_saved = [(c, dict(vars(c))) for c in self.classes]
+        self._checks = [(obj, tuple(saved), tuple(saved.values()), is_class)
+                        for group, is_class in ((self.saved, False), (self.class_saved, True))
+                        for obj, saved in group]
 
     def restore(self) -> list[str]:
-        """Put back everything that changed; returns the dotted names that had been replaced."""
+        """Put back everything that changed; returns the dotted names that had been replaced.
+        Called around every cell and probe, so the check that nothing changed runs at C speed."""
         changed = []
-        for mod, saved in self.saved:
-            current = vars(mod)
-            for k, v in saved.items():
-                if current.get(k, _MISSING) is not v:
-                    changed.append(f"{mod.__name__}.{k}")
-                    setattr(mod, k, v)
-        for cls, saved in self.class_saved:
-            for k, v in saved.items():
-                if vars(cls).get(k, _MISSING) is not v:
-                    changed.append(f"{cls.__name__}.{k}")
-                    try:
-                        setattr(cls, k, v)
-                    except (AttributeError, TypeError):
-                        pass
-            for k in [k for k in vars(cls) if k not in saved]:
-                changed.append(f"{cls.__name__}.{k}")
+        for i, (obj, keys, values, is_class) in enumerate(self._checks):
+            current = vars(obj)
+            size_ok = len(current) == len(keys) if is_class else len(current) >= len(keys)
+            # dicts keep insertion order: untouched, they start with the same keys and values
+            if not (size_ok and all(map(operator.is_, current.values(), values))
+                    and all(map(operator.is_, current, keys))):
+                changed += self._put_back(obj, (self.saved + self.class_saved)[i][1], is_class)
+        return changed
+
+    @staticmethod
+    def _put_back(obj, saved: dict, is_class: bool) -> list[str]:
+        changed = []
+        name = obj.__name__
+        for k, v in saved.items():
+            if vars(obj).get(k, _MISSING) is not v:
+                changed.append(f"{name}.{k}")
                 try:
-                    delattr(cls, k)
+                    setattr(obj, k, v)
+                except (AttributeError, TypeError):
+                    pass
+        if is_class:
+            for k in [k for k in vars(obj) if k not in saved]:
+                changed.append(f"{name}.{k}")
+                try:
+                    delattr(obj, k)
                 except (AttributeError, TypeError):
                     pass
         return changed
@@ -249,14 +261,16 @@ class Runner:
             kwargs = protocol.decode_value(header.get("kwargs"), blobs)
             sys.stdout = sys.stderr = sink
             _alarm(float(header.get("timeout", 10)))
+            started = time.perf_counter()
             try:
                 value = fn(NotebookNamespace(self.user_ns), **kwargs)
             finally:
+                compute = time.perf_counter() - started      # the notebook's own time in this probe
                 self.exit_if_forked()
                 _alarm(0)
                 sys.stdout, sys.stderr = self.real_stdout, self.real_stderr
             snapshot.restore()
-            frame = protocol.encode_frame({"op": "result", "id": pid}, {"value": value})
+            frame = protocol.encode_frame({"op": "result", "id": pid, "compute": compute}, {"value": value})
         except MissingName as exc:
             frame = _error_frame(pid, "missing_name", str(exc.args[0]))
         except CellTimeout:

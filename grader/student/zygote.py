@@ -2,18 +2,24 @@
 process per submission.
 
 It runs inside a bubblewrap jail (no network, read-only system and Python, its own PID namespace)
-as root with only CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID, and never runs student code or a
-multi-threaded torch region itself (libgomp is not fork-safe once a parallel region has run).  For
-each submission:
+as root with only CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID and CAP_SETGID, and never runs student
+code or a multi-threaded torch region itself (libgomp is not fork-safe once a parallel region has
+run).  Before it imports torch it forks a small nursery, which keeps one jail ready ahead of time:
 
-    zygote --fork--> A: joins the submission's cgroups, unshares mount/PID/net/IPC/UTS namespaces,
-                        binds its own work dir at /workspace, mounts a fresh /tmp and /dev/shm and
-                        unmounts every other work dir and the cgroup trees
-           --fork--> B: PID 1 of the new namespace; mounts its /proc; reaps; when the student exits
-                        it exits too, which kills everything left in the namespace
-           --fork--> C: the student: own session, rlimits, uid/gid 65534 with no groups and no
-                        capabilities, no_new_privs, a seccomp filter refusing new user namespaces,
-                        a clean environment; then the student runner in this warm interpreter.
+    nursery --fork--> A: unshares mount/PID/net/IPC/UTS namespaces, mounts a fresh /tmp and
+                         /dev/shm; holds the jail open
+            A --fork--> B: PID 1 of the new PID namespace; mounts its /proc; reaps orphans; when it
+                         is killed, so is everything in the namespace
+
+For each submission the zygote takes the ready jail, enters its PID namespace, forks the student C
+and steps back out, so the one large process forked per submission is the student itself:
+
+    zygote --fork--> C: enters the jail's mount/net/IPC/UTS namespaces, joins the submission's
+                        cgroups, binds its own work dir at /workspace, unmounts every other work dir
+                        and the cgroup trees; then its own session, rlimits, uid/gid 65534 with no
+                        groups and no capabilities, no_new_privs, a seccomp filter refusing new user
+                        namespaces, a clean environment; then the student runner in this warm
+                        interpreter.  When C ends, the zygote kills B and the namespace goes with it.
 
 Control channel (a SOCK_SEQPACKET socket on the descriptor given on the command line), one JSON
 object per packet:
@@ -124,25 +130,120 @@ def _fresh_tmp(size_mb: int) -> None:
         _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def _enter_namespaces(req: dict) -> None:
-    """A: cgroups, namespaces and the submission's own view of the file system."""
+def _make_jail(tmp_mb: int, report: int) -> None:
+    """A, in a fork of the nursery: the namespaces and mounts shared by every process of one
+    submission, then B.  Writes B's PID (as the nursery sees it) to `report`; never returns."""
+    try:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        _fresh_tmp(tmp_mb)
+        if os.path.isdir("/dev/shm"):
+            _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_mb}m")
+        _libc.sethostname(b"sandbox", 7)
+        mounted_r, mounted_w = os.pipe()
+        init = os.fork()
+        if init == 0:                                   # B: PID 1 of the namespace
+            try:
+                _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                os.close(report)
+                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+                os.write(mounted_w, b"1")
+                _reap_forever()
+            except BaseException:  # noqa: BLE001 - A reports that B never said it was ready
+                os._exit(1)
+        os.close(mounted_w)
+        ok = os.read(mounted_r, 1)
+        os.write(report, struct.pack("i", init if ok == b"1" else -1))
+        os.close(report)
+        os.waitpid(init, 0)
+        os._exit(0)
+    except BaseException as exc:   # noqa: BLE001 - the nursery passes it on to the judge
+        try:
+            os.write(report, struct.pack("i", -1) + f"{exc}".encode()[:500])
+        finally:
+            os._exit(127)
+
+
+def _reap_forever() -> None:
+    """B's life: reap whatever is orphaned into the namespace until it is killed."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    while True:
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        signal.sigwait({signal.SIGCHLD})
+
+
+def _nursery(sock: socket.socket) -> None:
+    """Keeps one jail ready: answers `jail {tmp_mb}` with {init} (or {error}) and makes the next."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)       # the As are reaped by the kernel
+    ready: tuple[int, dict] | None = None
+
+    def make(tmp_mb: int) -> dict:
+        r, w = os.pipe()
+        if os.fork() == 0:
+            sock.close()
+            os.close(r)
+            _make_jail(tmp_mb, w)
+        os.close(w)
+        with os.fdopen(r, "rb") as f:
+            raw = f.read()
+        init = struct.unpack("i", raw[:4])[0] if len(raw) >= 4 else -1
+        if init > 0:
+            return {"init": init}
+        return {"error": raw[4:].decode("utf-8", "replace") or "the jail's PID 1 did not start"}
+
+    while True:
+        msg = sock.recv(1 << 12)
+        if not msg:
+            os._exit(0)
+        tmp_mb = int(json.loads(msg)["tmp_mb"])
+        if ready is None or ready[0] != tmp_mb:
+            if ready is not None and "init" in ready[1]:
+                _kill(ready[1]["init"])
+            ready = (tmp_mb, make(tmp_mb))
+        sock.send(json.dumps(ready[1]).encode())
+        ready = (tmp_mb, make(tmp_mb))                  # while the student runs
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _setns(path: str, nstype: int) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        _check(_libc.setns(fd, nstype), f"setns {path}")
+    finally:
+        os.close(fd)
+
+
+def _enter_jail(req: dict, init: int) -> None:
+    """C, first step: the jail's namespaces, the submission's cgroups and work dir, nothing else."""
+    fds = [(os.open(f"/proc/{init}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC), flag)
+           for ns, flag in (("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS),
+                            ("mnt", CLONE_NEWNS))]
+    for fd, flag in fds:
+        _check(_libc.setns(fd, flag), "setns")
+        os.close(fd)
     for procs in req.get("cgroups", []):
         with open(procs, "w") as f:
             f.write("0")
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
     work = os.path.join(WORK_MOUNT, os.path.basename(req["work"]))
     _mount(work, WORKSPACE, None, MS_BIND)
     _mount(None, WORKSPACE, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
-    tmp_mb = int(req["limits"]["tmp_mb"])
-    _fresh_tmp(tmp_mb)
-    if os.path.isdir("/dev/shm"):
-        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_mb}m")
     with open("/proc/self/mountinfo") as f:
         targets = [line.split()[4] for line in f]
     for target in sorted((t for t in targets if t.startswith(RUN_DIR + "/")), key=len, reverse=True):
         _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
-    _libc.sethostname(b"sandbox", 7)
 
 
 def _become_student(req: dict, channel: int, out: int) -> None:
@@ -180,41 +281,20 @@ def _become_student(req: dict, channel: int, out: int) -> None:
     sys.argv = ["student"]
 
 
-def _child(req: dict, channel: int, out: int, status_w: int, zygote: int) -> None:
-    """A (this process), then B and C: never returns."""
+def _student(req: dict, init: int, channel: int, out: int) -> None:
+    """C: never returns."""
     try:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != zygote:
-            os._exit(1)
-        _enter_namespaces(req)
-        init = os.fork()
-        if init == 0:                                   # B: PID 1 of the namespace
-            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-            student = os.fork()
-            if student == 0:                            # C: the student
-                os.close(status_w)
-                _become_student(req, channel, out)
-                from grader.student import runner
-                runner.main(CHANNEL_FD)
-                os._exit(0)
-            os.close(channel)
-            os.close(out)
-            while True:
-                pid, status = os.wait()
-                if pid == student:
-                    os.write(status_w, struct.pack("i", status))
-                    os._exit(0)
-        os.close(channel)
-        os.close(out)
-        os.close(status_w)
-        os.waitpid(init, 0)
-        os._exit(0)
+        _enter_jail(req, init)
+        _become_student(req, channel, out)
     except BaseException as exc:   # noqa: BLE001 - reported on the output the judge keeps
         try:
             os.write(out, f"torchgrader: the sandbox could not be set up: {exc}\n".encode())
         finally:
             os._exit(127)
+    from grader.student import runner
+    runner.main(CHANNEL_FD)
+    os._exit(0)
 
 
 # -- the server ------------------------------------------------------------------------------------
@@ -253,8 +333,8 @@ def _send(ctrl: socket.socket, msg: dict) -> None:
     ctrl.send(json.dumps(msg).encode())
 
 
-def _supervise(ctrl: socket.socket, pid: int, status_r: int) -> None:
-    """Wait for child A while answering `kill`; report how the student process ended."""
+def _supervise(ctrl: socket.socket, pid: int, init: int) -> None:
+    """Wait for the student C while answering `kill`; then kill its jail and report how C ended."""
     pidfd = os.pidfd_open(pid)
     try:
         while True:
@@ -262,35 +342,30 @@ def _supervise(ctrl: socket.socket, pid: int, status_r: int) -> None:
             if ctrl in ready:
                 data = ctrl.recv(1 << 16)
                 if not data:                  # the worker is gone: so is everything of ours
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
+                    _kill(init)
                     sys.exit(0)
                 if json.loads(data).get("op") == "kill":
-                    os.kill(pid, signal.SIGKILL)
+                    _kill(init)               # C (uid 65534: no CAP_KILL here) dies with its PID 1
             if pidfd in ready:
                 break
     finally:
         os.close(pidfd)
-    _, a_status = os.waitpid(pid, 0)
-    os.set_blocking(status_r, False)
-    try:
-        raw = os.read(status_r, 4)
-    except BlockingIOError:
-        raw = b""
-    if len(raw) == 4:
-        status = os.waitstatus_to_exitcode(struct.unpack("i", raw)[0])
-    elif os.WIFEXITED(a_status) and os.WEXITSTATUS(a_status) == 127:
-        status = 127
-    else:
-        status = -signal.SIGKILL
-    _send(ctrl, {"op": "exited", "status": status})
+    _kill(init)                               # whatever the student left behind goes with PID 1
+    _, status = os.waitpid(pid, 0)
+    _send(ctrl, {"op": "exited", "status": os.waitstatus_to_exitcode(status)})
 
 
 def serve(fd: int) -> None:
     ctrl = socket.socket(fileno=fd)
+    nursery_sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    if os.fork() == 0:                        # before torch: the nursery stays small
+        ctrl.close()
+        nursery_sock.close()
+        _nursery(theirs)
+    theirs.close()
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     _warm_up(compute=os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"))
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
-    me = os.getpid()
     while True:
         msg, fds, _flags, _addr = socket.recv_fds(ctrl, 1 << 20, 4)
         if not msg:
@@ -301,19 +376,35 @@ def serve(fd: int) -> None:
                 os.close(f)
             continue
         channel, out = fds
-        status_r, status_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            ctrl.close()
-            os.close(status_r)
-            _child(req, channel, out, status_w, me)
-        for f in (channel, out, status_w):
+        try:
+            nursery_sock.send(json.dumps({"tmp_mb": int(req["limits"]["tmp_mb"])}).encode())
+            jail = json.loads(nursery_sock.recv(1 << 12) or b"{}")
+        except OSError:
+            jail = {}
+        init, pid, error = int(jail.get("init") or 0), -1, jail.get("error") or "the nursery is gone"
+        if init > 0:
+            try:
+                _setns(f"/proc/{init}/ns/pid", CLONE_NEWPID)     # where the next child is born
+            except OSError as exc:
+                error = str(exc)
+            else:
+                pid = os.fork()
+                if pid == 0:
+                    ctrl.close()
+                    nursery_sock.close()
+                    _student(req, init, channel, out)
+                _check(_libc.setns(own_pid_ns, CLONE_NEWPID), "setns back")
+        if pid < 0:
+            os.write(out, f"torchgrader: the sandbox could not be set up: {error}\n".encode())
+            if init > 0:
+                _kill(init)
+        for f in (channel, out):
             os.close(f)
         _send(ctrl, {"op": "started"})
-        try:
-            _supervise(ctrl, pid, status_r)
-        finally:
-            os.close(status_r)
+        if pid < 0:
+            _send(ctrl, {"op": "exited", "status": 127})
+            continue
+        _supervise(ctrl, pid, init)
 
 
 if __name__ == "__main__":

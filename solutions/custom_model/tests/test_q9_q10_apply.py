@@ -134,7 +134,8 @@ def test_init_weights_values(student):
 def test_init_weights_in_place(student):
     desc = random_tree(student.rng)
     r = student.probe(call_on_tree, desc=desc, function="init_weights", seed=student.seed, double=False)
-    weights = [p for p in r["params"] if p["name"] in linear_weight_names(desc)]
+    names = set(linear_weight_names(desc))
+    weights = [p for p in r["params"] if p["name"] in names]
     expect(all(p["changed"] for p in weights),
            "model.apply(init_weights) should give every nn.Linear weight new values")
     for p in r["params"]:
