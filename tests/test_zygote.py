@@ -130,6 +130,8 @@ def test_submissions_on_one_slot_share_nothing(tmp_path):
     assert all(r.environment["warm"] for r in results.values())
     assert results["a_plant"].score == 5
     assert results["b_seek"].score == 5, results["b_seek"].cell_errors
+    for r in results.values():      # the notebook's own time inside probes is part of the round trips
+        assert 0 < r.timing["probe_compute_s"] <= r.timing["probe_s"] and r.timing["start_s"] > 0
 
 
 def test_forked_student_process_is_locked_down(tmp_path):
@@ -246,3 +248,43 @@ def test_a_python_installed_under_tmp_stays_visible(tmp_path, cold):
                         "--quiet", *(["--cold"] if cold else [])], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "solution,5,5,graded" in (out / "grades.csv").read_text()
+
+
+JAIL_PROBE = """
+def jail(ns):
+    import os, shutil, socket
+    found = [os.path.join(d, f) for d in ("/tmp", "/dev/shm") for f in os.listdir(d) if f.startswith("mark-")]
+    for d in ("/tmp", "/dev/shm"):
+        open(os.path.join(d, f"mark-{os.urandom(4).hex()}"), "w").close()
+    return {"tmp": shutil.disk_usage("/tmp").total, "pid": os.getpid(), "found": found,
+            "host": socket.gethostname(), "work": sorted(os.listdir("/workspace"))}
+"""
+
+
+def test_every_submission_gets_fresh_namespaces_of_its_own_size(tmp_path):
+    """The nursery keeps the next jail ready and the next student is forked into it ahead: no jail
+    may serve twice, and one made for one /tmp size must not serve a submission that asked for another."""
+    from grader.judge.session import StudentSession
+    from grader.sandbox import LaunchSpec, Limits
+    from grader.sandbox.bwrap import BwrapSandbox
+
+    backend, sizes, seen = BwrapSandbox(warm=True), (7, 7, 9, 9, 7), []
+    for i, tmp_mb in enumerate(sizes):
+        work = tmp_path / f"sub-{i}"
+        work.mkdir()
+        work.chmod(0o777)
+        (work / f"mine-{i}").write_text("x")
+        session = StudentSession(backend, LaunchSpec(workdir=work, limits=Limits(tmp_mb=tmp_mb)), cell_timeout=30,
+                                 notebook_timeout=60, probe_timeout=30)
+        try:
+            run = session.run_notebook([{"index": 0, "source": "x = 1"}])
+            assert run.status == "ok", run.reason
+            assert session.proc.warm
+            seen.append(session.probe("jail", JAIL_PROBE, {}))
+        finally:
+            session.close()
+    for i, (jail, tmp_mb) in enumerate(zip(seen, sizes)):
+        assert (tmp_mb - 1) << 20 < jail["tmp"] <= tmp_mb << 20, (i, jail["tmp"])
+        assert jail["found"] == [], (i, jail["found"])          # no earlier submission's /tmp or /dev/shm
+        assert jail["work"] == [f"mine-{i}"] and jail["host"] == "sandbox"
+        assert jail["pid"] == 2, (i, jail["pid"])   # the first process after the jail's own PID 1: a fresh namespace

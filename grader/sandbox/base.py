@@ -135,10 +135,15 @@ class SandboxProcess:
         self._reader.start()
 
     def _drain(self) -> None:
-        while chunk := self.proc.stdout.read1(65536):
-            room = OUTPUT_KEEP - len(self._out)
-            self._out += chunk[: max(room, 0)]
-            self._dropped += max(0, len(chunk) - max(room, 0))
+        try:
+            while chunk := self.proc.stdout.read1(65536):
+                room = OUTPUT_KEEP - len(self._out)
+                self._out += chunk[: max(room, 0)]
+                self._dropped += max(0, len(chunk) - max(room, 0))
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.proc.stdout.close()     # at the end of the output: when the last writer has exited
 
     def output(self) -> str:
         """What the process wrote to its own stdout/stderr (outside captured cells), capped."""
@@ -175,8 +180,8 @@ class SandboxProcess:
 
     def close(self) -> None:
         """Stop the process and free what it held.  With `defer` set (a warm slot), only the kill
-        happens now; waiting for the exit and removing the cgroup are handed to `defer`, which runs
-        them before the slot's next launch."""
+        happens now; `defer(release)` takes the rest (the exit, the cgroup) before the slot's next
+        launch.  The output pipe closes itself once its last writer is gone."""
         if self.group is not None:
             self.peak_mb = self.group.peak_memory_mb()   # a high-water mark: the same before the kill
         self.kill(sweep=self.defer is None)      # deferred: _release sweeps the cgroup
@@ -189,8 +194,6 @@ class SandboxProcess:
     def _release(self) -> None:
         self.wait(10)
         self._reader.join(timeout=2)
-        if self.proc.stdout:
-            self.proc.stdout.close()
         if self.group is not None:
             self.group.remove()
 

@@ -91,6 +91,22 @@ class Cgroup:
                     pass
             time.sleep(0.02)
 
+    def try_remove(self) -> bool:
+        """Kill what is left and remove the group without waiting; False if something is still exiting."""
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for d in set(self.dirs.values()):
+            try:
+                d.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                return False
+        return True
+
     def remove(self) -> None:
         self.kill_all()
         for d in set(self.dirs.values()):

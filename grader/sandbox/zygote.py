@@ -82,6 +82,7 @@ class Zygote:
         self.ctrl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.child: ZygoteChild | None = None
         self._pending: list = []             # the last submission's exit, still to be waited for
+        self._stale: list = []               # cgroups of finished submissions, still to be removed
         self._log = bytearray()
         try:
             self.proc = subprocess.Popen(
@@ -157,26 +158,34 @@ class Zygote:
         self.settle()
         return self.proc.poll() is None and (self.child is None or self.child.poll() is not None)
 
-    def settle(self) -> None:
-        """Wait for the last submission's processes to be gone and remove its cgroups."""
+    def settle(self, wait: bool = False) -> None:
+        """Take the last submission's exit report and remove the cgroups of finished submissions;
+        a group whose processes are still exiting is left for later, unless `wait`."""
         while self._pending:
-            self._pending.pop(0)()
+            proc = self._pending.pop(0)
+            proc.wait(10)
+            if proc.group is not None:
+                self._stale.append(proc.group)
+        self._stale = [g for g in self._stale if not g.try_remove()]
+        if wait:
+            for group in self._stale:
+                group.remove()
+            self._stale = []
 
     # -- one submission -------------------------------------------------------------------------
     def spawn(self, spec: LaunchSpec) -> SandboxProcess:
         self.settle()
-        group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb, label=spec.run_id,
-                              parent=self.group)
-        procs = [f"{RUN_DIR}/cgroup/{name}/{d.name}/cgroup.procs" for name, d in sorted(group.dirs.items())
-                 if name != "memory" or "unified" not in group.dirs] if group is not None else []
         limits = spec.limits
-        request = {"op": "spawn", "work": spec.workdir.name, "cgroups": procs,
-                   "env": base_env(spec, home=SANDBOX_WORKDIR),
+        # The zygote makes each submission's cgroup under the slot's group and moves the student
+        # process in ahead of time (a migration waits for an RCU grace period: ~10 ms); it sets the
+        # limits below before the student is let go, and names the group in its reply.
+        request = {"op": "spawn", "work": spec.workdir.name, "env": base_env(spec, home=SANDBOX_WORKDIR),
+                   "cgroup": {"pids_max": limits.nproc, "memory_mb": limits.memory_mb},
                    "limits": {"cpu_s": limits.cpu_s, "fsize_mb": limits.fsize_mb, "nofile": limits.nofile,
                               "tmp_mb": limits.tmp_mb,
                               # a pids cgroup holds each submission; RLIMIT_NPROC counts all of uid
                               # 65534 on the host, so it is only the fallback
-                              "nproc": 4096 if group is not None else limits.nproc}}
+                              "nproc": 4096 if self.group is not None else limits.nproc}}
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         try:
@@ -188,14 +197,16 @@ class Zygote:
         if not reply or reply.get("op") != "started":
             parent.close()
             os.close(out_r)
-            if group is not None:
-                group.remove()
             self.close()
             raise SandboxError("the bwrap zygote did not fork the submission: " + self.log_tail())
+        group = None
+        name = str(reply.get("cgroup") or "")
+        if self.group is not None and name.startswith("sub-") and "/" not in name:
+            group = cgroup.Cgroup({c: d / name for c, d in self.group.dirs.items()})
         self.child = ZygoteChild(self, os.fdopen(out_r, "rb"))
         proc = SandboxProcess(self.child, parent, "bwrap", group, warm=True)
         proc.host_rss_mb = self.resident_mb()
-        proc.defer = self._pending.append
+        proc.defer = lambda release: self._pending.append(proc)
         return proc
 
     def resident_mb(self) -> float:
@@ -218,7 +229,7 @@ class Zygote:
 
     def close(self) -> None:
         try:
-            self.settle()
+            self.settle(wait=True)
         finally:
             self.ctrl.close()
         if self.proc.poll() is None:
@@ -228,6 +239,9 @@ class Zygote:
         except subprocess.TimeoutExpired:
             pass
         if self.group is not None:
+            for d in set(self.group.dirs.values()):      # a spare's group, made ahead and never used
+                for sub in d.glob("sub-*"):
+                    cgroup.Cgroup({"x": sub}).remove()
             self.group.remove()
 
 

@@ -11,28 +11,32 @@ run).  Before it imports torch it forks a small nursery, which keeps one jail re
             A --fork--> B: PID 1 of the new PID namespace; mounts its /proc; reaps orphans; when it
                          is killed, so is everything in the namespace
 
-For each submission the zygote takes the ready jail, enters its PID namespace, forks the student C
-and steps back out, so the one large process forked per submission is the student itself:
+Ahead of each submission (at the first request, then while the previous student runs) the zygote
+takes the ready jail, enters its PID namespace, forks the student C and steps back out, so the one
+large process forked per submission is the student itself:
 
-    zygote --fork--> C: enters the jail's mount/net/IPC/UTS namespaces, joins the submission's
-                        cgroups, binds its own work dir at /workspace, unmounts every other work dir
-                        and the cgroup trees; then its own session, rlimits, uid/gid 65534 with no
-                        groups and no capabilities, no_new_privs, a seccomp filter refusing new user
-                        namespaces, a clean environment; then the student runner in this warm
-                        interpreter.  When C ends, the zygote kills B and the namespace goes with it.
+    zygote --fork--> C: enters the jail's mount/net/IPC/UTS namespaces; the zygote moves it into a
+                        cgroup of its own; it waits for its submission.  Then the zygote sets the
+                        group's limits and C attaches its own work dir at /workspace (a detached
+                        mount the zygote made: the jail has no other work dir, nor the cgroup
+                        trees); its own session, rlimits, uid/gid 65534 with no groups and no
+                        capabilities, no_new_privs, a seccomp filter refusing new user namespaces,
+                        a clean environment; then the student runner in this warm interpreter.
+                        When C ends or is killed, the zygote kills B and the namespace goes with it.
 
 Control channel (a SOCK_SEQPACKET socket on the descriptor given on the command line), one JSON
 object per packet:
 
     -> ready {pid}
-    <- spawn {work, cgroups, env, limits, cwd}  + descriptors [judge socket, output pipe]
-    -> started {}             -> exited {status}   (status as subprocess.Popen.returncode)
-    <- kill {}
+    <- spawn {work, cgroup, env, limits, cwd}  + descriptors [judge socket, output pipe]
+    -> started {cgroup}       -> exited {status}   (status as subprocess.Popen.returncode)
+    <- kill {}                -> exited {status: -9} at once; the zygote reaps the student later
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import platform
@@ -55,6 +59,8 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWN
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
     1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
 MNT_DETACH = 2
+SYS_OPEN_TREE, SYS_MOVE_MOUNT = 428, 429          # the same number on every architecture
+AT_FDCWD, OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, MOVE_MOUNT_F_EMPTY_PATH = -100, 1, 0o2000000, 0x4
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 38, 22
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -142,6 +148,7 @@ def _make_jail(tmp_mb: int, report: int) -> None:
         if os.path.isdir("/dev/shm"):
             _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_mb}m")
         _libc.sethostname(b"sandbox", 7)
+        _unmount_run_dir()      # work dirs and cgroup trees: C gets its own work dir as a detached mount
         mounted_r, mounted_w = os.pipe()
         init = os.fork()
         if init == 0:                                   # B: PID 1 of the namespace
@@ -226,24 +233,87 @@ def _setns(path: str, nstype: int) -> None:
         os.close(fd)
 
 
-def _enter_jail(req: dict, init: int) -> None:
-    """C, first step: the jail's namespaces, the submission's cgroups and work dir, nothing else."""
+def _join_jail(init: int) -> None:
+    """C, before its submission is known: the jail's mount, network, IPC and UTS namespaces."""
     fds = [(os.open(f"/proc/{init}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC), flag)
            for ns, flag in (("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS),
                             ("mnt", CLONE_NEWNS))]
     for fd, flag in fds:
         _check(_libc.setns(fd, flag), "setns")
         os.close(fd)
-    for procs in req.get("cgroups", []):
-        with open(procs, "w") as f:
-            f.write("0")
-    work = os.path.join(WORK_MOUNT, os.path.basename(req["work"]))
-    _mount(work, WORKSPACE, None, MS_BIND)
-    _mount(None, WORKSPACE, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
+
+
+def _unmount_run_dir() -> None:
     with open("/proc/self/mountinfo") as f:
         targets = [line.split()[4] for line in f]
     for target in sorted((t for t in targets if t.startswith(RUN_DIR + "/")), key=len, reverse=True):
         _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
+
+
+def _detached_work_dir(name: str) -> int:
+    """The zygote's side: a detached copy of the work dir's mount (open_tree), for C to attach."""
+    fd = _libc.syscall(SYS_OPEN_TREE, AT_FDCWD, os.path.join(WORK_MOUNT, os.path.basename(name)).encode(),
+                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
+    if fd < 0:
+        _check(-1, "open_tree of the work dir")
+    return fd
+
+
+def _cgroup_dirs(name: str) -> list[str]:
+    try:
+        return [os.path.join(CGROUP_MOUNT, c, name) for c in sorted(os.listdir(CGROUP_MOUNT))]
+    except FileNotFoundError:           # no cgroups here: rlimits stand alone
+        return []
+
+
+def _new_cgroup(pid: int) -> str | None:
+    """A group of its own under the slot's group for student `pid`, which it joins now."""
+    name = "sub-" + os.urandom(6).hex()
+    dirs = _cgroup_dirs(name)
+    if not dirs:
+        return None
+    for d in dirs:
+        os.mkdir(d)
+    for d in dirs:
+        with open(os.path.join(d, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+    return name
+
+
+def _limit_cgroup(name: str, pids_max: int, memory_mb: int) -> None:
+    """The submission's limits on its group (raises OSError when one cannot be set)."""
+    def write(path: str, value: str, required: bool = True) -> None:
+        try:
+            with open(path, "w") as f:
+                f.write(value)
+        except OSError:
+            if required:
+                raise
+    for d in _cgroup_dirs(name):
+        if os.path.exists(os.path.join(d, "pids.max")):
+            write(os.path.join(d, "pids.max"), str(pids_max))
+        if os.path.exists(os.path.join(d, "memory.limit_in_bytes")):                  # v1
+            write(os.path.join(d, "memory.limit_in_bytes"), str(memory_mb << 20))
+            write(os.path.join(d, "memory.memsw.limit_in_bytes"), str(memory_mb << 20), required=False)
+        elif os.path.exists(os.path.join(d, "memory.max")):                           # v2
+            write(os.path.join(d, "memory.max"), str(memory_mb << 20))
+            write(os.path.join(d, "memory.swap.max"), "0", required=False)
+
+
+def _remove_cgroup(name: str | None) -> None:
+    for d in _cgroup_dirs(name) if name else []:
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
+def _claim_jail(work_fd: int) -> None:
+    """C, once its submission is known: its own work dir at /workspace (cgroups: joined by the zygote)."""
+    _check(_libc.syscall(SYS_MOVE_MOUNT, work_fd, b"", AT_FDCWD, WORKSPACE.encode(), MOVE_MOUNT_F_EMPTY_PATH),
+           "move_mount of the work dir")
+    os.close(work_fd)
+    _mount(None, WORKSPACE, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
 
 
 def _become_student(req: dict, channel: int, out: int) -> None:
@@ -281,18 +351,28 @@ def _become_student(req: dict, channel: int, out: int) -> None:
     sys.argv = ["student"]
 
 
-def _student(req: dict, init: int, channel: int, out: int) -> None:
-    """C: never returns."""
+def _student(init: int, waiting: socket.socket) -> None:
+    """C: forked ahead into a ready jail, it waits for its submission; never returns."""
     try:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        _enter_jail(req, init)
+        _join_jail(init)
+        from grader.student import runner
+        runner.prepare()
+        msg, fds, _flags, _addr = socket.recv_fds(waiting, 1 << 20, 3)
+        waiting.close()
+        if not msg or len(fds) != 3:
+            os._exit(0)
+    except BaseException:  # noqa: BLE001 - no output to report on yet: the judge sees exit status 127
+        os._exit(127)
+    req, (channel, out, work_fd) = json.loads(msg), fds
+    try:
+        _claim_jail(work_fd)
         _become_student(req, channel, out)
     except BaseException as exc:   # noqa: BLE001 - reported on the output the judge keeps
         try:
             os.write(out, f"torchgrader: the sandbox could not be set up: {exc}\n".encode())
         finally:
             os._exit(127)
-    from grader.student import runner
     runner.main(CHANNEL_FD)
     os._exit(0)
 
@@ -333,8 +413,9 @@ def _send(ctrl: socket.socket, msg: dict) -> None:
     ctrl.send(json.dumps(msg).encode())
 
 
-def _supervise(ctrl: socket.socket, pid: int, init: int) -> None:
-    """Wait for the student C while answering `kill`; then kill its jail and report how C ended."""
+def _supervise(ctrl: socket.socket, pid: int, init: int, dying: list[int]) -> None:
+    """Wait for the student C while answering `kill`; then kill its jail and report how C ended.
+    A killed C is reported at once and reaped later (`dying`): its exit takes a while."""
     pidfd = os.pidfd_open(pid)
     try:
         while True:
@@ -346,6 +427,10 @@ def _supervise(ctrl: socket.socket, pid: int, init: int) -> None:
                     sys.exit(0)
                 if json.loads(data).get("op") == "kill":
                     _kill(init)               # C (uid 65534: no CAP_KILL here) dies with its PID 1
+                    if not select.select([pidfd], [], [], 0)[0]:
+                        dying.append(pid)
+                        _send(ctrl, {"op": "exited", "status": -signal.SIGKILL})
+                        return
             if pidfd in ready:
                 break
     finally:
@@ -353,6 +438,30 @@ def _supervise(ctrl: socket.socket, pid: int, init: int) -> None:
     _kill(init)                               # whatever the student left behind goes with PID 1
     _, status = os.waitpid(pid, 0)
     _send(ctrl, {"op": "exited", "status": os.waitstatus_to_exitcode(status)})
+
+
+def _reap(dying: list[int]) -> None:
+    for pid in list(dying):
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        except ChildProcessError:
+            pass
+        dying.remove(pid)
+
+
+class _Spare:
+    """A student process forked ahead into a ready jail, waiting on `sock` for its submission."""
+
+    def __init__(self, pid: int, sock: socket.socket, init: int, tmp_mb: int) -> None:
+        self.pid, self.sock, self.init, self.tmp_mb = pid, sock, init, tmp_mb
+        self.cgroup: str | None = None
+
+    def discard(self) -> None:
+        _kill(self.init)
+        self.sock.close()
+        os.waitpid(self.pid, 0)
+        _remove_cgroup(self.cgroup)
 
 
 def serve(fd: int) -> None:
@@ -365,9 +474,48 @@ def serve(fd: int) -> None:
     theirs.close()
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     _warm_up(compute=os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"))
+    gc.collect()
+    gc.freeze()       # the children's collections skip the warm heap: no copy-on-write of every page
+
+    def fork_student(tmp_mb: int) -> _Spare | str:
+        """A student process in a fresh jail, waiting for its submission; or why there is none."""
+        try:
+            nursery_sock.send(json.dumps({"tmp_mb": tmp_mb}).encode())
+            jail = json.loads(nursery_sock.recv(1 << 12) or b"{}")
+        except OSError:
+            jail = {}
+        init = int(jail.get("init") or 0)
+        if init <= 0:
+            return jail.get("error") or "the nursery is gone"
+        try:
+            _setns(f"/proc/{init}/ns/pid", CLONE_NEWPID)       # where the next child is born
+        except OSError as exc:
+            _kill(init)
+            return str(exc)
+        mine, waiting = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        gc.freeze()
+        pid = os.fork()
+        if pid == 0:
+            ctrl.close()
+            nursery_sock.close()
+            mine.close()
+            _student(init, waiting)
+        _check(_libc.setns(own_pid_ns, CLONE_NEWPID), "setns back")
+        waiting.close()
+        spare = _Spare(pid, mine, init, tmp_mb)
+        try:
+            spare.cgroup = _new_cgroup(pid)
+        except OSError as exc:
+            spare.discard()
+            return f"its cgroup could not be made: {exc}"
+        return spare
+
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
+    spare: _Spare | str | None = None
+    dying: list[int] = []
     while True:
         msg, fds, _flags, _addr = socket.recv_fds(ctrl, 1 << 20, 4)
+        _reap(dying)
         if not msg:
             return
         req = json.loads(msg)
@@ -376,35 +524,35 @@ def serve(fd: int) -> None:
                 os.close(f)
             continue
         channel, out = fds
-        try:
-            nursery_sock.send(json.dumps({"tmp_mb": int(req["limits"]["tmp_mb"])}).encode())
-            jail = json.loads(nursery_sock.recv(1 << 12) or b"{}")
-        except OSError:
-            jail = {}
-        init, pid, error = int(jail.get("init") or 0), -1, jail.get("error") or "the nursery is gone"
-        if init > 0:
+        tmp_mb = int(req["limits"]["tmp_mb"])
+        if isinstance(spare, _Spare) and spare.tmp_mb != tmp_mb:
+            spare.discard()
+        if not isinstance(spare, _Spare) or spare.tmp_mb != tmp_mb:
+            spare = fork_student(tmp_mb)
+        student, spare = spare, None
+        if isinstance(student, _Spare):
             try:
-                _setns(f"/proc/{init}/ns/pid", CLONE_NEWPID)     # where the next child is born
+                if student.cgroup:                          # before it runs a line of the notebook
+                    _limit_cgroup(student.cgroup, int(req["cgroup"]["pids_max"]), int(req["cgroup"]["memory_mb"]))
+                work_fd = _detached_work_dir(req["work"])
+                try:
+                    socket.send_fds(student.sock, [json.dumps(req).encode()], [channel, out, work_fd])
+                finally:
+                    os.close(work_fd)
             except OSError as exc:
-                error = str(exc)
-            else:
-                pid = os.fork()
-                if pid == 0:
-                    ctrl.close()
-                    nursery_sock.close()
-                    _student(req, init, channel, out)
-                _check(_libc.setns(own_pid_ns, CLONE_NEWPID), "setns back")
-        if pid < 0:
-            os.write(out, f"torchgrader: the sandbox could not be set up: {error}\n".encode())
-            if init > 0:
-                _kill(init)
+                os.write(out, f"torchgrader: the sandbox could not be set up: {exc}\n".encode())
+                _kill(student.init)
+            student.sock.close()
+        else:
+            os.write(out, f"torchgrader: the sandbox could not be set up: {student}\n".encode())
         for f in (channel, out):
             os.close(f)
-        _send(ctrl, {"op": "started"})
-        if pid < 0:
+        _send(ctrl, {"op": "started", "cgroup": getattr(student, "cgroup", None)})
+        if not isinstance(student, _Spare):
             _send(ctrl, {"op": "exited", "status": 127})
             continue
-        _supervise(ctrl, pid, init)
+        spare = fork_student(tmp_mb)          # the next one, while this one runs
+        _supervise(ctrl, student.pid, student.init, dying)
 
 
 if __name__ == "__main__":
