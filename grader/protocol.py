@@ -251,6 +251,33 @@ def _decode_tensor(body, blobs):
     return t
 
 
+class BufferedReader:
+    """`read_exact` over a stream: each system call takes whatever has arrived (at least 64 KiB
+    asked for), so a frame with many tensors costs a read or two, not one per piece.  `recv(n)`
+    returns b"" at EOF."""
+
+    def __init__(self, recv) -> None:
+        self._recv = recv
+        self._buf = bytearray()
+        self._pos = 0
+
+    def read_exact(self, n: int) -> bytes:
+        while len(self._buf) - self._pos < n:
+            if self._pos:
+                del self._buf[:self._pos]
+                self._pos = 0
+            chunk = self._recv(max(n - len(self._buf), 1 << 16))
+            if not chunk:
+                raise EOFError("the other side closed the connection")
+            self._buf += chunk
+        out = bytes(self._buf[self._pos:self._pos + n])
+        self._pos += n
+        if self._pos == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        return out
+
+
 def read_frame(read_exact) -> tuple[dict, list[bytes]]:
     """Read one frame with `read_exact(n) -> bytes`; returns (header, blobs).  Raises ValueError."""
     (n,) = _HEADER.unpack(read_exact(_HEADER.size))

@@ -109,3 +109,34 @@ def test_oversized_frames_are_refused_before_reading():
 
     with pytest.raises(ValueError, match="too large"):
         protocol.read_frame(read_exact)
+
+
+def test_buffered_reader_splits_a_stream_into_frames_whatever_the_chunks():
+    import random
+
+    values = [{"a": torch.arange(float(i)), "b": [torch.ones(2, i), "x" * i]} for i in range(1, 8)]
+    stream = b"".join(protocol.encode_frame({"op": "t", "i": i}, {"value": v}) for i, v in enumerate(values))
+    rng = random.Random(7)
+    for _ in range(20):                      # the socket hands over arbitrary pieces of the stream
+        pos, calls = 0, []
+
+        def recv(n):
+            nonlocal pos
+            take = min(n, rng.randint(1, 300))
+            calls.append(take)
+            chunk, pos = stream[pos:pos + take], pos + take
+            return chunk
+
+        reader = protocol.BufferedReader(recv)
+        for i, v in enumerate(values):
+            header, blobs = protocol.read_frame(reader.read_exact)
+            back = protocol.decode_value(header["value"], blobs)
+            assert header["i"] == i and torch.equal(back["a"], v["a"]) and back["b"][1] == v["b"][1]
+        with pytest.raises(EOFError):
+            reader.read_exact(1)
+    assert len(stream) < 1 << 16
+    calls = []
+    whole = protocol.BufferedReader(lambda n: calls.append(n) or stream)   # everything arrived at once
+    for _ in values:
+        protocol.read_frame(whole.read_exact)
+    assert len(calls) == 1                  # one system call for the seven frames and their tensors

@@ -72,6 +72,8 @@ class StudentSession:
         self.start_time = 0.0       # from launch to the runner's ready
         self.device = "cpu"
         self._ids = itertools.count(1)
+        self._reader: protocol.BufferedReader | None = None
+        self._deadline = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------------
     def run_notebook(self, cells: list[dict]) -> NotebookRun:
@@ -221,25 +223,22 @@ class StudentSession:
         return header
 
     def _recv_frame(self, deadline: float) -> tuple[dict, list[bytes]]:
+        self._deadline = deadline
+        if self._reader is None:
+            self._reader = protocol.BufferedReader(self._recv_some)
+        return protocol.read_frame(self._reader.read_exact)
+
+    def _recv_some(self, n: int) -> bytes:
+        """Whatever has arrived, up to `n` bytes, by the current deadline (_Deadline after it)."""
         sock = self.proc.sock
-
-        def read_exact(n: int) -> bytes:
-            buf = bytearray()
-            while len(buf) < n:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise _Deadline("deadline")
-                sock.settimeout(remaining)
-                try:
-                    chunk = sock.recv(min(n - len(buf), 1 << 20))
-                except socket.timeout:
-                    raise _Deadline("deadline") from None
-                if not chunk:
-                    raise EOFError("the student process closed the connection")
-                buf += chunk
-            return bytes(buf)
-
-        return protocol.read_frame(read_exact)
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Deadline("deadline")
+        sock.settimeout(remaining)
+        try:
+            return sock.recv(n)
+        except socket.timeout:
+            raise _Deadline("deadline") from None
 
 
 def _fill_cell(cell: CellRecord, header: dict) -> None:

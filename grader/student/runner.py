@@ -132,7 +132,10 @@ class Snapshot:
         self.classes = [torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch._C.TensorBase]
         self.saved = [(m, dict(vars(m))) for m in self.modules]
         self.class_saved = [(c, dict(vars(c))) for c in self.classes]
-        self._checks = [(obj, tuple(saved), tuple(saved.values()), is_class)
+        # Dicts keep insertion order and append new keys at the end: untouched, a dict still starts
+        # with the saved values, object for object.  A deletion shifts every later value left, so
+        # only a run of one object at the very end could hide it: those dicts compare keys too.
+        self._checks = [(obj, tuple(saved) if _ends_in_a_run(saved) else (), tuple(saved.values()), is_class)
                         for group, is_class in ((self.saved, False), (self.class_saved, True))
                         for obj, saved in group]
 
@@ -142,8 +145,7 @@ class Snapshot:
         changed = []
         for i, (obj, keys, values, is_class) in enumerate(self._checks[:1] if builtins_only else self._checks):
             current = vars(obj)
-            size_ok = len(current) == len(keys) if is_class else len(current) >= len(keys)
-            # dicts keep insertion order: untouched, they start with the same keys and values
+            size_ok = len(current) == len(values) if is_class else len(current) >= len(values)
             if not (size_ok and all(map(operator.is_, current.values(), values))
                     and all(map(operator.is_, current, keys))):
                 changed += self._put_back(obj, (self.saved + self.class_saved)[i][1], is_class)
@@ -176,11 +178,17 @@ class Snapshot:
 _MISSING = object()
 
 
+def _ends_in_a_run(saved: dict) -> bool:
+    values = list(saved.values())
+    return len(values) >= 2 and values[-1] is values[-2]
+
+
 class Runner:
     """Executes cells and serves probes over one socket."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        self.reader = protocol.BufferedReader(sock.recv)
         self.pid = os.getpid()
         self.user_ns: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.probes: dict = {}
@@ -190,17 +198,8 @@ class Runner:
     def send(self, header: dict) -> None:
         self.sock.sendall(protocol.encode_frame(header))
 
-    def read_exact(self, n: int) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self.sock.recv(min(n - len(buf), 1 << 20))
-            if not chunk:
-                raise EOFError
-            buf += chunk
-        return bytes(buf)
-
     def recv(self) -> tuple[dict, list[bytes]]:
-        return protocol.read_frame(self.read_exact)
+        return protocol.read_frame(self.reader.read_exact)
 
     # -- notebook -----------------------------------------------------------------------------
     def run_cells(self, cells: list, cell_timeout: float, snapshot: Snapshot) -> None:

@@ -255,7 +255,7 @@ def _detached_work_dir(name: str) -> int:
     fd = _libc.syscall(SYS_OPEN_TREE, AT_FDCWD, os.path.join(WORK_MOUNT, os.path.basename(name)).encode(),
                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
     if fd < 0:
-        _check(-1, "open_tree of the work dir")
+        _check(-1, f"the work dir {os.path.basename(name)}")
     return fd
 
 
