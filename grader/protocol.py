@@ -239,7 +239,7 @@ def _decode_tensor(body, blobs):
         raise ValueError("tensor refers to a missing blob")
     data = blobs[index]
     numel = math.prod(shape)
-    itemsize = torch.empty((), dtype=dtype).element_size()
+    itemsize = dtype.itemsize
     if numel * itemsize != len(data):
         raise ValueError("tensor byte length does not match its shape")
     t = torch.frombuffer(bytearray(data), dtype=dtype) if data else torch.empty(0, dtype=dtype)
