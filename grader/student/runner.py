@@ -138,17 +138,26 @@ class Snapshot:
         self._checks = [(obj, tuple(saved) if _ends_in_a_run(saved) else (), tuple(saved.values()), is_class)
                         for group, is_class in ((self.saved, False), (self.class_saved, True))
                         for obj, saved in group]
+        # Where CPython's dict version tags can be read, a dict whose tag has not moved since the last
+        # check was not written to at all, and is skipped.
+        self._dicts = [_real_dict(obj) for obj, *_ in self._checks]
+        self._tags = [None] * len(self._checks)
 
     def restore(self, builtins_only: bool = False) -> list[str]:
         """Put back everything that changed; returns the dotted names that had been replaced.
         Called around every cell and probe, so the check that nothing changed runs at C speed."""
         changed = []
         for i, (obj, keys, values, is_class) in enumerate(self._checks[:1] if builtins_only else self._checks):
+            d = self._dicts[i]
+            if d is not None and self._tags[i] is not None and _dict_version(d) == self._tags[i]:
+                continue
             current = vars(obj)
             size_ok = len(current) == len(values) if is_class else len(current) >= len(values)
             if not (size_ok and all(map(operator.is_, current.values(), values))
                     and all(map(operator.is_, current, keys))):
                 changed += self._put_back(obj, (self.saved + self.class_saved)[i][1], is_class)
+            if d is not None:
+                self._tags[i] = _dict_version(d)
         return changed
 
     @staticmethod
@@ -176,6 +185,48 @@ class Snapshot:
 
 
 _MISSING = object()
+
+
+def _version_reader():
+    """A function reading a dict's version tag (PEP 509: any write to the dict changes it), or None
+    where this interpreter's dicts do not keep one where expected; a self-test decides."""
+    if sys.implementation.name != "cpython" or not (3, 11) <= sys.version_info[:2] <= (3, 13):
+        return None
+    import ctypes
+
+    def read(d: dict) -> int:
+        return ctypes.c_uint64.from_address(id(d) + 3 * ctypes.sizeof(ctypes.c_ssize_t)).value
+
+    try:
+        d = {"a": 1}
+        if ctypes.c_ssize_t.from_address(id(d) + 2 * ctypes.sizeof(ctypes.c_ssize_t)).value != 1:
+            return None                                # not the layout this expects (ma_used)
+        seen = [read(d)]
+        for write in (lambda: d.__setitem__("a", 2), lambda: d.__setitem__("b", 3), lambda: d.pop("b"),
+                      lambda: d.__setitem__("a", 5), lambda: d.update(c=4), lambda: d.clear()):
+            write()
+            seen.append(read(d))
+        if len(set(seen)) != len(seen):
+            return None
+    except Exception:  # noqa: BLE001 - no shortcut, the full check
+        return None
+    return read
+
+
+def _real_dict(obj) -> dict | None:
+    """The dict behind vars(obj) (a class's is behind a read-only proxy); None without version tags."""
+    if _dict_version is None:
+        return None
+    d = vars(obj)
+    if type(d) is dict:
+        return d
+    import gc
+
+    inner = [r for r in gc.get_referents(d) if type(r) is dict]
+    return inner[0] if len(inner) == 1 else None
+
+
+_dict_version = _version_reader()
 
 
 def _ends_in_a_run(saved: dict) -> bool:
