@@ -62,8 +62,10 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         return result
     backend = resolve_backend(options.sandbox, image=options.image, warm=options.warm)
     warm_key = assignment.suite_hash() if options.warm else None
+    probes: tuple = ()
     if warm_key is not None:
-        plugin.warm_suite(assignment.tests_dir, warm_key)   # collecting while the sandbox starts
+        suite = plugin.warm_suite(assignment.tests_dir, warm_key)   # collecting while the sandbox starts
+        probes = suite.probes            # once collected: the zygote defines them for later students
     limits = options.limits(assignment)
     if work_root is not None:
         work_root = Path(work_root).resolve()
@@ -71,7 +73,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
     workdir = Path(tempfile.mkdtemp(prefix="sub-", dir=work_root))
     try:
         _prepare_workdir(workdir, assignment, backend.name)
-        spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id, gpu=gpu,
+        spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id, gpu=gpu, probes=probes,
                           env={"GRADER_OUTPUT_KB": str(limits["output_kb"])},
                           limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
                                         cpu_s=limits["cpu_seconds"], nproc=limits["processes"],

@@ -175,6 +175,7 @@ class WarmSuite(Judge):
         self._done: queue.Queue = queue.Queue()
         self._ready = threading.Event()
         self.exit_code: int | None = None
+        self.probes: tuple = ()          # (name, source) of every probe the collected modules define
         self._thread = threading.Thread(target=self._main, name=f"suite {tests_dir}", daemon=True)
         self._thread.start()      # collects while the caller starts the student process
 
@@ -193,6 +194,8 @@ class WarmSuite(Judge):
             return True
         modules = {id(m): (m, _copyable(m.__dict__)) for m in (getattr(i, "module", None) for i in session.items)
                    if m is not None}
+        self.probes = tuple(sorted({(v.name, v.source) for m, _ in modules.values() for v in vars(m).values()
+                                    if isinstance(v, Probe)}))
         while (job := self._jobs.get()) is not None:
             for module, globals_ in modules.values():
                 module.__dict__.clear()

@@ -46,6 +46,7 @@ class LaunchSpec:
     env: dict = field(default_factory=dict)
     run_id: str = ""           # marks the batch's processes (GRADER_RUN) and cgroups
     gpu: str | None = None     # index of the NVIDIA GPU this submission may use
+    probes: tuple = ()         # (name, source) of the hidden suite's probes, for a zygote to define ahead
 
 
 def package_dir() -> Path:

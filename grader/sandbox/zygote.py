@@ -83,6 +83,7 @@ class Zygote:
         self.child: ZygoteChild | None = None
         self._pending: list = []             # the last submission's exit, still to be waited for
         self._stale: list = []               # cgroups of finished submissions, still to be removed
+        self.probes: set = set()             # (name, source) the zygote has defined already
         self._log = bytearray()
         try:
             self.proc = subprocess.Popen(
@@ -179,7 +180,10 @@ class Zygote:
         # The zygote makes each submission's cgroup under the slot's group and moves the student
         # process in ahead of time (a migration waits for an RCU grace period: ~10 ms); it sets the
         # limits below before the student is let go, and names the group in its reply.
+        new_probes = [list(p) for p in spec.probes if tuple(p) not in self.probes]
+        self.probes.update(tuple(p) for p in new_probes)
         request = {"op": "spawn", "work": spec.workdir.name, "env": base_env(spec, home=SANDBOX_WORKDIR),
+                   "probes": new_probes,
                    "cgroup": {"pids_max": limits.nproc, "memory_mb": limits.memory_mb},
                    "limits": {"cpu_s": limits.cpu_s, "fsize_mb": limits.fsize_mb, "nofile": limits.nofile,
                               "tmp_mb": limits.tmp_mb,
