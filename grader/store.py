@@ -18,15 +18,25 @@ from grader.errors import StoreError
 from grader.results import Result
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a torn one."""
+def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a torn one.
+
+    `durable` (the results store) also flushes it to disk before the rename.  Reports, which every
+    run rebuilds from the store, are written without it, and not at all when unchanged."""
+    if not durable:
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -82,3 +82,16 @@ def test_student_report_in_a_phone_sized_browser(out, browser, tmp_path):
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390, "the report scrolls sideways on a phone"
     assert browser.save_screenshot(str(tmp_path / "student.png"))
+
+
+def test_reports_are_rewritten_only_when_they_change(tmp_path):
+    from grader.store import atomic_write
+
+    path = tmp_path / "reports" / "ada.html"
+    atomic_write(path, "one", durable=False)
+    first = path.stat().st_ino
+    atomic_write(path, "one", durable=False)            # unchanged: the very same file stays
+    assert path.stat().st_ino == first and path.read_text() == "one"
+    atomic_write(path, "two", durable=False)
+    assert path.stat().st_ino != first and path.read_text() == "two"
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]

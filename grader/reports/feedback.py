@@ -63,6 +63,6 @@ def html(r: Result) -> str:
 def write_feedback(out: Path, results: list[Result]) -> Path:
     folder = Path(out) / "reports"
     for r in results:
-        atomic_write(folder / f"{r.student}.md", markdown(r))
-        atomic_write(folder / f"{r.student}.html", html(r))
+        atomic_write(folder / f"{r.student}.md", markdown(r), durable=False)
+        atomic_write(folder / f"{r.student}.html", html(r), durable=False)
     return folder

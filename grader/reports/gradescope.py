@@ -38,5 +38,5 @@ def write_gradescope(out: Path, results: list[Result], *, visibility: str = "aft
     folder = Path(out) / "gradescope"
     for r in results:
         atomic_write(folder / r.student / "results.json",
-                     json.dumps(results_json(r, visibility=visibility), indent=1))
+                     json.dumps(results_json(r, visibility=visibility), indent=1), durable=False)
     return folder

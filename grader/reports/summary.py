@@ -89,5 +89,5 @@ def write_summary(out: Path, results: list[Result], *, assignment: str, max_scor
         assignment=assignment, max_score=max_score, s=class_stats(results), plots=_plots(results, max_score),
         fmt=_fmt)
     path = Path(out) / "summary.html"
-    atomic_write(path, page)
+    atomic_write(path, page, durable=False)
     return path
