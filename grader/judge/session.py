@@ -72,7 +72,7 @@ class StudentSession:
         self.start_time = 0.0       # from launch to the runner's ready
         self.device = "cpu"
         self._ids = itertools.count(1)
-        self._reader: protocol.BufferedReader | None = None
+        self._reader = protocol.BufferedReader(self._recv_some)
         self._deadline = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -224,8 +224,6 @@ class StudentSession:
 
     def _recv_frame(self, deadline: float) -> tuple[dict, list[bytes]]:
         self._deadline = deadline
-        if self._reader is None:
-            self._reader = protocol.BufferedReader(self._recv_some)
         return protocol.read_frame(self._reader.read_exact)
 
     def _recv_some(self, n: int) -> bytes:

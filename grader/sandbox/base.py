@@ -181,14 +181,14 @@ class SandboxProcess:
 
     def close(self) -> None:
         """Stop the process and free what it held.  With `defer` set (a warm slot), only the kill
-        happens now; `defer(release)` takes the rest (the exit, the cgroup) before the slot's next
-        launch.  The output pipe closes itself once its last writer is gone."""
+        happens now; `defer(self)` hands the rest (the exit, the cgroup) to the slot, which does it
+        before its next launch.  The output pipe closes itself once its last writer is gone."""
         if self.group is not None:
             self.peak_mb = self.group.peak_memory_mb()   # a high-water mark: the same before the kill
-        self.kill(sweep=self.defer is None)      # deferred: _release sweeps the cgroup
+        self.kill(sweep=self.defer is None)      # deferred: the slot removes the cgroup later
         self.sock.close()
         if self.defer is not None:
-            self.defer(self._release)
+            self.defer(self)
         else:
             self._release()
 

@@ -210,7 +210,7 @@ class Zygote:
         self.child = ZygoteChild(self, os.fdopen(out_r, "rb"))
         proc = SandboxProcess(self.child, parent, "bwrap", group, warm=True)
         proc.host_rss_mb = self.resident_mb()
-        proc.defer = lambda release: self._pending.append(proc)
+        proc.defer = self._pending.append
         return proc
 
     def resident_mb(self) -> float:

@@ -135,27 +135,27 @@ class Snapshot:
         # Dicts keep insertion order and append new keys at the end: untouched, a dict still starts
         # with the saved values, object for object.  A deletion shifts every later value left, so
         # only a run of one object at the very end could hide it: those dicts compare keys too.
-        self._checks = [(obj, tuple(saved) if _ends_in_a_run(saved) else (), tuple(saved.values()), is_class)
+        self._checks = [(obj, saved, tuple(saved) if _ends_in_a_run(saved) else (), tuple(saved.values()),
+                         is_class, _real_dict(obj))
                         for group, is_class in ((self.saved, False), (self.class_saved, True))
                         for obj, saved in group]
-        # Where CPython's dict version tags can be read, a dict whose tag has not moved since the last
-        # check was not written to at all, and is skipped.
-        self._dicts = [_real_dict(obj) for obj, *_ in self._checks]
+        # Where CPython's dict version tags can be read (the last item of a check), a dict whose tag
+        # has not moved since the last check was not written to at all, and is skipped.
         self._tags = [None] * len(self._checks)
 
     def restore(self, builtins_only: bool = False) -> list[str]:
         """Put back everything that changed; returns the dotted names that had been replaced.
         Called around every cell and probe, so the check that nothing changed runs at C speed."""
         changed = []
-        for i, (obj, keys, values, is_class) in enumerate(self._checks[:1] if builtins_only else self._checks):
-            d = self._dicts[i]
+        for i, (obj, saved, keys, values, is_class, d) in enumerate(self._checks[:1] if builtins_only
+                                                                     else self._checks):
             if d is not None and self._tags[i] is not None and _dict_version(d) == self._tags[i]:
                 continue
             current = vars(obj)
             size_ok = len(current) == len(values) if is_class else len(current) >= len(values)
             if not (size_ok and all(map(operator.is_, current.values(), values))
                     and all(map(operator.is_, current, keys))):
-                changed += self._put_back(obj, (self.saved + self.class_saved)[i][1], is_class)
+                changed += self._put_back(obj, saved, is_class)
             if d is not None:
                 self._tags[i] = _dict_version(d)
         return changed

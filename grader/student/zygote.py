@@ -28,7 +28,7 @@ Control channel (a SOCK_SEQPACKET socket on the descriptor given on the command 
 object per packet:
 
     -> ready {pid}
-    <- spawn {work, cgroup, env, limits, cwd}  + descriptors [judge socket, output pipe]
+    <- spawn {work, cgroup, env, limits, cwd, probes}  + descriptors [judge socket, output pipe]
     -> started {cgroup}       -> exited {status}   (status as subprocess.Popen.returncode)
     <- kill {}                -> exited {status: -9} at once; the zygote reaps the student later
 """
@@ -235,12 +235,9 @@ def _setns(path: str, nstype: int) -> None:
 
 def _join_jail(init: int) -> None:
     """C, before its submission is known: the jail's mount, network, IPC and UTS namespaces."""
-    fds = [(os.open(f"/proc/{init}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC), flag)
-           for ns, flag in (("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS),
-                            ("mnt", CLONE_NEWNS))]
-    for fd, flag in fds:
-        _check(_libc.setns(fd, flag), "setns")
-        os.close(fd)
+    for ns, flag in (("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS),
+                     ("mnt", CLONE_NEWNS)):           # mount last: until then /proc is still the zygote's
+        _setns(f"/proc/{init}/ns/{ns}", flag)
 
 
 def _unmount_run_dir() -> None:
