@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 
 from grader.errors import SubmissionError
 
@@ -69,10 +70,23 @@ def code_cells(nb: dict) -> list[dict]:
     return out
 
 
+_IPYTHON_PROMPT = re.compile(r"^[ \t]*In \[\d*\]:", re.MULTILINE)
+
+
 def _plain_python(source: str) -> bool:
-    """Whether IPython's input transformer would leave `source` as it is: no magics, shell escapes,
-    help (?), prompts, and no indentation at its start."""
-    return not source.lstrip("\n")[:1].isspace() and not any(c in source for c in "%!?") and ">>>" not in source
+    """Whether IPython's input transformer would leave `source` as it is.  Everything it rewrites
+    (magics, shell escapes, help `?`, `>>>` prompts, leading indentation) is a SyntaxError in plain
+    Python, except an `In [1]:` prompt, which parses as an annotation: so source that parses, and
+    has no such prompt, needs no transformer (which tokenizes every line in Python)."""
+    if "In [" in source and _IPYTHON_PROMPT.search(source):
+        return False
+    if not source.lstrip("\n")[:1].isspace() and not any(c in source for c in "%!?") and ">>>" not in source:
+        return True
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _transform(tm, source: str) -> str:

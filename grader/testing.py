@@ -129,6 +129,8 @@ def tensors_equal(actual, expected, *, name: str = "result") -> None:
 
     _same_kind(actual, expected, name)
     a, e = actual.detach(), expected.detach()
+    if torch.equal(a, e):                  # one call for the common case; NaNs take the long way
+        return
     bad = ~((a == e) | (torch.isnan(a) & torch.isnan(e)) if a.is_floating_point() else (a == e))
     if bad.any():
         raise GradingFailure(f"{name} has the right shape and dtype, but {_mismatch(a, e, bad)}.")
@@ -142,6 +144,8 @@ def tensors_close(actual, expected, *, rtol: float = 1e-5, atol: float = 1e-6, n
     a, e = actual.detach(), expected.detach()
     if not (a.is_floating_point() or a.is_complex()):
         return tensors_equal(actual, expected, name=name)
+    if torch.equal(a, e) or torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
+        return
     close = torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
     if not bool(close.all()):
         raise GradingFailure(f"{name} has the right shape and dtype, but {_mismatch(a, e, ~close)}.")

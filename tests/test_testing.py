@@ -59,3 +59,116 @@ def test_question_validates_its_arguments():
         question("q1", points=-1)
     mark = question("q1", points=2).mark
     assert mark.args == ("q1",) and mark.kwargs == {"points": 2}
+
+
+def test_close_and_equal_count_what_differs():
+    nan = float("nan")
+    tensors_close(torch.tensor([nan, 1.0]), torch.tensor([nan, 1.0]))
+    assert "1 of 2 values differ" in message(tensors_close, torch.tensor([nan, 1.0]), torch.tensor([0.0, 1.0]))
+    assert "1 of 2 values differ" in message(tensors_equal, torch.tensor([nan, 1.0]), torch.tensor([nan, 2.0]))
+    assert "2 of 3 values differ" in message(tensors_close, torch.tensor([1.0, 2.1, 3.1]),
+                                             torch.tensor([1.0, 2.0, 3.0]))
+
+
+OUTCOME_SUITE = '''
+import pytest
+from grader.testing import expect, question
+
+TEARDOWNS = []
+
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("fixture failed")
+
+
+@pytest.fixture
+def broken_teardown():
+    yield 1
+    raise RuntimeError("teardown failed")
+
+
+@pytest.fixture
+def skipped_in_setup():
+    pytest.skip("no data here")
+
+
+@question("q1", points=1)
+def test_passes(student):
+    expect(student.seed >= 0, "never")
+
+
+@question("q1", points=1)
+def test_fails(student):
+    expect(False, "your answer is wrong")
+
+
+@question("q1", points=1)
+def test_bare_assert(student):
+    assert 1 == 2, "the lengths differ"
+
+
+@question("q1", points=1)
+def test_crashes(student):
+    {}["missing"]
+
+
+@question("q2", points=1)
+def test_skips_in_body(student):
+    pytest.skip("not on this machine")
+
+
+@question("q2", points=1)
+def test_skips_in_setup(student, skipped_in_setup):
+    pass
+
+
+@question("q2", points=1)
+def test_setup_error(student, broken_setup):
+    pass
+
+
+@question("q2", points=1)
+def test_teardown_error(student, broken_teardown):
+    pass
+
+
+@question("q3", points=1)
+@pytest.mark.xfail(reason="known", strict=True)
+def test_xfail_strict_passes(student):
+    pass
+
+
+@question("q3", points=1)
+@pytest.mark.xfail(reason="known")
+def test_xfail_fails(student):
+    expect(False, "expected to fail")
+'''
+
+
+def test_warm_suite_reports_every_outcome_as_a_full_pytest_run_does(tmp_path):
+    """The warm judge runs each test's phases without pytest's report hooks on the way; failing,
+    skipping, erroring and xfail tests must come out exactly as a plain pytest run has them."""
+    from grader.judge import plugin
+
+    (tmp_path / "test_outcomes.py").write_text(OUTCOME_SUITE)
+
+    class Session:
+        device = "cpu"
+
+    def view(outcomes):
+        return {o.name: (o.outcome, o.message, bool(o.detail)) for o in outcomes}
+
+    cold = view(plugin.run(tmp_path, Session(), "seed"))
+    warm = [view(plugin.run(tmp_path, Session(), "seed", warm_key=f"outcomes-{tmp_path}")) for _ in range(2)]
+    assert warm[0] == warm[1] == cold
+    assert cold["test_passes"] == ("passed", "", False)
+    assert cold["test_fails"] == ("failed", "your answer is wrong", False)
+    assert cold["test_bare_assert"] == ("failed", "the lengths differ", False)
+    assert cold["test_crashes"][0] == "error" and cold["test_crashes"][2]
+    assert cold["test_skips_in_body"][0] == "skipped" and "not on this machine" in cold["test_skips_in_body"][1]
+    assert cold["test_skips_in_setup"][0] == "skipped" and "no data here" in cold["test_skips_in_setup"][1]
+    assert cold["test_setup_error"][0] == "error"
+    assert cold["test_teardown_error"][0] == "error"
+    assert cold["test_xfail_strict_passes"][0] == "failed"
+    assert cold["test_xfail_fails"][0] == "skipped"

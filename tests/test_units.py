@@ -78,6 +78,25 @@ def test_magics_become_harmless_calls_and_cells_keep_their_position():
     assert "run_cell_magic('time'" in cells[1]["source"]
 
 
+@pytest.mark.parametrize("source,rewritten", [
+    ('print("%d%%" % 5)\nassert 1 != 2, "why?"\n', False),      # %, ! and ? inside plain Python
+    ("   \nx = 1\n", False),
+    ("files = !ls\n", True),
+    ("t = %timeit -o sum(range(3))\n", True),
+    ("len?\n", True),
+    ("    x = 1\n    y = 2\n", True),
+    (">>> x = 1\n", True),
+    ("In [3]: x = 1\n", True),                                  # valid Python, still a prompt
+])
+def test_only_ipython_syntax_goes_through_the_transformer(source, rewritten):
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    [cell] = code_cells({"nbformat": 4, "cells": [{"cell_type": "code", "source": source}]})
+    assert (cell["source"] != source) is rewritten
+    if rewritten:
+        assert cell["source"] == TransformerManager().transform_cell(source)
+
+
 @pytest.mark.parametrize("raw,match", [
     (b"\xff\xfe", "not valid UTF-8"),
     (b"[1, 2", "not valid JSON"),

@@ -49,10 +49,11 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
               *, run_id: str = "", work_root: Path | None = None, gpu: str | None = None) -> Result:
     """Grade one notebook file; every student-caused failure becomes a status, never an exception."""
     started = time.time()
+    suite_hash = assignment.suite_hash()
     result = Result(student=student, assignment=assignment.name, status="graded",
                     max_score=assignment.max_score, submission={"path": str(path), "sha256": sha256,
                                                                 "size": path.stat().st_size},
-                    suite_hash=assignment.suite_hash(), config_hash=options.config_hash(assignment),
+                    suite_hash=suite_hash, config_hash=options.config_hash(assignment),
                     grader_version=grader.__version__, run_id=run_id)
     try:
         cells = code_cells(parse_notebook(path.read_bytes()))
@@ -61,7 +62,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         result.questions = empty_questions(assignment)
         return result
     backend = resolve_backend(options.sandbox, image=options.image, warm=options.warm)
-    warm_key = assignment.suite_hash() if options.warm else None
+    warm_key = suite_hash if options.warm else None
     probes: tuple = ()
     if warm_key is not None:
         suite = plugin.warm_suite(assignment.tests_dir, warm_key)   # collecting while the sandbox starts

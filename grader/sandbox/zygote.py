@@ -84,6 +84,7 @@ class Zygote:
         self._pending: list = []             # the last submission's exit, still to be waited for
         self._stale: list = []               # cgroups of finished submissions, still to be removed
         self.probes: set = set()             # (name, source) the zygote has defined already
+        self._largest: str | None = None     # pid of the zygote's largest process (for resident_mb)
         self._log = bytearray()
         try:
             self.proc = subprocess.Popen(
@@ -214,22 +215,27 @@ class Zygote:
         return proc
 
     def resident_mb(self) -> float:
-        """Peak resident memory of the zygote (the largest process under the bwrap jail), MiB."""
-        best, todo = 0.0, [self.proc.pid]
+        """Peak resident memory of the zygote (the largest process under the bwrap jail), MiB.
+        The process tree is walked once; later calls read that process's own counter."""
+        if self._largest is not None:
+            peak = _peak_kb(self._largest)
+            if peak is not None:
+                return peak / 1024
+        best, best_pid, todo = 0, None, [self.proc.pid]
         for _ in range(4):
             children = []
             for pid in todo:
                 try:
                     for task in Path(f"/proc/{pid}/task").iterdir():
                         children += (task / "children").read_text().split()
-                    status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
                     continue
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        best = max(best, int(line.split()[1]) / 1024)
+                peak = _peak_kb(pid)
+                if peak is not None and peak > best:
+                    best, best_pid = peak, pid
             todo = children
-        return best
+        self._largest = best_pid
+        return best / 1024
 
     def close(self) -> None:
         try:
@@ -280,3 +286,15 @@ def shutdown() -> None:
 
 
 __all__ = ["supported", "for_slot", "shutdown", "Zygote", "ZygoteChild"]
+
+
+def _peak_kb(pid) -> int | None:
+    """VmHWM of process `pid`, KiB (None when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
