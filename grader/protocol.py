@@ -78,6 +78,10 @@ def _tensor_bytes(t) -> bytes:
     r = _refs
     with r.no_torch_function():
         t = r.detach(t)
+        try:    # a CPU tensor of a dtype numpy has, without a conjugate or negative bit: one C-order copy
+            return r.numpy(t).tobytes()
+        except (TypeError, RuntimeError):
+            pass
         t = r.to(t, "cpu")
         t = r.resolve_neg(r.resolve_conj(t))
         t = r.contiguous(r.reshape(t, (-1,)))
@@ -242,13 +246,36 @@ def _decode_tensor(body, blobs):
     itemsize = dtype.itemsize
     if numel * itemsize != len(data):
         raise ValueError("tensor byte length does not match its shape")
-    t = torch.frombuffer(bytearray(data), dtype=dtype) if data else torch.empty(0, dtype=dtype)
-    t = t.reshape(shape)
+    np_dtype = _numpy_dtypes().get(body["dtype"])
+    if np_dtype is not None:
+        import numpy
+
+        t = torch.from_numpy(numpy.frombuffer(bytearray(data), dtype=np_dtype).reshape(shape))
+    else:
+        t = torch.frombuffer(bytearray(data), dtype=dtype) if data else torch.empty(0, dtype=dtype)
+        t = t.reshape(shape)
     if body.get("requires_grad") is True and (t.is_floating_point() or t.is_complex()):
         t.requires_grad_(True)
     if body.get("kind") == "Parameter":
         return torch.nn.Parameter(t.detach(), requires_grad=t.requires_grad)
     return t
+
+
+_NUMPY_DTYPES: dict | None = None
+
+
+def _numpy_dtypes() -> dict:
+    """numpy's dtype for each wire dtype it has (numpy rebuilds small tensors faster than torch);
+    empty where numpy is missing."""
+    global _NUMPY_DTYPES
+    if _NUMPY_DTYPES is None:
+        try:
+            import numpy
+        except ImportError:
+            _NUMPY_DTYPES = {}
+        else:
+            _NUMPY_DTYPES = {name: numpy.dtype(name) for name in DTYPES if name != "bfloat16"}
+    return _NUMPY_DTYPES
 
 
 class BufferedReader:

@@ -35,9 +35,13 @@ def test_tensors_roundtrip_bit_exact(dtype):
 
 def test_views_scalars_and_empty_tensors():
     base = torch.arange(12.0).reshape(3, 4)
-    for t in (base.T, base[:, 1], torch.tensor(2.5), torch.empty(0, 3), base.expand(2, 3, 4)):
+    z = torch.complex(base, -base)
+    for t in (base.T, base[:, 1], torch.tensor(2.5), torch.empty(0, 3), base.expand(2, 3, 4),
+              z.conj(), z.conj().imag, base.bfloat16().T):       # lazy conjugate and negative bits
         back = roundtrip(t)
-        assert back.shape == t.shape and torch.equal(back, t)
+        assert back.shape == t.shape and back.dtype == t.dtype and torch.equal(back, t.resolve_conj().resolve_neg())
+        assert not back.is_conj() and not back.is_neg()
+        back.zero_()                                               # rebuilt tensors are the judge's own
 
 
 def test_plain_data_keeps_its_shape():

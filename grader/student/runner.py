@@ -409,9 +409,9 @@ _prepared: Snapshot | None = None
 
 
 def prepare() -> Snapshot:
-    """What main() sets up that no submission changes.  A warm slot's student process, forked
-    ahead of its submission, calls it while it waits (it also pays there for the copy-on-write
-    of what every restore reads)."""
+    """What main() sets up that no submission changes.  A warm slot's zygote calls it once before
+    it forks any student: each child inherits the snapshot and its dict version tags, so the first
+    restore skips every untouched dict instead of reading (and copying) the pages they live on."""
     global _prepared
     if _prepared is None:
         builtins.input = _no_input

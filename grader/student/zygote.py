@@ -471,6 +471,9 @@ def serve(fd: int) -> None:
     theirs.close()
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     _warm_up(compute=os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"))
+    from grader.student import runner
+
+    runner.prepare()      # the pristine snapshot, taken once: a child that reads it copies nothing
     gc.collect()
     gc.freeze()       # the children's collections skip the warm heap: no copy-on-write of every page
 
