@@ -99,8 +99,10 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
         todo = run.reuse_or_queue()
         workers = None
         if todo and executor == "local":     # they load torch and the judge while the suite is checked
+            prestart = {"warm": warm, "assignment": str(asg.directory), "course": str(course_dir),
+                        "zygote_work": str(store.work_dir) if backend.name == "bwrap" else None}
             workers = start_slots(min(jobs, len(todo)), log_dir=store.out / "logs", label=run.run_id,
-                                  gpus=gpu_list)
+                                  gpus=gpu_list, prestart=prestart)
         try:
             # the suite is checked only when something is graded: stored results were made with it
             n_tests = len(check_suite(asg)) if todo else 0

@@ -42,8 +42,10 @@ def _die_with_parent() -> None:
 class WorkerSlot:
     """One worker process and the pipe protocol to it."""
 
-    def __init__(self, index: int, log_dir: Path, label: str = "", gpu: str | None = None) -> None:
+    def __init__(self, index: int, log_dir: Path, label: str = "", gpu: str | None = None,
+                 prestart: dict | None = None) -> None:
         self.index, self.log_dir, self.label, self.gpu = index, log_dir, label, gpu
+        self.prestart = prestart      # what the worker starts before its first job (see grader.worker)
         self.proc: subprocess.Popen | None = None
         self._buf = b""
 
@@ -51,6 +53,8 @@ class WorkerSlot:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"worker-{self.index}.log", "ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1", GRADER_RUN=self.label)
+        if self.prestart:
+            env.update(GRADER_PRESTART=json.dumps(self.prestart), GRADER_SLOT_GPU=self.gpu or "")
         self.proc = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=log, env=env,
                                      preexec_fn=_die_with_parent)
@@ -105,10 +109,13 @@ class WorkerSlot:
                 self.kill()
 
 
-def start_slots(count: int, *, log_dir: Path, label: str = "", gpus: list[str] = ()) -> list[WorkerSlot]:
-    """`count` worker processes, started now so that they load torch and the judge while the
-    caller prepares the batch.  Slot i gets GPU ``gpus[i % len(gpus)]`` when GPUs are given."""
-    workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None) for i in range(max(1, count))]
+def start_slots(count: int, *, log_dir: Path, label: str = "", gpus: list[str] = (),
+                prestart: dict | None = None) -> list[WorkerSlot]:
+    """`count` worker processes, started now so that they load torch and the judge (and, with
+    `prestart`, their zygote and the hidden suite) while the caller prepares the batch.
+    Slot i gets GPU ``gpus[i % len(gpus)]`` when GPUs are given."""
+    workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None, prestart)
+               for i in range(max(1, count))]
     for w in workers:
         w.start()
     return workers

@@ -37,10 +37,34 @@ def handle(request: dict, cache: dict) -> dict:
     return {"ok": True, "result": result.to_dict()}
 
 
+def prestart(plan: dict, gpu: str | None, cache: dict) -> None:
+    """What the first submission would start, started now, while the driver checks the suite:
+    the slot's zygote (bwrap, warm) and the collection of the hidden suite (warm)."""
+    from grader import assignment as assignment_mod
+    from grader.judge import plugin
+
+    if not plan.get("warm"):
+        return
+    if plan.get("zygote_work"):
+        from grader.sandbox import zygote
+
+        if zygote.supported():
+            work_root = Path(plan["zygote_work"]).resolve()
+            work_root.mkdir(parents=True, exist_ok=True)
+            zygote.prestart(work_root, gpu)
+    asg = cache[plan["assignment"]] = assignment_mod.load(plan["assignment"], Path(plan["course"]))
+    plugin.warm_suite(asg.tests_dir, asg.suite_hash())
+
+
 def main() -> None:
     out = _channel()
     import grader.judge.grade  # noqa: F401 - torch and pytest, loaded while the driver prepares the batch
     cache: dict = {}
+    if os.environ.get("GRADER_PRESTART"):
+        try:
+            prestart(json.loads(os.environ["GRADER_PRESTART"]), os.environ.get("GRADER_SLOT_GPU") or None, cache)
+        except Exception:  # noqa: BLE001 - only a head start: the first submission starts them itself
+            traceback.print_exc()
     for line in sys.stdin:
         try:
             reply = handle(json.loads(line), cache)

@@ -288,3 +288,23 @@ def test_every_submission_gets_fresh_namespaces_of_its_own_size(tmp_path):
         assert jail["found"] == [], (i, jail["found"])          # no earlier submission's /tmp or /dev/shm
         assert jail["work"] == [f"mine-{i}"] and jail["host"] == "sandbox"
         assert jail["pid"] == 2, (i, jail["pid"])   # the first process after the jail's own PID 1: a fresh namespace
+
+
+def test_a_killed_batch_leaves_no_slot_cgroups_behind_for_long():
+    """The slot groups of a batch that was killed (its worker gone, per-submission `sub-*` groups
+    still inside) are removed when the next slot starts."""
+    import subprocess
+    from grader.sandbox import cgroup
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    parents = cgroup._parents()
+    stale = [p / f"torchgrader-slot-{dead.pid}-{i}" for i, p in enumerate(parents.values())]
+    for d in stale:
+        (d / "sub-0123abcd").mkdir(parents=True)
+    slot = cgroup.create_parent()
+    try:
+        assert slot is not None
+        assert [d for d in stale if d.exists()] == []
+    finally:
+        slot.remove()

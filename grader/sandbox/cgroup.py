@@ -136,10 +136,9 @@ def create_parent(label: str = "") -> Cgroup | None:
     parents = _parents()
     for stale in {p for d in parents.values() for p in d.glob("torchgrader-slot-*")}:
         owner = stale.name.split("-")[2]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
-            for sub in stale.glob("torchgrader-*"):
-                Cgroup({"x": sub}).remove()
-            Cgroup({"x": stale}).remove()
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():   # a slot of a killed batch
+            for group, _, _ in os.walk(stale, topdown=False):     # its submissions' groups first
+                Cgroup({"x": Path(group)}).remove()
     name = f"torchgrader-slot-{os.getpid()}-{label + '-' if label else ''}{uuid.uuid4().hex[:12]}"
     dirs = {c: p / name for c, p in parents.items()}
     try:

@@ -262,18 +262,40 @@ def _clean_env() -> dict:
 
 
 _slot: Zygote | None = None
+_slot_lock = threading.Lock()
 
 
 def for_slot(spec: LaunchSpec) -> Zygote:
     """This process's zygote for `spec`, started (or restarted) when needed."""
+    return _for_key(spec.workdir.parent, spec.gpu)
+
+
+def _for_key(work_parent: Path, gpu_index: str | None) -> Zygote:
     global _slot
-    key = (str(spec.workdir.parent), spec.gpu)
-    if _slot is not None and (_slot.key != key or not _slot.alive()):
-        _slot.close()
-        _slot = None
-    if _slot is None:
-        _slot = Zygote(spec.workdir.parent, spec.gpu)
-    return _slot
+    with _slot_lock:       # a zygote started ahead (prestart) is waited for, not started twice
+        key = (str(work_parent), gpu_index)
+        if _slot is not None and (_slot.key != key or not _slot.alive()):
+            _slot.close()
+            _slot = None
+        if _slot is None:
+            _slot = Zygote(work_parent, gpu_index)
+        return _slot
+
+
+def prestart(work_parent: Path, gpu_index: str | None) -> threading.Thread:
+    """Start this process's zygote in the background, before the first submission asks for it
+    (its interpreter, `import torch` and warm-up then overlap the judge's own start).  A zygote that
+    fails to start here is started again, and its failure reported, by that first submission."""
+    def start() -> None:
+        try:
+            _for_key(work_parent, gpu_index)
+        except SandboxError:
+            return
+        threading.Event().wait()     # bwrap --die-with-parent is tied to the thread that started it
+
+    thread = threading.Thread(target=start, name="zygote prestart", daemon=True)
+    thread.start()
+    return thread
 
 
 @atexit.register
@@ -285,7 +307,7 @@ def shutdown() -> None:
         _slot = None
 
 
-__all__ = ["supported", "for_slot", "shutdown", "Zygote", "ZygoteChild"]
+__all__ = ["supported", "for_slot", "prestart", "shutdown", "Zygote", "ZygoteChild"]
 
 
 def _peak_kb(pid) -> int | None:
