@@ -101,6 +101,7 @@ class Zygote:
         if not ready or ready.get("op") != "ready":
             self.close()
             raise SandboxError("the bwrap zygote did not start: " + self.log_tail())
+        self.huge_mb = int(ready.get("huge_mb") or 0)     # of its heap, backed by 2 MiB pages
 
     def _argv(self) -> list[str]:
         from grader.sandbox.bwrap import system_binds
