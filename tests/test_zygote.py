@@ -327,3 +327,23 @@ def test_the_zygote_heap_is_backed_by_huge_pages(tmp_path):
         assert slot.huge_mb >= 32 and huge_kb >= 32 * 1024, (slot.huge_mb, huge_kb)
     finally:
         slot.close()
+
+
+def test_cold_sandbox_groups_left_by_a_gone_process_are_swept():
+    """A per-submission group its creator could not remove (the batch was killed, or a process was
+    still exiting) goes at the next cold sandbox's `create`, once its creator is gone."""
+    import os
+    import subprocess
+    from grader.sandbox import cgroup
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = [p / f"torchgrader-0123456789ab-cdef01234567-{dead.pid}" for p in set(cgroup._parents().values())]
+    for d in stale:
+        d.mkdir()
+    group = cgroup.create(pids_max=16, memory_mb=64, label="sweep")
+    try:
+        assert group is not None and all(d.name.endswith(f"-{os.getpid()}") for d in group.dirs.values())
+        assert [d for d in stale if d.exists()] == []
+    finally:
+        group.remove()

@@ -158,8 +158,11 @@ def create(*, pids_max: int, memory_mb: int, label: str = "", parent: Cgroup | N
     the calling process's own group)."""
     if os.geteuid() != 0 or not ROOT.is_dir():
         return None
-    name = f"torchgrader-{label + '-' if label else ''}{uuid.uuid4().hex[:12]}"
+    # the creator's PID last: a group its creator could not remove (a killed batch, a process still
+    # exiting when `remove` gave up) is removed by a later `create` once that creator is gone
+    name = f"torchgrader-{label + '-' if label else ''}{uuid.uuid4().hex[:12]}-{os.getpid()}"
     parents = parent.dirs if parent is not None else _parents()
+    _sweep(parents)
     dirs: dict[str, Path] = {}
     try:
         if "pids" in parents:                           # v1
@@ -181,6 +184,14 @@ def create(*, pids_max: int, memory_mb: int, label: str = "", parent: Cgroup | N
         Cgroup(dirs).remove()
         return None
     return Cgroup(dirs)
+
+
+def _sweep(parents: dict[str, Path]) -> None:
+    """Remove, without waiting, the per-submission groups under `parents` whose creator is gone."""
+    for d in {g for p in set(parents.values()) for g in p.glob("torchgrader-*")}:
+        owner = d.name.rsplit("-", 1)[-1]
+        if not d.name.startswith("torchgrader-slot-") and owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            Cgroup({"x": d}).try_remove()
 
 
 def _try_write(path: Path, value: str) -> None:
