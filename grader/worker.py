@@ -23,24 +23,29 @@ def _channel():
 
 
 def handle(request: dict, cache: dict) -> dict:
-    from grader import assignment as assignment_mod
     from grader.judge.grade import GradeOptions, grade_one
 
-    key = request["assignment"]
-    if key not in cache:
-        cache[key] = assignment_mod.load(key, Path(request["course"]))
     options = GradeOptions(**request["options"])
-    result = grade_one(cache[key], request["student"], Path(request["path"]), request["sha256"],
-                       options, run_id=request.get("run_id", ""),
+    assignment = _assignment(cache, request["assignment"], request["course"])
+    result = grade_one(assignment, request["student"], Path(request["path"]), request["sha256"], options,
+                       run_id=request.get("run_id", ""),
                        work_root=Path(request["work_root"]) if request.get("work_root") else None,
                        gpu=request.get("gpu"))
     return {"ok": True, "result": result.to_dict()}
 
 
+def _assignment(cache: dict, key: str, course: str):
+    """The assignment `key` (a path or name under `course`), loaded once per worker."""
+    from grader import assignment as assignment_mod
+
+    if key not in cache:
+        cache[key] = assignment_mod.load(key, Path(course))
+    return cache[key]
+
+
 def prestart(plan: dict, gpu: str | None, cache: dict) -> None:
     """What the first submission would start, started now, while the driver checks the suite:
     the slot's zygote (bwrap, warm) and the collection of the hidden suite (warm)."""
-    from grader import assignment as assignment_mod
     from grader.judge import plugin
 
     if not plan.get("warm"):
@@ -52,7 +57,7 @@ def prestart(plan: dict, gpu: str | None, cache: dict) -> None:
             work_root = Path(plan["zygote_work"]).resolve()
             work_root.mkdir(parents=True, exist_ok=True)
             zygote.prestart(work_root, gpu)
-    asg = cache[plan["assignment"]] = assignment_mod.load(plan["assignment"], Path(plan["course"]))
+    asg = _assignment(cache, plan["assignment"], plan["course"])
     plugin.warm_suite(asg.tests_dir, asg.suite_hash())
 
 

@@ -84,7 +84,7 @@ class Zygote:
         self._pending: list = []             # the last submission's exit, still to be waited for
         self._stale: list = []               # cgroups of finished submissions, still to be removed
         self.probes: set = set()             # (name, source) the zygote has defined already
-        self._largest: str | None = None     # pid of the zygote's largest process (for resident_mb)
+        self._largest: int | str | None = None   # pid of the zygote's largest process (for resident_mb)
         self._log = bytearray()
         try:
             self.proc = subprocess.Popen(
