@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,26 @@ def test_suite_hash_changes_with_the_hidden_tests(tmp_path):
     test_file = course / "solutions" / "mini" / "tests" / "test_mini.py"
     test_file.write_text(test_file.read_text() + "\n# changed\n")
     assert assignment.load("mini", course).suite_hash() != before
+
+
+def test_suite_hash_reads_a_settled_suite_once_and_sees_every_later_edit(tmp_path, monkeypatch):
+    course = make_course(tmp_path, BASE)
+    asg = assignment.load("mini", course)
+    test_file = course / "solutions" / "mini" / "tests" / "test_mini.py"
+    first = asg.suite_hash()
+    text = test_file.read_text()
+    test_file.write_text(text.replace("1", "2", 1))          # the same size, at once: still seen
+    assert len(test_file.read_text()) == len(text) and asg.suite_hash() != first
+    test_file.write_text(text)
+    assert asg.suite_hash() == first
+    time.sleep(2.1)
+    assert asg.suite_hash() == first                          # settled: remembered from here on
+    reads = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real_read(self))
+    assert asg.suite_hash() == first and reads == []
+    test_file.write_text(text + "\n")
+    assert asg.suite_hash() != first and test_file in reads
 
 
 def test_otter_scaffolding_is_removed_and_the_rest_kept():

@@ -22,7 +22,11 @@ from grader.errors import AssignmentError, ProbeError
 from grader.testing import CUDA_MARK, QUESTION_MARK, GradingFailure, Probe
 
 _RERAISE = (pytest.exit.Exception, KeyboardInterrupt)
-PYTEST_ARGS = ["-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:warnings", "-p", "no:logging", "--assert=plain",
+# pytest's plugins the judge has no use for: each one's hooks run for every test of every submission
+_UNUSED_PLUGINS = ("terminal", "cacheprovider", "warnings", "logging", "faulthandler", "threadexception",
+                   "unraisableexception", "junitxml", "doctest", "pastebin", "stepwise", "setuponly", "setupplan",
+                   "debugging")
+PYTEST_ARGS = [*(arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")), "--assert=plain",
                "--import-mode=importlib", "-o", "addopts="]
 
 
@@ -102,14 +106,17 @@ class Judge(_Inventory):
         super().__init__()
         self.session, self.base_seed = session, base_seed
         self.by_id: dict[str, Outcome] = {}
+        self._nodeid = ""     # the test being set up, for the `student` fixture's seed
 
     def pytest_collection_modifyitems(self, items) -> None:
         super().pytest_collection_modifyitems(items)
         self.by_id = {o.nodeid: o for o in self.items}
 
+    @pytest.hookimpl(tryfirst=True)     # before pytest's own setup builds the fixtures
     def pytest_runtest_setup(self, item) -> None:
         import torch
 
+        self._nodeid = item.nodeid
         seed = _seed(self.base_seed, item.nodeid)     # the same draws whatever ran before
         random.seed(seed)
         torch.default_generator.manual_seed(seed)   # torch.manual_seed also queues CUDA seeding, with a stack trace
@@ -118,8 +125,8 @@ class Judge(_Inventory):
             pytest.skip("needs a CUDA GPU; this grader ran your notebook on the CPU, so it does not count")
 
     @pytest.fixture
-    def student(self, request) -> Student:
-        return Student(self.session, _seed(self.base_seed, request.node.nodeid))
+    def student(self) -> Student:     # no `request`: pytest builds a fixture definition per test for it
+        return Student(self.session, _seed(self.base_seed, self._nodeid))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
