@@ -1,19 +1,23 @@
 """The wire format between the trusted judge and the sandboxed student process.
 
-A frame is ``u32 header length | JSON header | blob 0 | blob 1 | ...``; the header lists the blob
-lengths under ``"$blobs"``.  Values are JSON with tagged nodes for what JSON cannot say:
+A frame is ``u32 header length | u32 data length | u32 blob count | u32 blob lengths... | header
+JSON | data JSON | blob 0 | blob 1 | ...``.  The header is control (op, id, status...) and is read
+as plain JSON; the data section is a JSON object of named values (a probe's kwargs, its result)
+in which JSON objects with one ``$`` key stand for what JSON cannot say:
 
     {"$tuple": [...]}                      a tuple
-    {"$dict": [[key, value], ...]}         a dict (keys: str, int, float, bool or None)
-    {"$tensor": {"dtype", "shape", "blob", "requires_grad", "kind"}}   raw little-endian bytes
+    {"$dict": [[key, value], ...]}         a dict with a key that is not a str, or starts with "$"
+    {"$tensor": [dtype, shape, blob, requires_grad, is_parameter]}   raw little-endian bytes
     {"$dtype": "float32"}  {"$size": [2, 3]}
     {"$object": "TypeName"}                something that is not plain data (never reconstructed)
 
-Nothing is ever unpickled: tensors are rebuilt from bytes with a whitelisted dtype, everything
-else is JSON.  This module runs on both sides and imports only the standard library (torch lazily),
-so the student process needs nothing else.  The student side captures the functions it uses at
-import time, before any student code runs, so monkeypatching torch or builtins later cannot change
-how values are encoded.
+Any other dict is a JSON object, lists are arrays, and non-finite floats are JSON's NaN and
+Infinity extension, so the C JSON parser rebuilds plain data itself and only tagged objects cost
+a Python call.  Nothing is ever unpickled: tensors are rebuilt from bytes with a whitelisted
+dtype, everything else is JSON.  This module runs on both sides and imports only the standard
+library (torch and numpy lazily), so the student process needs nothing else.  Both sides capture
+the functions they use at import time, before any student code runs, so monkeypatching torch or
+builtins later cannot change how values are encoded or rebuilt.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ import struct
 
 MAX_HEADER_BYTES = 16 << 20
 MAX_BLOB_BYTES = 64 << 20
+MAX_BLOBS = 1 << 16
 MAX_DEPTH = 48
 MAX_NODES = 200_000
 
-_HEADER = struct.Struct(">I")
+_PREFIX = struct.Struct(">III")
 
 DTYPES = (
     "float32", "float64", "float16", "bfloat16", "complex64", "complex128",
@@ -35,8 +40,10 @@ DTYPES = (
 )
 
 # Captured before any student code can run in this interpreter.
-_type, _len, _isinstance, _str, _list = type, len, isinstance, str, list
-_PLAIN_KEYS = (str, int, float, bool, type(None))
+_type, _len, _str, _all = type, len, str, all
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_PLAIN_KEYS = _SCALARS
+_json_dumps, _json_decoder = json.dumps, json.JSONDecoder
 
 
 class EncodeError(ValueError):
@@ -50,7 +57,7 @@ def _torch():
 
 
 class _TorchRefs:
-    """Tensor functions taken from torch once, so later patches cannot reach them."""
+    """Tensor functions taken from torch (and numpy) once, so later patches cannot reach them."""
 
     def __init__(self) -> None:
         torch = _torch()
@@ -59,33 +66,42 @@ class _TorchRefs:
         self.detach, self.to, self.contiguous = T.detach, T.to, T.contiguous
         self.reshape, self.view, self.numpy = T.reshape, T.view, T.numpy
         self.resolve_conj, self.resolve_neg = T.resolve_conj, T.resolve_neg
-        self.is_sparse = lambda t: t.layout != torch.strided
-        self.uint8 = torch.uint8
+        self.requires_grad_, self.is_floating_point, self.is_complex = T.requires_grad_, T.is_floating_point, T.is_complex
+        self.strided, self.uint8 = torch.strided, torch.uint8
         self.no_torch_function = torch._C.DisableTorchFunctionSubclass
         self.names = {getattr(torch, n): n for n in DTYPES}
+        self.dtypes = {n: getattr(torch, n) for n in DTYPES}
+        self.frombuffer, self.empty, self.from_numpy = torch.frombuffer, torch.empty, torch.from_numpy
+        try:
+            import numpy
+        except ImportError:
+            self.np_frombuffer, self.np_dtypes = None, {}
+        else:      # numpy rebuilds small tensors faster than torch.frombuffer
+            self.np_frombuffer = numpy.frombuffer
+            self.np_dtypes = {name: numpy.dtype(name) for name in DTYPES if name != "bfloat16"}
 
 
 _refs: _TorchRefs | None = None
 
 
 def capture_torch() -> None:
-    """Take the tensor functions the encoder uses now (call before running untrusted code)."""
+    """Take the tensor functions the encoder and decoder use now (call before running untrusted code)."""
     global _refs
     _refs = _TorchRefs()
 
 
 def _tensor_bytes(t) -> bytes:
+    """The tensor's elements in C order (call with torch functions of subclasses disabled)."""
     r = _refs
-    with r.no_torch_function():
-        t = r.detach(t)
-        try:    # a CPU tensor of a dtype numpy has, without a conjugate or negative bit: one C-order copy
-            return r.numpy(t).tobytes()
-        except (TypeError, RuntimeError):
-            pass
-        t = r.to(t, "cpu")
-        t = r.resolve_neg(r.resolve_conj(t))
-        t = r.contiguous(r.reshape(t, (-1,)))
-        return r.numpy(r.view(t, r.uint8)).tobytes()
+    t = r.detach(t)
+    try:    # a CPU tensor of a dtype numpy has, without a conjugate or negative bit: one C-order copy
+        return r.numpy(t).tobytes()
+    except (TypeError, RuntimeError):
+        pass
+    t = r.to(t, "cpu")
+    t = r.resolve_neg(r.resolve_conj(t))
+    t = r.contiguous(r.reshape(t, (-1,)))
+    return r.numpy(r.view(t, r.uint8)).tobytes()
 
 
 class _Encoder:
@@ -95,30 +111,32 @@ class _Encoder:
         self.nodes = 0
 
     def encode(self, v, depth: int = 0):
-        self.nodes += 1
-        if depth > MAX_DEPTH:
-            raise EncodeError("the value is nested too deeply")
-        if self.nodes > MAX_NODES:
-            raise EncodeError("the value has too many elements")
         t = _type(v)
-        if v is None or t is bool or t is int or t is str:
+        if t in _SCALARS:
             return v
-        if t is float:
-            return v if math.isfinite(v) else {"$float": repr(v)}
-        if t is list:
-            return [self.encode(x, depth + 1) for x in v]
-        if t is tuple:
-            return {"$tuple": [self.encode(x, depth + 1) for x in v]}
-        if t is dict:
-            return {"$dict": [[self._key(k), self.encode(x, depth + 1)] for k, x in v.items()]}
-        return self._torch_value(v, t, depth)
+        if depth >= MAX_DEPTH:
+            raise EncodeError("the value is nested too deeply")
+        if t is list or t is tuple or t is dict:
+            self.nodes += _len(v) + 1
+            if self.nodes > MAX_NODES:
+                raise EncodeError("the value has too many elements")
+            d = depth + 1
+            if t is list:
+                return [x if _type(x) in _SCALARS else self.encode(x, d) for x in v]
+            if t is tuple:
+                return {"$tuple": [x if _type(x) in _SCALARS else self.encode(x, d) for x in v]}
+            if _all(_type(k) is str and k[:1] != "$" for k in v):
+                return {k: x if _type(x) in _SCALARS else self.encode(x, d) for k, x in v.items()}
+            return {"$dict": [[self._key(k), x if _type(x) in _SCALARS else self.encode(x, d)] for k, x in v.items()]}
+        return self._torch_value(v, t)
 
-    def _key(self, k):
+    @staticmethod
+    def _key(k):
         if _type(k) not in _PLAIN_KEYS:
             raise EncodeError(f"a dict key of type {_type(k).__name__} is not plain data")
-        return self.encode(k)
+        return k
 
-    def _torch_value(self, v, t, depth):
+    def _torch_value(self, v, t):
         r = _refs
         if r is None:
             return {"$object": t.__name__}
@@ -128,39 +146,55 @@ class _Encoder:
             name = r.names.get(v)
             return {"$dtype": name} if name else {"$object": f"dtype {v}"}
         if t is r.Tensor or t is r.Parameter:
-            return self._tensor(v, "Parameter" if t is r.Parameter else "Tensor")
+            return self._tensor(v, t is r.Parameter)
         return {"$object": t.__name__}
 
-    def _tensor(self, v, kind):
+    def _tensor(self, v, is_parameter: bool):
         r = _refs
-        with r.no_torch_function():
-            if r.is_sparse(v):
-                raise EncodeError("sparse tensors cannot be returned; use .to_dense()")
-            name = r.names.get(v.dtype)
-            if name is None:
-                raise EncodeError(f"tensors of dtype {v.dtype} cannot be returned")
-            shape = [int(x) for x in v.shape]
-            requires_grad = bool(v.requires_grad)
+        if v.layout is not r.strided:
+            raise EncodeError("sparse tensors cannot be returned; use .to_dense()")
+        name = r.names.get(v.dtype)
+        if name is None:
+            raise EncodeError(f"tensors of dtype {v.dtype} cannot be returned")
+        shape = [int(x) for x in v.shape]
+        requires_grad = bool(v.requires_grad)
         data = _tensor_bytes(v)
         self.size += _len(data)
         if self.size > MAX_BLOB_BYTES:
             raise EncodeError("the returned tensors are too large")
         self.blobs.append(data)
-        return {"$tensor": {"dtype": name, "shape": shape, "blob": _len(self.blobs) - 1,
-                            "requires_grad": requires_grad, "kind": kind}}
+        return {"$tensor": [name, shape, _len(self.blobs) - 1, requires_grad, is_parameter]}
 
 
 def encode_frame(header: dict, data: dict | None = None) -> bytes:
-    """Serialise a message: `header` is JSON as is, each item of `data` is encoded as plain data."""
-    if _refs is None and data:
-        capture_torch()
-    enc = _Encoder()
-    header = dict(header)
-    for key, value in (data or {}).items():
-        header[key] = enc.encode(value)
-    header["$blobs"] = [_len(b) for b in enc.blobs]
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    return b"".join([_HEADER.pack(_len(raw)), raw, *enc.blobs])
+    """Serialise a message: `header` is JSON as is (control), each item of `data` is encoded as plain data."""
+    raw_header = _json_dumps(header, separators=(",", ":")).encode("utf-8")
+    blobs: list[bytes] = []
+    raw_data = b""
+    if data:
+        if _refs is None:
+            capture_torch()
+        enc = _Encoder()
+        with _refs.no_torch_function():        # a tensor subclass's hooks never run while encoding
+            encoded = {_str(k): enc.encode(v) for k, v in data.items()}
+        raw_data = _json_dumps(encoded, separators=(",", ":")).encode("utf-8")
+        blobs = enc.blobs
+    sizes = struct.pack(f">{_len(blobs)}I", *(_len(b) for b in blobs))
+    return b"".join([_PREFIX.pack(_len(raw_header), _len(raw_data), _len(blobs)), sizes, raw_header, raw_data, *blobs])
+
+
+def probe_key(name: str, source: str) -> str:
+    """A probe's identity on the wire: the runner keeps each probe it defined under this key, so
+    the judge sends a probe's source once (or never, where the zygote defined it ahead)."""
+    key = _probe_keys.get((name, source))
+    if key is None:
+        import hashlib
+
+        key = _probe_keys[(name, source)] = hashlib.sha256(f"{name}\0{source}".encode()).hexdigest()[:24]
+    return key
+
+
+_probe_keys: dict = {}
 
 
 class UnsupportedValue:
@@ -173,38 +207,90 @@ class UnsupportedValue:
         return f"<{self.type_name} object from the notebook>"
 
 
-def decode_value(node, blobs: list[bytes], depth: int = 0):
-    """Rebuild plain data from a decoded header node; raises ProtocolError-compatible ValueError."""
-    if depth > MAX_DEPTH:
-        raise ValueError("value nested too deeply")
-    t = type(node)
-    if node is None or t in (bool, int, float, str):
-        return node
-    if t is list:
-        return [decode_value(x, blobs, depth + 1) for x in node]
-    if t is not dict or len(node) != 1:
-        raise ValueError("malformed value node")
-    (tag, body), = node.items()
-    if tag == "$tuple":
-        return tuple(decode_value(x, blobs, depth + 1) for x in _as_list(body))
-    if tag == "$dict":
-        return {_hashable(decode_value(k, blobs, depth + 1)): decode_value(x, blobs, depth + 1)
-                for k, x in (_pair(p) for p in _as_list(body))}
-    if tag == "$float":
-        if body not in ("nan", "inf", "-inf"):
-            raise ValueError("malformed float")
-        return float(body)
-    if tag == "$object":
-        return UnsupportedValue(str(body))
-    if tag == "$dtype":
-        if body not in DTYPES:
-            raise ValueError("unknown dtype")
-        return getattr(_torch(), body)
-    if tag == "$size":
-        return _torch().Size(_ints(body))
-    if tag == "$tensor":
-        return _decode_tensor(body, blobs)
-    raise ValueError(f"unknown tag {tag!r}")
+class Payload:
+    """The data section of a received frame, decoded when asked (`decode`)."""
+
+    __slots__ = ("raw", "blobs")
+
+    def __init__(self, raw: bytes, blobs: list[bytes]) -> None:
+        self.raw, self.blobs = raw, blobs
+
+    def decode(self) -> dict:
+        """The named values; raises ValueError (ProtocolError-compatible) on malformed data."""
+        if not self.raw:
+            return {}
+        value = loads(self.raw, self.blobs)
+        if _type(value) is not dict:
+            raise ValueError("message data is not an object")
+        return value
+
+
+def loads(raw: bytes | str, blobs: list[bytes]):
+    """Rebuild plain data from its encoded JSON text and the frame's blobs; raises ValueError."""
+    if _refs is None:
+        capture_torch()
+    decoder = _json_decoder(object_hook=_Tags(blobs).hook)
+    try:
+        return decoder.decode(raw.decode("utf-8") if _type(raw) is bytes else raw)
+    except RecursionError:
+        raise ValueError("value nested too deeply") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"malformed data: {exc}") from None
+
+
+class _Tags:
+    """The JSON parser's hook for objects: a one-key object whose key starts with `$` is a tagged
+    value, rebuilt here; any other object is a plain dict."""
+
+    def __init__(self, blobs: list[bytes]) -> None:
+        self.blobs = blobs
+
+    def hook(self, obj: dict):
+        if _len(obj) != 1:
+            return obj
+        tag = next(iter(obj))
+        if tag[:1] != "$":
+            return obj
+        body = obj[tag]
+        if tag == "$tensor":
+            return self._tensor(body)
+        if tag == "$tuple":
+            return tuple(_as_list(body))
+        if tag == "$dict":
+            return {_hashable(k): x for k, x in (_pair(p) for p in _as_list(body))}
+        if tag == "$object":
+            return UnsupportedValue(str(body))
+        if tag == "$dtype":
+            if body not in DTYPES:
+                raise ValueError("unknown dtype")
+            return _refs.dtypes[body]
+        if tag == "$size":
+            return _refs.Size(_ints(body))
+        raise ValueError(f"unknown tag {tag!r}")
+
+    def _tensor(self, body):
+        r = _refs
+        if _type(body) is not list or _len(body) != 5 or body[0] not in DTYPES:
+            raise ValueError("malformed tensor")
+        name, shape, index, requires_grad, is_parameter = body
+        shape = _ints(shape)
+        if _type(index) is not int or not 0 <= index < _len(self.blobs):
+            raise ValueError("tensor refers to a missing blob")
+        data = self.blobs[index]
+        dtype = r.dtypes[name]
+        if math.prod(shape) * dtype.itemsize != _len(data):
+            raise ValueError("tensor byte length does not match its shape")
+        np_dtype = r.np_dtypes.get(name)
+        if np_dtype is not None:
+            t = r.from_numpy(r.np_frombuffer(bytearray(data), dtype=np_dtype).reshape(shape))
+        else:
+            t = r.frombuffer(bytearray(data), dtype=dtype) if data else r.empty(0, dtype=dtype)
+            t = r.reshape(t, shape)
+        if requires_grad is True and (r.is_floating_point(t) or r.is_complex(t)):
+            r.requires_grad_(t, True)
+        if is_parameter is True:
+            return r.Parameter(r.detach(t), requires_grad=t.requires_grad)
+        return t
 
 
 def _as_list(x) -> list:
@@ -220,7 +306,7 @@ def _pair(p):
 
 
 def _hashable(k):
-    if type(k) not in (str, int, float, bool, type(None)):
+    if type(k) not in _PLAIN_KEYS:
         raise ValueError("dict key is not plain data")
     return k
 
@@ -230,52 +316,6 @@ def _ints(xs) -> list[int]:
     if len(xs) > 64 or any(type(x) is not int or x < 0 for x in xs):
         raise ValueError("malformed shape")
     return xs
-
-
-def _decode_tensor(body, blobs):
-    torch = _torch()
-    if type(body) is not dict or body.get("dtype") not in DTYPES:
-        raise ValueError("malformed tensor")
-    dtype = getattr(torch, body["dtype"])
-    shape = _ints(body.get("shape"))
-    index = body.get("blob")
-    if type(index) is not int or not 0 <= index < len(blobs):
-        raise ValueError("tensor refers to a missing blob")
-    data = blobs[index]
-    numel = math.prod(shape)
-    itemsize = dtype.itemsize
-    if numel * itemsize != len(data):
-        raise ValueError("tensor byte length does not match its shape")
-    np_dtype = _numpy_dtypes().get(body["dtype"])
-    if np_dtype is not None:
-        import numpy
-
-        t = torch.from_numpy(numpy.frombuffer(bytearray(data), dtype=np_dtype).reshape(shape))
-    else:
-        t = torch.frombuffer(bytearray(data), dtype=dtype) if data else torch.empty(0, dtype=dtype)
-        t = t.reshape(shape)
-    if body.get("requires_grad") is True and (t.is_floating_point() or t.is_complex()):
-        t.requires_grad_(True)
-    if body.get("kind") == "Parameter":
-        return torch.nn.Parameter(t.detach(), requires_grad=t.requires_grad)
-    return t
-
-
-_NUMPY_DTYPES: dict | None = None
-
-
-def _numpy_dtypes() -> dict:
-    """numpy's dtype for each wire dtype it has (numpy rebuilds small tensors faster than torch);
-    empty where numpy is missing."""
-    global _NUMPY_DTYPES
-    if _NUMPY_DTYPES is None:
-        try:
-            import numpy
-        except ImportError:
-            _NUMPY_DTYPES = {}
-        else:
-            _NUMPY_DTYPES = {name: numpy.dtype(name) for name in DTYPES if name != "bfloat16"}
-    return _NUMPY_DTYPES
 
 
 class BufferedReader:
@@ -305,17 +345,21 @@ class BufferedReader:
         return out
 
 
-def read_frame(read_exact) -> tuple[dict, list[bytes]]:
-    """Read one frame with `read_exact(n) -> bytes`; returns (header, blobs).  Raises ValueError."""
-    (n,) = _HEADER.unpack(read_exact(_HEADER.size))
-    if n > MAX_HEADER_BYTES:
+def read_frame(read_exact) -> tuple[dict, Payload]:
+    """Read one frame with `read_exact(n) -> bytes`; returns (header, payload).  Raises ValueError."""
+    n_header, n_data, n_blobs = _PREFIX.unpack(read_exact(_PREFIX.size))
+    if n_header + n_data > MAX_HEADER_BYTES:
         raise ValueError("message header is too large")
-    header = json.loads(read_exact(n).decode("utf-8"))
-    if type(header) is not dict:
-        raise ValueError("message header is not an object")
-    sizes = header.pop("$blobs", [])
-    if type(sizes) is not list or any(type(s) is not int or s < 0 for s in sizes):
-        raise ValueError("malformed blob list")
+    if n_blobs > MAX_BLOBS:
+        raise ValueError("message has too many blobs")
+    sizes = struct.unpack(f">{n_blobs}I", read_exact(4 * n_blobs)) if n_blobs else ()
     if sum(sizes) > MAX_BLOB_BYTES:
         raise ValueError("message data is too large")
-    return header, [read_exact(s) for s in sizes]
+    try:
+        header = json.loads(read_exact(n_header).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"malformed message header: {exc}") from None
+    if type(header) is not dict:
+        raise ValueError("message header is not an object")
+    raw = read_exact(n_data) if n_data else b""
+    return header, Payload(raw, [read_exact(s) for s in sizes])

@@ -143,6 +143,50 @@ def test_xfail_strict_passes(student):
 @pytest.mark.xfail(reason="known")
 def test_xfail_fails(student):
     expect(False, "expected to fail")
+
+
+@question("q3", points=1)
+def test_after_the_marked_ones(student):
+    expect(student.seed >= 0, "never")
+'''
+
+MORE_OUTCOMES = '''
+import pytest
+from grader.testing import expect, question
+
+OPENED = []
+
+
+@pytest.fixture(scope="module")
+def shared():
+    OPENED.append(1)
+    yield len(OPENED)
+    OPENED.pop()
+
+
+@question("q4", points=1)
+def test_plain_first(student):
+    expect(not OPENED, "the module fixture is open before its first user")
+
+
+@question("q4", points=1)
+def test_uses_the_module_fixture(student, shared):
+    expect(shared == 1, "one module fixture at a time")
+
+
+@question("q4", points=1)
+def test_plain_between(student):
+    expect(len(OPENED) == 1, "the module fixture stays open between its users")
+
+
+@question("q4", points=1)
+def test_uses_it_again(student, shared):
+    expect(shared == 1 and len(OPENED) == 1, "the module fixture is set up once")
+
+
+@question("q4", points=1)
+def test_plain_last(student):
+    expect(student.seed >= 0, "never")
 '''
 
 
@@ -152,6 +196,7 @@ def test_warm_suite_reports_every_outcome_as_a_full_pytest_run_does(tmp_path):
     from grader.judge import plugin
 
     (tmp_path / "test_outcomes.py").write_text(OUTCOME_SUITE)
+    (tmp_path / "test_outcomes_more.py").write_text(MORE_OUTCOMES)
 
     class Session:
         device = "cpu"
@@ -172,3 +217,52 @@ def test_warm_suite_reports_every_outcome_as_a_full_pytest_run_does(tmp_path):
     assert cold["test_teardown_error"][0] == "error"
     assert cold["test_xfail_strict_passes"][0] == "failed"
     assert cold["test_xfail_fails"][0] == "skipped"
+    assert all(cold[name][0] == "passed" for name in ("test_after_the_marked_ones", "test_plain_first",
+                                                      "test_uses_the_module_fixture", "test_plain_between",
+                                                      "test_uses_it_again", "test_plain_last")), cold
+
+
+def test_a_conftest_hook_or_fixture_sends_a_test_through_pytest_in_a_warm_suite(tmp_path):
+    """A warm suite calls plain tests directly, without pytest's per-test hooks; any hook or
+    autouse fixture of the suite's own (a conftest) must still see every test it would see."""
+    from grader.judge import plugin
+
+    (tmp_path / "conftest.py").write_text('''
+import pytest
+
+def pytest_runtest_call(item):
+    if item.name.endswith("_vetoed"):
+        raise RuntimeError("vetoed by the suite's conftest")
+''')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "conftest.py").write_text('''
+import pytest
+
+@pytest.fixture(autouse=True)
+def always():
+    pytest.skip("skipped by an autouse fixture")
+''')
+    test = '''
+from grader.testing import question
+
+@question("q1", points=1)
+def test_plain(student):
+    pass
+
+@question("q1", points=1)
+def test_plain_vetoed(student):
+    pass
+'''
+    (tmp_path / "test_top.py").write_text(test)
+    (tmp_path / "sub" / "test_sub.py").write_text(test.replace("test_plain", "test_sub"))
+
+    class Session:
+        device = "cpu"
+
+    def view(outcomes):
+        return {o.name: o.outcome for o in outcomes}
+
+    cold = view(plugin.run(tmp_path, Session(), "seed"))
+    warm = view(plugin.run(tmp_path, Session(), "seed", warm_key=f"hooks-{tmp_path}"))
+    assert warm == cold == {"test_plain": "passed", "test_plain_vetoed": "error",
+                            "test_sub": "skipped", "test_sub_vetoed": "skipped"}

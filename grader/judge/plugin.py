@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import inspect
 import queue
 import random
 import threading
@@ -22,6 +23,8 @@ from grader.errors import AssignmentError, ProbeError
 from grader.testing import CUDA_MARK, QUESTION_MARK, GradingFailure, Probe
 
 _RERAISE = (pytest.exit.Exception, KeyboardInterrupt)
+# pytest's plugins whose per-test hooks a directly called test does without (see WarmSuite._direct)
+_OWN_PLUGINS = frozenset({"runner", "skipping", "capturemanager", "python", "unittest", "tmpdir", "fixtures"})
 # pytest's plugins the judge has no use for: each one's hooks run for every test of every submission
 _UNUSED_PLUGINS = ("terminal", "cacheprovider", "warnings", "logging", "faulthandler", "threadexception",
                    "unraisableexception", "junitxml", "doctest", "pastebin", "stepwise", "setuponly", "setupplan",
@@ -206,6 +209,11 @@ class WarmSuite(Judge):
                    if m is not None}
         self.probes = tuple(sorted({(v.name, v.source) for m, _ in modules.values() for v in vars(m).values()
                                     if isinstance(v, Probe)}))
+        items = session.items
+        direct = [self._direct(item) for item in items]
+        # pytest's setup state only sees the tests run through pytest: each one's teardown is told
+        # which of those comes next (the direct calls in between need none of its fixtures)
+        after = [next((items[j] for j in range(i + 1, len(items)) if not direct[j]), None) for i in range(len(items))]
         while (job := self._jobs.get()) is not None:
             for module, globals_ in modules.values():
                 module.__dict__.clear()
@@ -213,15 +221,59 @@ class WarmSuite(Judge):
             self.session, self.base_seed = job
             self.items = [dataclasses.replace(o) for o in self.inventory]
             self.by_id = {o.nodeid: o for o in self.items}
-            for i, item in enumerate(session.items):
-                nextitem = session.items[i + 1] if i + 1 < len(session.items) else None
-                if item.get_closest_marker("xfail") is not None:   # its outcome needs pytest's own reports
+            for item, is_direct, nextitem in zip(items, direct, after):
+                if is_direct:
+                    self._call_item(item)
+                elif item.get_closest_marker("xfail") is not None:   # its outcome needs pytest's own reports
                     item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
                 else:
                     self._run_item(item, nextitem)
             self.session = None
             self._done.put(self.items)
         return True
+
+    def _direct(self, item) -> bool:
+        """Whether `item` is a plain test function that pytest would only set up, call and tear
+        down: no fixture but `student`, no mark but the grader's, and no hook on its way but
+        pytest's own and this plugin's (a conftest's hook or fixture sends it through pytest)."""
+        if type(item) is not pytest.Function or item.cls is not None or hasattr(item, "callspec"):
+            return False
+        if inspect.iscoroutinefunction(item.obj) or inspect.isasyncgenfunction(item.obj) \
+                or inspect.isgeneratorfunction(item.obj):
+            return False
+        info = item._fixtureinfo
+        if not set(item.fixturenames) <= {"student"} or tuple(info.argnames) not in ((), ("student",)):
+            return False
+        defs = info.name2fixturedefs.get("student", ())
+        if item.fixturenames and (len(defs) != 1 or getattr(defs[0].func, "__self__", None) is not self):
+            return False
+        if any(mark.name not in (QUESTION_MARK, CUDA_MARK) for mark in item.iter_markers()):
+            return False
+        hooks = ("pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_teardown", "pytest_pyfunc_call",
+                 "pytest_runtest_makereport", "pytest_fixture_setup")
+        return all(impl.plugin is self or impl.plugin_name in _OWN_PLUGINS
+                   for hook in hooks for impl in getattr(item.ihook, hook).get_hookimpls())
+
+    def _call_item(self, item) -> None:
+        """A plain test function (see `_direct`) called as pytest would call it, without pytest's
+        per-test machinery: this plugin's setup (seeds, the CUDA mark), the `student` fixture,
+        the call.  A phase that raises is reported through `pytest_runtest_makereport` as usual."""
+        record = self.by_id.get(item.nodeid)
+        ihook = item.ihook
+        setup = pytest.CallInfo.from_call(lambda: self.pytest_runtest_setup(item), when="setup", reraise=_RERAISE)
+        if setup.excinfo is not None:
+            ihook.pytest_runtest_makereport(item=item, call=setup)
+            return
+        args = {"student": Student(self.session, _seed(self.base_seed, item.nodeid))} if item.fixturenames else {}
+        function = item.obj
+        call = pytest.CallInfo.from_call(lambda: function(**args), when="call", reraise=_RERAISE)
+        if call.excinfo is not None:
+            ihook.pytest_runtest_makereport(item=item, call=call)
+            if record is not None:
+                record.duration += setup.duration
+        elif record is not None:
+            record.duration += setup.duration + call.duration
+            record.outcome, record.message = "passed", ""
 
     def _run_item(self, item, nextitem) -> None:
         """pytest's setup, call and teardown hooks for one test, without its report and logging

@@ -72,6 +72,9 @@ class StudentSession:
         self.start_time = 0.0       # from launch to the runner's ready
         self.device = "cpu"
         self._ids = itertools.count(1)
+        # probes the runner has, by key: sent this session, or defined ahead by a warm zygote
+        # (assumed; a runner without one answers no_source and gets the source)
+        self._defined = {protocol.probe_key(*p) for p in spec.probes}
         self._reader = protocol.BufferedReader(self._recv_some)
         self._deadline = 0.0
 
@@ -186,19 +189,15 @@ class StudentSession:
         if self.dead_reason is not None:
             raise StudentUnavailable(f"This test could not run: {self.dead_reason}.")
         timeout = self.probe_timeout if timeout is None else timeout
-        pid = next(self._ids)
+        key = protocol.probe_key(name, source)
         started = time.monotonic()
         try:
-            self._send({"op": "probe", "id": pid, "name": name, "source": source, "timeout": timeout},
-                       {"kwargs": kwargs})
-            header, blobs = self._recv_frame(started + timeout + GRACE)
-            if header.get("id") != pid or header.get("op") not in ("result", "error"):
-                raise ProtocolError("an answer arrived that does not match the question asked")
+            header, payload = self._ask_probe(key, name, source, kwargs, timeout, started)
             if header["op"] == "result":
                 compute = header.get("compute")
                 if isinstance(compute, (int, float)):    # the student's word: a statistic, capped
                     self.probe_compute += min(max(float(compute), 0.0), time.monotonic() - started)
-                return protocol.decode_value(header.get("value"), blobs)
+                return payload.decode().get("value")
         except _Deadline:
             self._stop("timeout", f"a test's probe of your code ran longer than {timeout:g} s")
             raise ProbeTimeout(f"Your code did not finish within {timeout:g} s when this test used it.") from None
@@ -214,6 +213,27 @@ class StudentSession:
             self.probe_time += time.monotonic() - started
         raise _probe_error(header, timeout)
 
+    def _ask_probe(self, key: str, name: str, source: str, kwargs: dict, timeout: float, started: float):
+        """Send the probe (its source only if the runner may lack it) and read the answer; a runner
+        that lacks it after all answers no_source, and is asked again with the source."""
+        omit = key in self._defined
+        header, payload = self._exchange(key, name, None if omit else source, kwargs, timeout, started)
+        if omit and header["op"] == "error" and header.get("kind") == "no_source":
+            header, payload = self._exchange(key, name, source, kwargs, timeout, started)
+        self._defined.add(key)
+        return header, payload
+
+    def _exchange(self, key: str, name: str, source: str | None, kwargs: dict, timeout: float, started: float):
+        pid = next(self._ids)
+        request = {"op": "probe", "id": pid, "key": key, "name": name, "timeout": timeout}
+        if source is not None:
+            request["source"] = source
+        self._send(request, {"kwargs": kwargs})
+        header, payload = self._recv_frame(started + timeout + GRACE)
+        if header.get("id") != pid or header.get("op") not in ("result", "error"):
+            raise ProtocolError("an answer arrived that does not match the question asked")
+        return header, payload
+
     # -- wire -----------------------------------------------------------------------------------
     def _send(self, header: dict, data: dict | None = None) -> None:
         self.proc.sock.sendall(protocol.encode_frame(header, data))
@@ -222,7 +242,7 @@ class StudentSession:
         header, _ = self._recv_frame(deadline)
         return header
 
-    def _recv_frame(self, deadline: float) -> tuple[dict, list[bytes]]:
+    def _recv_frame(self, deadline: float) -> tuple[dict, protocol.Payload]:
         self._deadline = deadline
         return protocol.read_frame(self._reader.read_exact)
 

@@ -7,7 +7,7 @@ one socket (file descriptor given on the command line):
     <- run {cells: [{index, source}], cell_timeout}
     -> cell_start {index}   -> cell_done {index, status, error, stdout, duration}   (per cell)
     -> notebook_done {}
-    <- probe {id, name, source, kwargs, timeout}   -> result {id, value} | error {id, kind, message}
+    <- probe {id, key, name, [source], kwargs, timeout}   -> result {id, value} | error {id, kind, message}
     <- exit {}
 
 Everything the probes and the encoder rely on is captured before the first student cell runs, and
@@ -249,7 +249,7 @@ class Runner:
     def send(self, header: dict) -> None:
         self.sock.sendall(protocol.encode_frame(header))
 
-    def recv(self) -> tuple[dict, list[bytes]]:
+    def recv(self) -> tuple[dict, protocol.Payload]:
         return protocol.read_frame(self.reader.read_exact)
 
     # -- notebook -----------------------------------------------------------------------------
@@ -295,20 +295,23 @@ class Runner:
     # -- probes -------------------------------------------------------------------------------
     def serve(self, snapshot: Snapshot) -> None:
         while True:
-            header, blobs = self.recv()
+            header, payload = self.recv()
             op = header.get("op")
             if op == "exit":
                 return
             if op == "probe":
-                self.answer_probe(header, blobs, snapshot)
+                self.answer_probe(header, payload, snapshot)
 
-    def answer_probe(self, header: dict, blobs: list, snapshot: Snapshot) -> None:
+    def answer_probe(self, header: dict, payload: protocol.Payload, snapshot: Snapshot) -> None:
         pid = header.get("id")
         sink = CappedText(0)
         try:
             snapshot.restore()
-            fn = self.probe_function(header["name"], header["source"], snapshot)
-            kwargs = protocol.decode_value(header.get("kwargs"), blobs)
+            fn = self.probe_function(header, snapshot)
+            if fn is None:
+                self.sock.sendall(_error_frame(pid, "no_source", ""))
+                return
+            kwargs = payload.decode().get("kwargs") or {}
             sys.stdout = sys.stderr = sink
             _alarm(float(header.get("timeout", 10)))
             started = time.perf_counter()
@@ -332,11 +335,18 @@ class Runner:
             frame = _error_frame(pid, "student", f"{d['ename']}: {d['evalue']}", where=d.get("where"))
         self.sock.sendall(frame)
 
-    def probe_function(self, name: str, source: str, snapshot: Snapshot):
-        key = (name, source)
-        if key not in self.probes:
-            self.probes[key] = _defined_probes.get(key) or _define_probe(name, source, snapshot.builtins_dict())
-        return self.probes[key]
+    def probe_function(self, header: dict, snapshot: Snapshot):
+        """The probe the judge asks for, by its key; None when it is not defined here and the judge
+        sent no source (the judge then asks again with it)."""
+        key = str(header.get("key"))
+        fn = self.probes.get(key) or _defined_probes.get(key)
+        if fn is None:
+            name, source = header.get("name"), header.get("source")
+            if not isinstance(source, str):
+                return None
+            fn = _define_probe(str(name), source, snapshot.builtins_dict())
+        self.probes[key] = fn
+        return fn
 
 
 def _define_probe(name: str, source: str, builtins_dict: dict):
@@ -358,10 +368,11 @@ def define_probes(probes: list) -> None:
     """Define the hidden suite's probes ahead, in a warm slot's zygote, before any student code
     runs: the students forked later find them ready (a definition only, no probe is called)."""
     for name, source in probes:
-        key = (str(name), str(source))
+        name, source = str(name), str(source)
+        key = protocol.probe_key(name, source)
         if key not in _defined_probes:
             try:
-                _defined_probes[key] = _define_probe(*key, {**vars(builtins), "input": _no_input})
+                _defined_probes[key] = _define_probe(name, source, {**vars(builtins), "input": _no_input})
             except Exception:  # noqa: BLE001 - the student process defines it itself, and reports
                 pass
 
