@@ -257,15 +257,17 @@ class Runner:
         self.user_ns["get_ipython"] = lambda ip=_IPythonStub(self.user_ns): ip
         self.user_ns["display"] = _display
         patched: list[str] = []
+        done = b""      # a cell's cell_done goes out with the next one's cell_start: one wake-up of the judge
         for cell in cells:
-            self.send({"op": "cell_start", "index": cell["index"]})
+            self.sock.sendall(done + protocol.encode_frame({"op": "cell_start", "index": cell["index"]}))
             out = CappedText(int(os.environ.get("GRADER_OUTPUT_KB", "0") or 0) * 1024 or OUTPUT_CAP)
             started = time.perf_counter()
             error = self.exec_cell(cell, out, cell_timeout)
             patched += [name for name in snapshot.restore() if name not in patched]
-            self.send({"op": "cell_done", "index": cell["index"], "status": error and error["status"] or "ok",
-                       "error": error, "stdout": out.text(), "duration": time.perf_counter() - started})
-        self.send({"op": "notebook_done", "patched": patched[:50]})
+            done = protocol.encode_frame({"op": "cell_done", "index": cell["index"],
+                                          "status": error and error["status"] or "ok", "error": error,
+                                          "stdout": out.text(), "duration": time.perf_counter() - started})
+        self.sock.sendall(done + protocol.encode_frame({"op": "notebook_done", "patched": patched[:50]}))
 
     def exec_cell(self, cell: dict, out: CappedText, timeout: float):
         name = f"<cell {cell['index']}>"
