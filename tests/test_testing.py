@@ -217,6 +217,11 @@ def test_warm_suite_reports_every_outcome_as_a_full_pytest_run_does(tmp_path):
     assert cold["test_teardown_error"][0] == "error"
     assert cold["test_xfail_strict_passes"][0] == "failed"
     assert cold["test_xfail_fails"][0] == "skipped"
+    for key in (None, f"outcomes-{tmp_path}"):
+        outcomes = plugin.run(tmp_path, Session(), "seed", warm_key=key)
+        crash = next(o for o in outcomes if o.name == "test_crashes")     # the instructor's view of a broken test
+        assert "in test_crashes" in crash.detail and "KeyError: 'missing'" in crash.detail, crash.detail
+        assert "_pytest" not in crash.detail and "pluggy" not in crash.detail
     assert all(cold[name][0] == "passed" for name in ("test_after_the_marked_ones", "test_plain_first",
                                                       "test_uses_the_module_fixture", "test_plain_between",
                                                       "test_uses_it_again", "test_plain_last")), cold

@@ -13,6 +13,7 @@ import inspect
 import queue
 import random
 import threading
+import traceback
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from grader.errors import AssignmentError, ProbeError
 from grader.testing import CUDA_MARK, QUESTION_MARK, GradingFailure, Probe
 
 _RERAISE = (pytest.exit.Exception, KeyboardInterrupt)
+_PYTEST_OUTCOMES = (pytest.skip.Exception, pytest.fail.Exception, pytest.xfail.Exception, pytest.exit.Exception)
 # pytest's plugins whose per-test hooks a directly called test does without (see WarmSuite._direct)
 _OWN_PLUGINS = frozenset({"runner", "skipping", "capturemanager", "python", "unittest", "tmpdir", "fixtures"})
 # pytest's plugins the judge has no use for: each one's hooks run for every test of every submission
@@ -154,6 +156,35 @@ class Judge(_Inventory):
             record.outcome, record.message = "failed", str(report.longrepr or "This test should have failed.")
 
 
+class _QuickReports:
+    """Registered alongside every judge: reports for tests whose body raised."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item, call):
+        """The report of a test whose body raised, made without pytest's: that one formats its
+        traceback by reading and parsing the test's source file anew for every failing test (most
+        of the judge's time in a class where many answers are wrong), only for the judge to keep
+        the message, or the traceback for the instructor when the test itself broke.  Skips,
+        pytest.fail and xfail still get pytest's own report."""
+        if call.when != "call" or call.excinfo is None or isinstance(call.excinfo.value, _PYTEST_OUTCOMES):
+            return None
+        message, internal = student_message(call.excinfo.value)
+        return pytest.TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, "failed",
+                                 _traceback_text(item, call.excinfo) if internal else message, "call", [],
+                                 call.duration, call.start, call.stop, user_properties=item.user_properties)
+
+
+def _traceback_text(item, excinfo) -> str:
+    """The exception's traceback from the test function down, as Python prints it (from the
+    source lines, never parsing the file)."""
+    code = getattr(getattr(item, "obj", None), "__code__", None)
+    tb = excinfo.tb
+    while tb is not None and tb.tb_frame.f_code is not code:
+        tb = tb.tb_next
+    exc = excinfo.value
+    return "".join(traceback.format_exception(type(exc), exc, tb or excinfo.tb))
+
+
 def _skip_reason(report) -> str:
     longrepr = report.longrepr
     return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else "skipped"
@@ -161,7 +192,7 @@ def _skip_reason(report) -> str:
 
 def _run_pytest(tests_dir: Path, plugin, extra: list[str]) -> int:
     args = [str(tests_dir), "--rootdir", str(tests_dir), *PYTEST_ARGS, *extra]
-    return int(pytest.main(args, plugins=[plugin]))
+    return int(pytest.main(args, plugins=[plugin, _QuickReports()]))
 
 
 def collect(tests_dir: Path) -> list[Outcome]:
