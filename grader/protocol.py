@@ -66,7 +66,8 @@ class _TorchRefs:
         self.detach, self.to, self.contiguous = T.detach, T.to, T.contiguous
         self.reshape, self.view, self.numpy = T.reshape, T.view, T.numpy
         self.resolve_conj, self.resolve_neg = T.resolve_conj, T.resolve_neg
-        self.requires_grad_, self.is_floating_point, self.is_complex = T.requires_grad_, T.is_floating_point, T.is_complex
+        self.requires_grad_ = T.requires_grad_
+        self.is_floating_point, self.is_complex = T.is_floating_point, T.is_complex
         self.strided, self.uint8 = torch.strided, torch.uint8
         self.no_torch_function = torch._C.DisableTorchFunctionSubclass
         self.names = {getattr(torch, n): n for n in DTYPES}

@@ -58,8 +58,8 @@ def test_plain_data_keeps_its_shape():
 
 def test_dicts_that_look_like_tags_stay_dicts():
     """A student's dict whose one key is a tag name comes back as that dict, never as the tagged value."""
-    value = [{"$tensor": ["float32", [1], 0, False, False]}, {"$tuple": [1]}, {"$x": 1, "y": 2}, {None: 1, 1.5: 2, True: 3},
-             {"$object": "Linear"}]
+    value = [{"$tensor": ["float32", [1], 0, False, False]}, {"$tuple": [1]}, {"$x": 1, "y": 2},
+             {None: 1, 1.5: 2, True: 3}, {"$object": "Linear"}]
     back = roundtrip(value)
     assert back == value and [type(b) for b in back] == [dict] * 5
 

@@ -207,6 +207,10 @@ def test_warm_suite_reports_every_outcome_as_a_full_pytest_run_does(tmp_path):
     cold = view(plugin.run(tmp_path, Session(), "seed"))
     warm = [view(plugin.run(tmp_path, Session(), "seed", warm_key=f"outcomes-{tmp_path}")) for _ in range(2)]
     assert warm[0] == warm[1] == cold
+    suite = plugin.warm_suite(tmp_path, f"outcomes-{tmp_path}")
+    direct = {nodeid.split("::")[-1] for nodeid in suite.called_directly}
+    assert direct == {"test_passes", "test_fails", "test_bare_assert", "test_crashes", "test_skips_in_body",
+                      "test_after_the_marked_ones", "test_plain_first", "test_plain_between", "test_plain_last"}
     assert cold["test_passes"] == ("passed", "", False)
     assert cold["test_fails"] == ("failed", "your answer is wrong", False)
     assert cold["test_bare_assert"] == ("failed", "the lengths differ", False)
@@ -271,3 +275,4 @@ def test_plain_vetoed(student):
     warm = view(plugin.run(tmp_path, Session(), "seed", warm_key=f"hooks-{tmp_path}"))
     assert warm == cold == {"test_plain": "passed", "test_plain_vetoed": "error",
                             "test_sub": "skipped", "test_sub_vetoed": "skipped"}
+    assert not plugin.warm_suite(tmp_path, f"hooks-{tmp_path}").called_directly

@@ -220,6 +220,7 @@ class WarmSuite(Judge):
         self._ready = threading.Event()
         self.exit_code: int | None = None
         self.probes: tuple = ()          # (name, source) of every probe the collected modules define
+        self.called_directly: set = set()   # nodeids of the tests run without pytest's per-test machinery
         self._thread = threading.Thread(target=self._main, name=f"suite {tests_dir}", daemon=True)
         self._thread.start()      # collects while the caller starts the student process
 
@@ -242,6 +243,7 @@ class WarmSuite(Judge):
                                     if isinstance(v, Probe)}))
         items = session.items
         direct = [self._direct(item) for item in items]
+        self.called_directly = {item.nodeid for item, d in zip(items, direct) if d}
         # pytest's setup state only sees the tests run through pytest: each one's teardown is told
         # which of those comes next (the direct calls in between need none of its fixtures)
         after = [next((items[j] for j in range(i + 1, len(items)) if not direct[j]), None) for i in range(len(items))]
@@ -282,7 +284,8 @@ class WarmSuite(Judge):
             return False
         hooks = ("pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_teardown", "pytest_pyfunc_call",
                  "pytest_runtest_makereport", "pytest_fixture_setup")
-        return all(impl.plugin is self or impl.plugin_name in _OWN_PLUGINS
+        return all(impl.plugin is self or isinstance(impl.plugin, _QuickReports)
+                   or impl.plugin_name in _OWN_PLUGINS
                    for hook in hooks for impl in getattr(item.ihook, hook).get_hookimpls())
 
     def _call_item(self, item) -> None:
