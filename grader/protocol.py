@@ -40,7 +40,7 @@ DTYPES = (
 )
 
 # Captured before any student code can run in this interpreter.
-_type, _len, _str, _all = type, len, str, all
+_type, _len, _str = type, len, str
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _PLAIN_KEYS = _SCALARS
 _json_dumps, _json_decoder = json.dumps, json.JSONDecoder
@@ -126,9 +126,11 @@ class _Encoder:
                 return [x if _type(x) in _SCALARS else self.encode(x, d) for x in v]
             if t is tuple:
                 return {"$tuple": [x if _type(x) in _SCALARS else self.encode(x, d) for x in v]}
-            if _all(_type(k) is str and k[:1] != "$" for k in v):
-                return {k: x if _type(x) in _SCALARS else self.encode(x, d) for k, x in v.items()}
-            return {"$dict": [[self._key(k), x if _type(x) in _SCALARS else self.encode(x, d)] for k, x in v.items()]}
+            for k in v:
+                if _type(k) is not str or k[:1] == "$":
+                    return {"$dict": [[self._key(k), x if _type(x) in _SCALARS else self.encode(x, d)]
+                                      for k, x in v.items()]}
+            return {k: x if _type(x) in _SCALARS else self.encode(x, d) for k, x in v.items()}
         return self._torch_value(v, t)
 
     @staticmethod
@@ -157,8 +159,8 @@ class _Encoder:
         name = r.names.get(v.dtype)
         if name is None:
             raise EncodeError(f"tensors of dtype {v.dtype} cannot be returned")
-        shape = [int(x) for x in v.shape]
-        requires_grad = bool(v.requires_grad)
+        shape = list(v.shape)        # an exact Tensor's: Python ints
+        requires_grad = v.requires_grad
         data = _tensor_bytes(v)
         self.size += _len(data)
         if self.size > MAX_BLOB_BYTES:
