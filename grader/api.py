@@ -15,7 +15,7 @@ from grader import assignment as assignment_mod
 from grader import intake
 from grader.assignment import Assignment
 from grader.errors import UsageError
-from grader.judge.grade import GradeOptions, check_suite, empty_questions
+from grader.judge.grade import GradeOptions, check_points, check_suite, empty_questions
 from grader.reports import write_reports
 from grader.results import Result
 from grader.sandbox import resolve_backend
@@ -105,7 +105,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
                                   gpus=gpu_list, prestart=prestart)
         try:
             # the suite is checked only when something is graded: stored results were made with it
-            n_tests = len(check_suite(asg)) if todo else 0
+            n_tests = len(_checked_suite(asg, workers, warm, course_dir)) if todo else 0
             pending = [_job(asg, sub, options, course_dir, run.run_id, n_tests, store.work_dir) for sub in todo]
             if executor == "ray":
                 from grader.ray_executor import run_ray
@@ -227,6 +227,32 @@ def _check_jobs(jobs: int | None) -> int:
     if not isinstance(jobs, int) or jobs < 1:
         raise UsageError(f"--jobs must be a whole number of at least 1, not {jobs!r}")
     return jobs
+
+
+SUITE_CHECK_DEADLINE_S = 300.0
+
+
+def _checked_suite(asg: Assignment, workers, warm: bool, course: Path) -> list:
+    """The hidden suite's tests with their points checked (AssignmentError if they do not add up).
+    A started worker slot is asked for them: it collects the suite for its first job anyway, so
+    this process never imports torch and the test modules for it.  Without one, or if it fails,
+    the suite is collected here."""
+    from grader.errors import AssignmentError
+    from grader.judge.plugin import Outcome
+    from grader.scheduler import WorkerFailure
+
+    if workers:
+        request = {"op": "inventory", "assignment": str(asg.directory), "course": str(course), "warm": warm}
+        try:
+            reply = workers[0].grade(Job(request=request, deadline_s=SUITE_CHECK_DEADLINE_S))
+        except WorkerFailure:
+            workers[0].kill()          # restarted by its first job
+            reply = {}
+        if reply.get("assignment_error"):
+            raise AssignmentError(str(reply["assignment_error"]))
+        if reply.get("ok") and isinstance(reply.get("items"), list):
+            return check_points(asg, [Outcome(str(n), str(name), str(q), float(p)) for n, name, q, p in reply["items"]])
+    return check_suite(asg)
 
 
 def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course: Path, run_id: str,

@@ -23,6 +23,8 @@ def _channel():
 
 
 def handle(request: dict, cache: dict) -> dict:
+    if request.get("op") == "inventory":
+        return inventory(request, cache)
     from grader.judge.grade import GradeOptions, grade_one
 
     options = GradeOptions(**request["options"])
@@ -32,6 +34,22 @@ def handle(request: dict, cache: dict) -> dict:
                        work_root=Path(request["work_root"]) if request.get("work_root") else None,
                        gpu=request.get("gpu"))
     return {"ok": True, "result": result.to_dict()}
+
+
+def inventory(request: dict, cache: dict) -> dict:
+    """The hidden suite's tests, for the driver to check their points before the batch: a warm
+    slot has collected the suite already (so the driver never imports torch for it)."""
+    from grader.errors import AssignmentError
+    from grader.judge import plugin
+
+    try:
+        asg = _assignment(cache, request["assignment"], request["course"])
+        items = plugin.warm_suite(asg.tests_dir, asg.suite_hash()).collected() if request.get("warm") else None
+        if items is None:
+            items = plugin.collect(asg.tests_dir)
+    except AssignmentError as exc:
+        return {"ok": False, "assignment_error": str(exc)}
+    return {"ok": True, "items": [[o.nodeid, o.name, o.question, o.points] for o in items]}
 
 
 def _assignment(cache: dict, key: str, course: str):

@@ -105,3 +105,16 @@ def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):
     assert len({final[s]["run_id"] for s in final if s not in first}) == 1
     assert [final[f"s{i}"]["score"] for i in range(6)] == [0, 5, 0, 5, 0, 5]
     assert not (out / ".work").exists() or not any((out / ".work").iterdir())
+
+
+def test_the_driver_leaves_collecting_the_suite_to_a_worker_slot(tmp_path):
+    """A batch checks its hidden suite's points with what a worker slot collected (it collects the
+    suite for its first submission anyway): the driver process itself never imports torch."""
+    code = ("import sys\nfrom grader import api\n"
+            f"b = api.grade({str(SUBS)!r}, assignment='mini', out={str(tmp_path / 'out')!r}, jobs=1, "
+            f"course={str(MINI_COURSE)!r})\n"
+            "print(sum(r.status == 'graded' for r in b.results), 'torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stderr
+    graded, torch_loaded = r.stdout.split()
+    assert int(graded) > 0 and torch_loaded == "False"

@@ -163,14 +163,19 @@ def empty_questions(assignment: Assignment) -> list[QuestionResult]:
     return [QuestionResult(q.id, q.title, 0.0, q.points, []) for q in assignment.questions]
 
 
-__all__ = ["GradeOptions", "grade_one", "score_questions", "empty_questions", "check_suite"]
+__all__ = ["GradeOptions", "grade_one", "score_questions", "empty_questions", "check_suite", "check_points"]
 
 
 def check_suite(assignment: Assignment) -> list:
     """Collect the hidden suite and check its points against assignment.toml; AssignmentError if not."""
+    return check_points(assignment, plugin.collect(assignment.tests_dir))
+
+
+def check_points(assignment: Assignment, items: list) -> list:
+    """The hidden suite's collected tests (`items`: Outcome rows) when each question's tests add up
+    to its points in assignment.toml and belong to a declared question; AssignmentError if not."""
     from grader.errors import AssignmentError
 
-    items = plugin.collect(assignment.tests_dir)
     declared = {q.id: q.points for q in assignment.questions}
     totals: dict[str, float] = {}
     for o in items:

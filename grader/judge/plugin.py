@@ -341,6 +341,13 @@ class WarmSuite(Judge):
     def alive(self) -> bool:
         return self._thread.is_alive() and not self.errors
 
+    def collected(self) -> list[Outcome] | None:
+        """The collected tests (waiting for collection to end), or None when it failed or found
+        none: `collect` then says why in its own words."""
+        self._ready.wait()
+        inventory = getattr(self, "inventory", None)
+        return list(inventory) if inventory and self.alive() else None
+
     def run(self, session, base_seed: str) -> list[Outcome]:
         self._ready.wait()
         if not self.alive():
