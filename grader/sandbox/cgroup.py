@@ -135,8 +135,7 @@ def create_parent(label: str = "") -> Cgroup | None:
         return None
     parents = _parents()
     for stale in {p for d in parents.values() for p in d.glob("torchgrader-slot-*")}:
-        owner = stale.name.split("-")[2]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():   # a slot of a killed batch
+        if _creator_gone(stale.name.split("-")[2]):                 # a slot of a killed batch
             for group, _, _ in os.walk(stale, topdown=False):     # its submissions' groups first
                 Cgroup({"x": Path(group)}).remove()
     name = f"torchgrader-slot-{os.getpid()}-{label + '-' if label else ''}{uuid.uuid4().hex[:12]}"
@@ -189,9 +188,13 @@ def create(*, pids_max: int, memory_mb: int, label: str = "", parent: Cgroup | N
 def _sweep(parents: dict[str, Path]) -> None:
     """Remove, without waiting, the per-submission groups under `parents` whose creator is gone."""
     for d in {g for p in set(parents.values()) for g in p.glob("torchgrader-*")}:
-        owner = d.name.rsplit("-", 1)[-1]
-        if not d.name.startswith("torchgrader-slot-") and owner.isdigit() and not Path(f"/proc/{owner}").exists():
+        if not d.name.startswith("torchgrader-slot-") and _creator_gone(d.name.rsplit("-", 1)[-1]):
             Cgroup({"x": d}).try_remove()
+
+
+def _creator_gone(pid: str) -> bool:
+    """Whether the process whose PID a group's name carries (`pid`, as in the name) has exited."""
+    return pid.isdigit() and not Path(f"/proc/{pid}").exists()
 
 
 def _try_write(path: Path, value: str) -> None:
