@@ -111,7 +111,7 @@ class Judge(_Inventory):
         super().__init__()
         self.session, self.base_seed = session, base_seed
         self.by_id: dict[str, Outcome] = {}
-        self._nodeid = ""     # the test being set up, for the `student` fixture's seed
+        self._test_seed = 0   # the seed of the test being set up, for its `student`
 
     def pytest_collection_modifyitems(self, items) -> None:
         super().pytest_collection_modifyitems(items)
@@ -121,8 +121,7 @@ class Judge(_Inventory):
     def pytest_runtest_setup(self, item) -> None:
         import torch
 
-        self._nodeid = item.nodeid
-        seed = _seed(self.base_seed, item.nodeid)     # the same draws whatever ran before
+        seed = self._test_seed = _seed(self.base_seed, item.nodeid)     # the same draws whatever ran before
         random.seed(seed)
         torch.default_generator.manual_seed(seed)   # torch.manual_seed also queues CUDA seeding, with a stack trace
         device = str(getattr(self.session, "device", "cpu") or "cpu")
@@ -131,7 +130,7 @@ class Judge(_Inventory):
 
     @pytest.fixture
     def student(self) -> Student:     # no `request`: pytest builds a fixture definition per test for it
-        return Student(self.session, _seed(self.base_seed, self._nodeid))
+        return Student(self.session, self._test_seed)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -221,6 +220,7 @@ class WarmSuite(Judge):
         self.exit_code: int | None = None
         self.probes: tuple = ()          # (name, source) of every probe the collected modules define
         self.called_directly: set = set()   # nodeids of the tests run without pytest's per-test machinery
+        self.inventory: list[Outcome] = []    # every collected test, as collection left it
         self._thread = threading.Thread(target=self._main, name=f"suite {tests_dir}", daemon=True)
         self._thread.start()      # collects while the caller starts the student process
 
@@ -298,7 +298,7 @@ class WarmSuite(Judge):
         if setup.excinfo is not None:
             ihook.pytest_runtest_makereport(item=item, call=setup)
             return
-        args = {"student": Student(self.session, _seed(self.base_seed, item.nodeid))} if item.fixturenames else {}
+        args = {"student": Student(self.session, self._test_seed)} if item.fixturenames else {}
         function = item.obj
         call = pytest.CallInfo.from_call(lambda: function(**args), when="call", reraise=_RERAISE)
         if call.excinfo is not None:
@@ -345,8 +345,7 @@ class WarmSuite(Judge):
         """The collected tests (waiting for collection to end), or None when it failed or found
         none: `collect` then says why in its own words."""
         self._ready.wait()
-        inventory = getattr(self, "inventory", None)
-        return list(inventory) if inventory and self.alive() else None
+        return list(self.inventory) if self.inventory and self.alive() else None
 
     def run(self, session, base_seed: str) -> list[Outcome]:
         self._ready.wait()
