@@ -73,12 +73,8 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         work_root.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="sub-", dir=work_root))
     try:
-        _prepare_workdir(workdir, assignment, backend.name)
-        spec = LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id, gpu=gpu, probes=probes,
-                          env={"GRADER_OUTPUT_KB": str(limits["output_kb"])},
-                          limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
-                                        cpu_s=limits["cpu_seconds"], nproc=limits["processes"],
-                                        fsize_mb=limits["disk_mb"], tmp_mb=limits["disk_mb"]))
+        spec = launch_spec(assignment, workdir, backend.name, options, limits, run_id=run_id, gpu=gpu,
+                           probes=probes)
         session = StudentSession(backend, spec, cell_timeout=limits["cell_timeout"],
                                  notebook_timeout=limits["notebook_timeout"],
                                  probe_timeout=limits["probe_timeout"])
@@ -106,6 +102,18 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
                      # the hidden tests' own time (setup, body, teardown), their probes' round trips excluded
                      "tests_s": round(max(0.0, sum(o.duration for o in outcomes) - session.probe_time), 4)}
     return result
+
+
+def launch_spec(assignment: Assignment, workdir: Path, backend: str, options: GradeOptions, limits: dict,
+                *, run_id: str = "", gpu: str | None = None, probes: tuple = ()) -> LaunchSpec:
+    """The work dir filled with the assignment's data files, and the LaunchSpec of a student process
+    running there under `limits` (GradeOptions.limits)."""
+    _prepare_workdir(workdir, assignment, backend)
+    return LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id, gpu=gpu, probes=probes,
+                      env={"GRADER_OUTPUT_KB": str(limits["output_kb"])},
+                      limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
+                                    cpu_s=limits["cpu_seconds"], nproc=limits["processes"],
+                                    fsize_mb=limits["disk_mb"], tmp_mb=limits["disk_mb"]))
 
 
 def _peak_rss_mb(session) -> float:
