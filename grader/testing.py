@@ -28,8 +28,8 @@ import pytest
 
 from grader.protocol import UnsupportedValue
 
-__all__ = ["GradingFailure", "Probe", "probe", "question", "expect", "assert_tensor",
-           "tensors_equal", "tensors_close", "assert_type", "requires_cuda"]
+__all__ = ["GradingFailure", "Probe", "probe", "question", "expect", "assert_tensor", "assert_finite",
+           "valid_tensor", "tensors_equal", "tensors_close", "assert_type", "requires_cuda"]
 
 QUESTION_MARK = "grader_question"
 CUDA_MARK = "grader_cuda"
@@ -123,29 +123,70 @@ def _mismatch(actual, expected, bad) -> str:
     return f"{count} of {total} values differ from the correct result"
 
 
-def tensors_equal(actual, expected, *, name: str = "result") -> None:
-    """Exact type torch.Tensor, same dtype and shape, identical values (NaN equals NaN)."""
+def _non_finite(t) -> int:
+    """How many values of `t` are NaN or infinite (0 for integer and bool tensors)."""
+    import torch
+
+    if not (t.is_floating_point() or t.is_complex()):
+        return 0
+    return int((~torch.isfinite(t)).sum())
+
+
+def assert_finite(actual, *, name: str = "result") -> None:
+    """`actual` is a torch.Tensor whose values are all finite (no NaN, no inf)."""
+    import torch
+
+    if type(actual) is not torch.Tensor:
+        raise GradingFailure(f"{name} should be a torch.Tensor, but your code gave {_type_name(actual)}.")
+    bad = _non_finite(actual.detach())
+    if bad:
+        raise GradingFailure(f"{name} holds {bad} NaN or infinite values of {actual.numel()}.")
+
+
+def valid_tensor(actual, *, dtype=None, shape=None, finite: bool = True, name: str = "result"):
+    """`actual` after checking that it is exactly a torch.Tensor of `dtype` and `shape` (when given)
+    with finite values (unless `finite=False`); returns it detached.
+
+    Call this on every tensor the student process reported before the judge computes anything from
+    it: a reference built from NaN weights, a broadcast of a wrongly shaped bias or a huge tensor
+    is otherwise computed before any check could fail."""
+    assert_tensor(actual, dtype=dtype, shape=shape, name=name)
+    if finite:
+        assert_finite(actual, name=name)
+    return actual.detach()
+
+
+def tensors_equal(actual, expected, *, equal_nan: bool = False, name: str = "result") -> None:
+    """Exact type torch.Tensor, same dtype and shape, identical values.  NaN matches nothing,
+    not even NaN, unless `equal_nan=True`."""
     import torch
 
     _same_kind(actual, expected, name)
     a, e = actual.detach(), expected.detach()
-    if torch.equal(a, e):                  # one call for the common case; NaNs take the long way
+    if torch.equal(a, e):                  # one call for the common case (NaN is never equal here)
         return
-    bad = ~((a == e) | (torch.isnan(a) & torch.isnan(e)) if a.is_floating_point() else (a == e))
-    if bad.any():
-        raise GradingFailure(f"{name} has the right shape and dtype, but {_mismatch(a, e, bad)}.")
+    same = a == e
+    if equal_nan and (a.is_floating_point() or a.is_complex()):
+        same |= torch.isnan(a) & torch.isnan(e)
+    if not bool(same.all()):
+        raise GradingFailure(f"{name} has the right shape and dtype, but {_mismatch(a, e, ~same)}.")
 
 
-def tensors_close(actual, expected, *, rtol: float = 1e-5, atol: float = 1e-6, name: str = "result") -> None:
-    """Exact type torch.Tensor, same dtype and shape, values equal within tolerance."""
+def tensors_close(actual, expected, *, rtol: float = 1e-5, atol: float = 1e-6, equal_nan: bool = False,
+                  name: str = "result") -> None:
+    """Exact type torch.Tensor, same dtype and shape, values equal within tolerance
+    (|actual - expected| <= atol + rtol * |expected|).  NaN matches nothing unless `equal_nan=True`;
+    an infinity matches only the same infinity."""
     import torch
 
     _same_kind(actual, expected, name)
     a, e = actual.detach(), expected.detach()
     if not (a.is_floating_point() or a.is_complex()):
         return tensors_equal(actual, expected, name=name)
-    if torch.equal(a, e) or torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
+    if a.dtype in (torch.float16, torch.bfloat16):     # compare low-precision values without overflow
+        a, e = a.double(), e.double()
+    if torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan):
         return
-    close = torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    close = torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if not bool(close.all()):
         raise GradingFailure(f"{name} has the right shape and dtype, but {_mismatch(a, e, ~close)}.")

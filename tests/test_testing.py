@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from grader.protocol import UnsupportedValue
-from grader.testing import (GradingFailure, Probe, assert_tensor, assert_type, expect, probe, question,
-                            tensors_close, tensors_equal)
+from grader.testing import (GradingFailure, Probe, assert_finite, assert_tensor, assert_type, expect, probe,
+                            question, tensors_close, tensors_equal, valid_tensor)
 
 SECRET = torch.tensor([[1234.5, -987.25], [42.125, 7.0]])
 
@@ -35,7 +35,8 @@ def test_exact_type_dtype_and_shape():
 def test_close_and_equal_accept_right_answers():
     tensors_equal(SECRET.clone(), SECRET)
     tensors_close(SECRET + 1e-7, SECRET)
-    tensors_equal(torch.tensor([float("nan")]), torch.tensor([float("nan")]))
+    tensors_equal(torch.tensor([float("nan")]), torch.tensor([float("nan")]), equal_nan=True)
+    tensors_close(torch.tensor([float("inf"), 1.0]), torch.tensor([float("inf"), 1.0]))
     tensors_close(torch.arange(3), torch.arange(3))
     assert_tensor(SECRET, dtype=torch.float32, shape=(2, 2))
     expect(True, "never shown")
@@ -61,11 +62,41 @@ def test_question_validates_its_arguments():
     assert mark.args == ("q1",) and mark.kwargs == {"points": 2}
 
 
+def test_nan_matches_nothing_unless_asked():
+    nan = float("nan")
+    for check in (tensors_close, tensors_equal):
+        assert "1 of 2 values differ" in message(check, torch.tensor([nan, 1.0]), torch.tensor([nan, 1.0]))
+        assert "2 of 2 values differ" in message(check, torch.full((2,), nan), torch.zeros(2))
+        check(torch.tensor([nan, 1.0]), torch.tensor([nan, 1.0]), equal_nan=True)
+    assert "1 of 2 values differ" in message(tensors_close, torch.tensor([float("inf"), 1.0]),
+                                             torch.tensor([float("-inf"), 1.0]))
+
+
+def test_low_precision_values_are_compared_without_overflow():
+    big = torch.tensor([0.0, 2.0 ** 70], dtype=torch.bfloat16)
+    tensors_close(big.clone(), big)
+    assert "1 of 2 values differ" in message(tensors_close, torch.tensor([0.0, 2.0 ** 69], dtype=torch.bfloat16),
+                                             big)
+
+
+def test_valid_tensor_checks_before_any_arithmetic():
+    w = torch.ones(3, 2, requires_grad=True)
+    out = valid_tensor(w, shape=(3, 2), dtype=torch.float32, name="the weight")
+    assert out.requires_grad is False and torch.equal(out, w.detach())
+    assert "2 NaN or infinite values of 6" in message(valid_tensor, torch.tensor([[float("nan"), 1.0],
+                                                                                   [float("inf"), 0.0],
+                                                                                   [0.0, 0.0]]))
+    assert "shape (1, 3, 1)" in message(valid_tensor, torch.zeros(1, 3, 1, dtype=torch.bool), shape=(3,))
+    assert "should be a torch.Tensor" in message(valid_tensor, {"$tensor": 1})
+    valid_tensor(torch.tensor([float("nan")]), finite=False)
+    assert_finite(torch.arange(3))
+    assert "NaN or infinite" in message(assert_finite, torch.tensor([float("-inf")]), name="x")
+
+
 def test_close_and_equal_count_what_differs():
     nan = float("nan")
-    tensors_close(torch.tensor([nan, 1.0]), torch.tensor([nan, 1.0]))
     assert "1 of 2 values differ" in message(tensors_close, torch.tensor([nan, 1.0]), torch.tensor([0.0, 1.0]))
-    assert "1 of 2 values differ" in message(tensors_equal, torch.tensor([nan, 1.0]), torch.tensor([nan, 2.0]))
+    assert "2 of 2 values differ" in message(tensors_equal, torch.tensor([nan, 1.0]), torch.tensor([nan, 2.0]))
     assert "2 of 3 values differ" in message(tensors_close, torch.tensor([1.0, 2.1, 3.1]),
                                              torch.tensor([1.0, 2.0, 3.0]))
 
