@@ -267,6 +267,9 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
     return Job(request=request, deadline_s=deadline)
 
 
+FORGERS_NOTEBOOK = "forging runners"
+
+
 @dataclass
 class VerifyCheck:
     """One expectation of `verify`: what was graded, what was expected, what happened."""
@@ -332,7 +335,7 @@ def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int
                   course=root, on_result=on_result)
     by_id = {r.student: r for r in batch.results}
     checks = [_expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"]),
-              _public_tests_pass(asg, release.solution, sandbox)]
+              _public_tests_pass(asg, release.solution, sandbox), _forgers_fail(asg, release.solution, sandbox)]
     checks += [_expect_loss(asg, m, by_id[f"mutant-{m.name}"]) for m in mutants]
     return checks
 
@@ -347,6 +350,18 @@ def _public_tests_pass(asg: Assignment, solution: Path, sandbox: str) -> VerifyC
                                            + ", ".join(failing))
     return VerifyCheck(asg.name, "solution, public tests", "all pass", len(report.questions) - len(failing),
                        len(report.questions), report.all_passed, detail)
+
+
+def _forgers_fail(asg: Assignment, solution: Path, sandbox: str) -> VerifyCheck:
+    """Every hidden test fails under every forging runner (see grader.forge)."""
+    from grader import forge
+
+    report = forge.check_assignment(asg, solution, sandbox=sandbox)
+    detail = "; ".join(f"{kind}: " + ", ".join(n.rsplit("::", 1)[-1] for n in nodeids)
+                       for kind, nodeids in report.survivors.items() if nodeids)
+    return VerifyCheck(asg.name, FORGERS_NOTEBOOK, "no test passes", report.surviving,
+                       report.tests * len(report.survivors), report.surviving == 0,
+                       f"tests passing under a forger: {detail}" if detail else "")
 
 
 def _check(asg: Assignment, r: Result, expectation: str, ok: bool, detail: str) -> VerifyCheck:

@@ -269,8 +269,11 @@ def cmd_verify(args) -> int:
     console.print(table)
     failed = [c for c in checks if not c.ok]
     n_mutants = sum(c.notebook.startswith("mutant-") for c in checks)
+    forged = [c for c in checks if c.notebook == api.FORGERS_NOTEBOOK]
     console.print(f"{len(checks) - len(failed)} of {len(checks)} checks hold "
-                  f"({n_mutants} mutants over {len({c.assignment for c in checks})} assignments)")
+                  f"({n_mutants} mutants over {len({c.assignment for c in checks})} assignments); "
+                  f"{sum(c.score for c in forged):g} of {sum(c.max_score for c in forged):g} "
+                  "(forger, hidden test) pairs pass under a forging runner")
     return 1 if failed else 0
 
 

@@ -141,6 +141,8 @@ def forge(kind: str, shape_of, other, inputs: list):
 
     if isinstance(shape_of, torch.Tensor):
         return _forged_tensor(kind, shape_of, inputs)
+    if isinstance(shape_of, torch.Size):
+        return shape_of                 # structure, like dtypes and None
     if isinstance(shape_of, dict):
         other = other if isinstance(other, dict) else {}
         return {k: forge(kind, v, other.get(k), inputs) for k, v in shape_of.items()}
@@ -154,7 +156,7 @@ def forge(kind: str, shape_of, other, inputs: list):
         return _forged_number(kind, shape_of, other)
     if isinstance(shape_of, (str, protocol.UnsupportedValue)):
         return other if isinstance(other, (str, protocol.UnsupportedValue)) else ""
-    return shape_of                     # None, dtypes and sizes are structure
+    return shape_of                     # None and dtypes are structure
 
 
 def _forged_number(kind: str, like, other):

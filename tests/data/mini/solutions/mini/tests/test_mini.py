@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.testing import assert_type, expect, probe, question, tensors_close, tensors_equal
+from grader.testing import expect, probe, question, tensors_close, tensors_equal
 
 
 @probe
@@ -11,11 +11,14 @@ def call_double(ns, x):
 
 
 @probe
-def scale_module(ns, factor, x):
+def scale_module(ns, factor, x, new_factor):
     m = ns.Scale(factor)
-    params = [name for name, _ in m.named_parameters()]
-    return {"y": m(x).detach(), "params": params, "is_module": isinstance(m, nn.Module),
-            "factor_type": type(m.factor).__name__}
+    y = m(x).detach()
+    params = dict(m.named_parameters())
+    if "factor" in params:
+        with torch.no_grad():
+            params["factor"].fill_(new_factor)    # a registered parameter that forward uses
+    return {"y": y, "y_new": m(x).detach(), "params": list(params)}
 
 
 @question("q1", points=1)
@@ -32,15 +35,17 @@ def test_double_int_dtype(student):
 
 @question("q2", points=1)
 def test_scale_is_module(student):
-    r = student.probe(scale_module, factor=2.0, x=torch.ones(2))
-    expect(r["is_module"], "Scale must be a subclass of nn.Module")
+    x = torch.randn(2, 3, generator=student.generator)
+    new_factor = student.rng.choice([-2.5, -1.5, 0.25, 4.0])
+    r = student.probe(scale_module, factor=2.0, x=x, new_factor=new_factor)
     expect(r["params"] == ["factor"], "Scale should register exactly one parameter, named `factor`")
+    tensors_close(r["y_new"], x * torch.tensor(new_factor), name="Scale's output after its `factor` "
+                  "parameter was changed (forward must use the parameter)")
 
 
 @question("q2", points=2)
 def test_scale_forward(student):
     factor = student.rng.uniform(0.5, 3.0)
     x = torch.randn(4, 3, generator=student.generator)
-    r = student.probe(scale_module, factor=factor, x=x)
+    r = student.probe(scale_module, factor=factor, x=x, new_factor=1.0)
     tensors_close(r["y"], x * torch.tensor(factor), name="Scale output")
-    assert_type(r["factor_type"], str, name="factor's type name")
