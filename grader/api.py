@@ -61,6 +61,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
           torch_threads: int = 1, roster: Path | str | None = None, formats: tuple[str, ...] = (),
           executor: str = "local", ray_address: str | None = None, image: str | None = None,
           gpus: str = "auto", limits: dict | None = None, warm: bool = True,
+          unsafe_no_cgroups: bool = False,
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
     """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
     `assignment`, writing results and reports under `out`.
@@ -74,6 +75,9 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     `limits` overrides the assignment's limits (keys of LIMIT_KEYS: memory_mb, cpu_seconds, processes,
     disk_mb, output_kb, ...).  `warm=False` starts a fresh sandbox and pytest run per submission.
     `on_result(result, done, total, reused)` is called once per submission.
+    bubblewrap grading refuses to start (SandboxError) where no pids and memory cgroup can be set
+    for each submission; `unsafe_no_cgroups=True` grades there with rlimits only, and flags every
+    result.
     """
     started = time.monotonic()
     _check_paths(submissions, out)
@@ -89,8 +93,10 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
 
     gpu_list = gpu_mod.plan(gpus, asg.gpu, gpu_mod.detect() if gpus != "none" else [])
     backend = resolve_backend(sandbox, image=image)
+    backend.check_limits(unsafe_no_cgroups=unsafe_no_cgroups)
     options = GradeOptions(sandbox=backend.name, timeout=timeout, torch_threads=torch_threads, image=image,
-                           overrides=_check_limits(limits or {}), warm=warm)
+                           overrides=_check_limits(limits or {}), warm=warm,
+                           unsafe_no_cgroups=unsafe_no_cgroups)
     roster_path = Path(roster) if roster else None
     with Store(Path(out)) as store:
         found = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20),

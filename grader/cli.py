@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--cold", action="store_true",
                    help="start a fresh sandbox and pytest for every submission instead of the warm ones "
                         "kept per worker slot (slower; for comparison)")
+    g.add_argument("--unsafe-no-cgroups", action="store_true",
+                   help="grade in bubblewrap even where no per-submission pids and memory cgroup can "
+                        "be set (rlimits only; one submission's fork bomb or allocation can then "
+                        "reach the others); every result is flagged")
     g.add_argument("--roster", type=Path, default=None,
                    help="CSV of enrolled students (column 'student'; optional name, email, canvas_id, "
                         "sis_user_id, sis_login_id, section): maps LMS ids and adds a row per missing student")
@@ -153,7 +157,7 @@ def cmd_grade(args) -> int:
         batch = api.grade(args.submissions, assignment=args.assignment, out=args.out, jobs=args.jobs,
                           sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
                           formats=tuple(args.formats), executor=args.executor, image=args.image,
-                          gpus=args.gpus, warm=not args.cold,
+                          gpus=args.gpus, warm=not args.cold, unsafe_no_cgroups=args.unsafe_no_cgroups,
                           limits={key: getattr(args, key) for _, key, _, _ in LIMIT_FLAGS
                                   if getattr(args, key) is not None},
                           ray_address=args.ray_address, on_result=progress)

@@ -31,6 +31,7 @@ class GradeOptions:
     torch_threads: int = 1
     image: str | None = None           # container image for podman/docker
     warm: bool = True                  # zygote and collected suite kept per worker slot
+    unsafe_no_cgroups: bool = False    # grade where no pids and memory cgroup can be set (flagged)
 
     def limits(self, assignment: Assignment) -> dict:
         limits = {**assignment.limits, **self.overrides}
@@ -41,8 +42,12 @@ class GradeOptions:
 
     def config_hash(self, assignment: Assignment) -> str:
         data = {"sandbox": self.sandbox, "limits": self.limits(assignment), "threads": self.torch_threads,
-                "image": self.image}
+                "image": self.image, **({"unsafe_no_cgroups": True} if self.unsafe_no_cgroups else {})}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+UNSAFE_FLAG = ("graded with --unsafe-no-cgroups: no per-submission pids or memory cgroup, only "
+               "rlimits held this submission")
 
 
 def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, options: GradeOptions,
@@ -93,8 +98,11 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         result.flags.append("the notebook replaced " + ", ".join(run.patched[:8])
                             + (" and more" if len(run.patched) > 8 else "")
                             + "; they were restored before each test")
+    if options.unsafe_no_cgroups:
+        result.flags.append(UNSAFE_FLAG)
     result.environment = {**run.environment, "sandbox": backend.name, "host": socket.gethostname(),
-                          "warm": bool(session.proc is not None and session.proc.warm)}
+                          "warm": bool(session.proc is not None and session.proc.warm),
+                          "limits": dict(session.proc.limits) if session.proc is not None else {}}
     result.timing = {"started": started, "wall_s": round(time.time() - started, 4),
                      "notebook_s": round(run.duration, 4), "probe_s": round(session.probe_time, 4),
                      "cells_s": round(sum(c.duration for c in run.cells), 4), "peak_rss_mb": _peak_rss_mb(session),
@@ -110,6 +118,7 @@ def launch_spec(assignment: Assignment, workdir: Path, backend: str, options: Gr
     running there under `limits` (GradeOptions.limits)."""
     _prepare_workdir(workdir, assignment, backend)
     return LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id, gpu=gpu, probes=probes,
+                      unsafe_no_cgroups=options.unsafe_no_cgroups,
                       env={"GRADER_OUTPUT_KB": str(limits["output_kb"])},
                       limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
                                     cpu_s=limits["cpu_seconds"], nproc=limits["processes"],

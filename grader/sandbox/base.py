@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import resource
 import signal
 import socket
 import subprocess
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
-from grader.sandbox import cgroup, gpu
+from grader.sandbox import cgroup, gpu, staging
+from grader.student import limits as rlimits
+from grader.student import seccomp
 
 OUTPUT_KEEP = 256 * 1024
 SANDBOX_WORKDIR = "/workspace"
@@ -21,6 +23,9 @@ SANDBOX_PKG_ROOT = "/opt/torchgrader"
 
 BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
         "from grader.student.runner import main; main(int(sys.argv[1]))")
+# a cold sandbox: data files into the sized /workspace, the seccomp filter, then the runner
+COLD_BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
+             "from grader.student.boot import cold; cold(int(sys.argv[1]))")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,14 @@ class LaunchSpec:
     run_id: str = ""           # marks the batch's processes (GRADER_RUN) and cgroups
     gpu: str | None = None     # index of the NVIDIA GPU this submission may use
     probes: tuple = ()         # (name, source) of the hidden suite's probes, for a zygote to define ahead
+    stage: Path | None = None  # a cold sandbox's data files, staged at a neutral path (see staging)
+    stage_mb: int = 0          # their total size: /workspace holds them and tmp_mb more
+    unsafe_no_cgroups: bool = False   # start even where no pids and memory cgroup can be set
+
+    @property
+    def workspace_mb(self) -> int:
+        """The size of the sandbox's /workspace: the data files and `tmp_mb` of writes."""
+        return self.limits.tmp_mb + self.stage_mb
 
 
 def package_dir() -> Path:
@@ -90,31 +103,31 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
 CHANNEL_FD = 3   # the judge's socket, at this descriptor in every sandboxed process
 
 
+def _cold_limits(limits: Limits, group) -> dict:
+    """What a cold sandbox was started with, for the result's environment."""
+    applied = {"cpu_s": limits.cpu_s, "fsize_mb": limits.fsize_mb, "nofile": limits.nofile,
+               "nproc": limits.nproc, "tmp_mb": limits.tmp_mb, "seccomp": seccomp.supported()}
+    if group is not None:
+        applied.update(pids_max=limits.nproc, memory_mb=limits.memory_mb)
+    return applied
+
+
 def rlimit_setter(limits: Limits, group: "cgroup.Cgroup | None" = None, channel: int = -1,
                   gpu: bool = False):
     """A preexec function: join the cgroup, apply the rlimits and put the judge's socket at
     CHANNEL_FD in the child before it execs."""
-    values = {
-        resource.RLIMIT_CPU: limits.cpu_s,
-        resource.RLIMIT_FSIZE: limits.fsize_mb << 20,
-        resource.RLIMIT_NOFILE: limits.nofile,
-        resource.RLIMIT_NPROC: limits.nproc,
-        resource.RLIMIT_CORE: 0,
-    }
+    values = rlimits.rlimit_values(cpu_s=limits.cpu_s, fsize_mb=limits.fsize_mb,
+                                   nofile=limits.nofile, nproc=limits.nproc)
 
     def apply() -> None:
+        seccomp.fresh_session_keyring()       # the sandbox never holds the grader's session keys
         if channel >= 0 and channel != CHANNEL_FD:
             os.dup2(channel, CHANNEL_FD)
         elif channel == CHANNEL_FD:
             os.set_inheritable(CHANNEL_FD, True)
         if group is not None:
             group.join()
-        for res, val in values.items():
-            soft, hard = resource.getrlimit(res)
-            if val == resource.RLIM_INFINITY:
-                continue
-            val = val if hard == resource.RLIM_INFINITY else min(val, hard)
-            resource.setrlimit(res, (val, val))
+        rlimits.set_rlimits(values)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
     return apply
@@ -130,6 +143,8 @@ class SandboxProcess:
         self.host_rss_mb = 0.0     # resident memory of the zygote the process was forked from
         self.peak_mb: float | None = None   # the student's peak memory (its cgroup's), after close()
         self.defer = None          # where close() hands the wait for the exit (see close)
+        self.cleanups: list = []   # called once the process is gone (staged copies to remove)
+        self.limits: dict = {}     # the limits the sandbox applied, as it reported them
         self._out = bytearray()
         self._dropped = 0
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -197,6 +212,8 @@ class SandboxProcess:
         self._reader.join(timeout=2)
         if self.group is not None:
             self.group.remove()
+        for cleanup in self.cleanups:
+            cleanup()
 
 
 class Sandbox:
@@ -204,11 +221,21 @@ class Sandbox:
 
     name = "base"
     isolated = True
+    stages_data = False        # copies the work dir's files to a neutral path for the sandbox
+    needs_cgroups = False      # its pids and memory limits are the grader's cgroups (not a runtime's)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
         """None when this backend works on this machine, else why not (actionable)."""
         return None
+
+    def check_limits(self, *, unsafe_no_cgroups: bool = False) -> None:
+        """SandboxError, before anything is graded, where this backend's pids and memory limits
+        cannot be set here (unless `unsafe_no_cgroups`)."""
+        if self.needs_cgroups and not unsafe_no_cgroups and not cgroup.usable():
+            from grader.errors import SandboxError
+
+            raise SandboxError(cgroup.refusal())
 
     def command(self, spec: LaunchSpec, fd: int) -> tuple[list[str], dict | None]:
         """(argv, env) that starts the runner with the judge's socket on `fd`."""
@@ -219,8 +246,19 @@ class Sandbox:
         return None
 
     def launch(self, spec: LaunchSpec) -> SandboxProcess:
+        if self.stages_data:
+            stage, stage_mb = staging.data(spec.workdir)
+            spec = dataclasses.replace(spec, stage=stage, stage_mb=stage_mb)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb, label=spec.run_id)
+        if group is None and self.needs_cgroups and not spec.unsafe_no_cgroups:
+            parent.close()
+            child.close()
+            if spec.stage is not None:
+                staging.remove(spec.stage)
+            from grader.errors import SandboxError
+
+            raise SandboxError(cgroup.refusal())
         try:
             argv, env = self.command(spec, CHANNEL_FD)
             # close_fds=False: Python's descriptors are not inheritable, so the child gets 0-2 and
@@ -233,9 +271,15 @@ class Sandbox:
             parent.close()
             if group is not None:
                 group.remove()
+            if spec.stage is not None:
+                staging.remove(spec.stage)
             from grader.errors import SandboxError
 
             raise SandboxError(f"could not start the {self.name} sandbox: {exc}") from exc
         finally:
             child.close()
-        return SandboxProcess(proc, parent, self.name, group, self.stopper(argv))
+        proc = SandboxProcess(proc, parent, self.name, group, self.stopper(argv))
+        proc.limits = _cold_limits(spec.limits, group)
+        if spec.stage is not None:
+            proc.cleanups.append(lambda: staging.remove(spec.stage))
+        return proc

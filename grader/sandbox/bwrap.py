@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 import subprocess
 
-from grader.sandbox import gpu, zygote
-from grader.sandbox.base import (BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox, SandboxProcess,
-                                 base_env, package_dir, python_paths)
+from grader.sandbox import gpu, staging, zygote
+from grader.sandbox.base import (COLD_BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox, SandboxProcess,
+                                 base_env, python_paths)
+from grader.student.boot import DATA_DIR
 
 NOBODY = 65534
 
@@ -37,6 +38,8 @@ class BwrapSandbox(Sandbox):
     gets a fresh bubblewrap with its own user namespace and pays for a new interpreter."""
 
     name = "bwrap"
+    stages_data = True
+    needs_cgroups = True
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -54,14 +57,18 @@ class BwrapSandbox(Sandbox):
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "sandbox",
             "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/tmp",   # first: Python may live under /tmp
             *system_binds(spec.gpu),
-            "--bind", str(spec.workdir), SANDBOX_WORKDIR,
+            # a sized tmpfs: the work dir's total is capped, and nothing written reaches the host
+            "--perms", "0777", "--size", str(spec.workspace_mb << 20), "--tmpfs", SANDBOX_WORKDIR,
+            *(["--ro-bind", str(spec.stage), DATA_DIR] if spec.stage is not None else []),
+            "--perms", "1777", "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/dev/shm",
+            "--remount-ro", "/dev",
             "--remount-ro", "/",
             "--chdir", SANDBOX_WORKDIR,
             "--clearenv",
         ]
         for key, value in base_env(spec, home=SANDBOX_WORKDIR).items():
             argv += ["--setenv", key, value]
-        argv += ["--", exe, "-I", "-c", BOOT, str(fd), SANDBOX_PKG_ROOT]
+        argv += ["--", exe, "-I", "-c", COLD_BOOT, str(fd), SANDBOX_PKG_ROOT]
         return argv, CLEAN_ENV
 
     def launch(self, spec: LaunchSpec) -> SandboxProcess:
@@ -89,7 +96,7 @@ def system_binds(gpu_index: str | None) -> list[str]:
         "--proc", "/proc", "--dev", "/dev", *(gpu.bwrap_args(gpu_index) if gpu_index is not None else []),
         "--ro-bind", home, home,
         "--ro-bind", prefix, prefix,
-        "--ro-bind", str(package_dir()), f"{SANDBOX_PKG_ROOT}/grader",
+        "--ro-bind", str(staging.package()), f"{SANDBOX_PKG_ROOT}/grader",
     ]
 
 

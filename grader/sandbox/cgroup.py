@@ -3,8 +3,9 @@
 cgroup v1 (separate `pids` and `memory` hierarchies) and v2 (unified) are both handled.  A group is
 created under the grader's own cgroup, the student process joins it before it execs, and closing
 the group kills whatever is left in it (a daemon that escaped its session included).  Where cgroups
-are not writable (not root, read-only /sys/fs/cgroup), `create` returns None and the sandbox relies
-on its other limits.
+are not writable (not root, read-only /sys/fs/cgroup, a v2 tree whose pids or memory controller
+cannot be enabled), `create` and `create_parent` return None; a bubblewrap sandbox then refuses to
+start (`refusal()` says why) unless grading was asked to go on without them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import signal
 import time
 import uuid
 from pathlib import Path
+
+from grader.student import limits
 
 ROOT = Path("/sys/fs/cgroup")
 
@@ -143,12 +146,40 @@ def create_parent(label: str = "") -> Cgroup | None:
     try:
         for d in set(dirs.values()):
             d.mkdir()
-        if "unified" in dirs:
-            _try_write(dirs["unified"] / "cgroup.subtree_control", "+pids +memory")
+        if "unified" in dirs:       # the submissions' groups need both controllers
+            (dirs["unified"] / "cgroup.subtree_control").write_text("+pids +memory")
+            enabled = (dirs["unified"] / "cgroup.subtree_control").read_text().split()
+            if not {"pids", "memory"} <= set(enabled):
+                raise OSError("the pids and memory controllers are not enabled")
     except OSError:
         Cgroup(dirs).remove()
         return None
     return Cgroup(dirs)
+
+
+def usable() -> bool:
+    """Whether a per-submission group with a pids and a memory limit can be made here (tried)."""
+    parent = create_parent("check")
+    if parent is None:
+        return False
+    try:
+        group = create(pids_max=64, memory_mb=64, parent=parent)
+        if group is not None:
+            group.remove()
+        return group is not None
+    finally:
+        parent.remove()
+
+
+def refusal() -> str:
+    """Why grading in bubblewrap refuses to start here (no pids or memory cgroup), and what to do."""
+    where = "not running as root" if os.geteuid() != 0 else (
+        f"{ROOT} has no writable pids and memory controllers for the grader's cgroup "
+        "(on a systemd cgroup-v2 host, run the grader in a unit with Delegate=pids memory)")
+    return (f"the per-submission process and memory limits cannot be set: {where}.  Without them a "
+            "fork bomb or a large allocation in one submission reaches the others.  Use "
+            "--sandbox podman, or pass --unsafe-no-cgroups to grade with rlimits only (every "
+            "result is flagged)")
 
 
 def create(*, pids_max: int, memory_mb: int, label: str = "", parent: Cgroup | None = None) -> Cgroup | None:
@@ -169,16 +200,11 @@ def create(*, pids_max: int, memory_mb: int, label: str = "", parent: Cgroup | N
             dirs["memory"] = parents["memory"] / name
             for d in dirs.values():
                 d.mkdir()
-            (dirs["pids"] / "pids.max").write_text(str(pids_max))
-            (dirs["memory"] / "memory.limit_in_bytes").write_text(str(memory_mb << 20))
-            _try_write(dirs["memory"] / "memory.memsw.limit_in_bytes", str(memory_mb << 20))
         else:                                           # v2
             d = parents["unified"] / name
             d.mkdir()
             dirs = {"unified": d, "memory": d}
-            (d / "pids.max").write_text(str(pids_max))
-            (d / "memory.max").write_text(str(memory_mb << 20))
-            _try_write(d / "memory.swap.max", "0")
+        limits.set_cgroup([str(d) for d in set(dirs.values())], pids_max, memory_mb)
     except OSError:
         Cgroup(dirs).remove()
         return None
@@ -195,10 +221,3 @@ def _sweep(parents: dict[str, Path]) -> None:
 def _creator_gone(pid: str) -> bool:
     """Whether the process whose PID a group's name carries (`pid`, as in the name) has exited."""
     return pid.isdigit() and not Path(f"/proc/{pid}").exists()
-
-
-def _try_write(path: Path, value: str) -> None:
-    try:
-        path.write_text(value)
-    except OSError:
-        pass

@@ -22,8 +22,10 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from grader.sandbox.base import (BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox,
-                                 base_env, package_dir, python_paths)
+from grader.sandbox import staging
+from grader.sandbox.base import (COLD_BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox,
+                                 base_env, python_paths)
+from grader.student.boot import DATA_DIR
 
 NOBODY = 65534
 OWNER_LABEL = "torchgrader.owner"
@@ -35,6 +37,7 @@ class OciSandbox(Sandbox):
 
     binary = "podman"
     extra_args: tuple[str, ...] = ()
+    stages_data = True
 
     def __init__(self, image: str | None = None) -> None:
         self.image = image
@@ -59,7 +62,10 @@ class OciSandbox(Sandbox):
                 "--ulimit", f"cpu={limits.cpu_s}:{limits.cpu_s}",
                 "--ulimit", "core=0:0",
                 "--tmpfs", f"/tmp:rw,size={limits.tmp_mb}m,mode=1777",
-                "-v", f"{spec.workdir}:{SANDBOX_WORKDIR}:rw", "-w", SANDBOX_WORKDIR,
+                # a sized tmpfs, filled from the staged data files: the work dir's total is capped
+                "--tmpfs", f"{SANDBOX_WORKDIR}:rw,size={spec.workspace_mb}m,mode=1777",
+                *(["-v", f"{spec.stage}:{DATA_DIR}:ro"] if spec.stage is not None else []),
+                "-w", SANDBOX_WORKDIR,
                 "--preserve-fds", "1", "--stop-timeout", "0",
                 *(self.gpu_args(spec.gpu) if spec.gpu is not None else [])]
         env = base_env(spec, home=SANDBOX_WORKDIR)
@@ -68,12 +74,12 @@ class OciSandbox(Sandbox):
         for key, value in env.items():
             argv += ["--env", f"{key}={value}"]
         if self.image:
-            argv += [self.image, "python", "-I", "-c", BOOT, str(fd), SANDBOX_PKG_ROOT]
+            argv += [self.image, "python", "-I", "-c", COLD_BOOT, str(fd), SANDBOX_PKG_ROOT]
         else:
             for src, dst in (("/usr", "/usr"), ("/etc/ld.so.cache", "/etc/ld.so.cache"), (home, home),
-                             (prefix, prefix), (str(package_dir()), f"{SANDBOX_PKG_ROOT}/grader")):
+                             (prefix, prefix), (str(staging.package()), f"{SANDBOX_PKG_ROOT}/grader")):
                 argv += ["-v", f"{src}:{dst}:ro"]
-            argv += ["--rootfs", str(minimal_rootfs(home, prefix)), exe, "-I", "-c", BOOT, str(fd),
+            argv += ["--rootfs", str(minimal_rootfs(home, prefix)), exe, "-I", "-c", COLD_BOOT, str(fd),
                      SANDBOX_PKG_ROOT]
         return argv, None
 
@@ -142,14 +148,14 @@ def _probe(binary: str) -> str | None:
 
 def minimal_rootfs(home: str, prefix: str) -> Path:
     """A root directory with only mount points, the usual symlinks and a passwd entry for nobody."""
-    key = hashlib.sha256(f"{home}|{prefix}|{SANDBOX_PKG_ROOT}|2".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{home}|{prefix}|{SANDBOX_PKG_ROOT}|3".encode()).hexdigest()[:12]
     root = ROOTFS_HOME / f"rootfs-{key}"
     if (root / ".complete").exists():
         return root
     tmp = root.with_name(root.name + f".{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     for d in ("usr", "tmp", "proc", "dev", "sys", "etc", "run", "var", SANDBOX_WORKDIR.strip("/"),
-              f"{SANDBOX_PKG_ROOT.strip('/')}/grader", home.strip("/"), prefix.strip("/")):
+              f"{SANDBOX_PKG_ROOT.strip('/')}/grader", DATA_DIR.strip("/"), home.strip("/"), prefix.strip("/")):
         (tmp / d).mkdir(parents=True, exist_ok=True)
     (tmp / "tmp").chmod(0o1777)          # a tmpfs mounted here takes this mode
     for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from grader.errors import SandboxError
-from grader.sandbox import cgroup, gpu
+from grader.sandbox import cgroup, gpu, staging
+from grader.student import seccomp
 from grader.sandbox.base import (CHANNEL_FD, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, SandboxProcess,
                                  base_env, python_paths)
 
@@ -75,10 +76,12 @@ class ZygoteChild:
 class Zygote:
     """A warm fork server in a bubblewrap jail, for submissions whose work dirs share one parent."""
 
-    def __init__(self, work_parent: Path, gpu: str | None) -> None:
-        self.work_parent, self.gpu = work_parent, gpu
-        self.key = (str(work_parent), gpu)
+    def __init__(self, work_parent: Path, gpu: str | None, unsafe_no_cgroups: bool = False) -> None:
+        self.work_parent, self.gpu, self.unsafe = work_parent, gpu, unsafe_no_cgroups
+        self.key = (str(work_parent), gpu, unsafe_no_cgroups)
         self.group = cgroup.create_parent()
+        if self.group is None and not unsafe_no_cgroups:
+            raise SandboxError(cgroup.refusal())
         self.ctrl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.child: ZygoteChild | None = None
         self._pending: list = []             # the last submission's exit, still to be waited for
@@ -90,7 +93,7 @@ class Zygote:
             self.proc = subprocess.Popen(
                 self._argv(), env=_clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, close_fds=False, start_new_session=True,
-                preexec_fn=lambda: os.dup2(child.fileno(), CHANNEL_FD))
+                preexec_fn=lambda: _zygote_preexec(child.fileno()))
         except OSError as exc:
             self.ctrl.close()
             raise SandboxError(f"could not start the bwrap zygote: {exc}") from exc
@@ -186,9 +189,11 @@ class Zygote:
         self.probes.update(tuple(p) for p in new_probes)
         request = {"op": "spawn", "work": spec.workdir.name, "env": base_env(spec, home=SANDBOX_WORKDIR),
                    "probes": new_probes,
-                   "cgroup": {"pids_max": limits.nproc, "memory_mb": limits.memory_mb},
+                   "cgroup": {"pids_max": limits.nproc, "memory_mb": limits.memory_mb,
+                              "required": not self.unsafe},
                    "limits": {"cpu_s": limits.cpu_s, "fsize_mb": limits.fsize_mb, "nofile": limits.nofile,
                               "tmp_mb": limits.tmp_mb,
+                              "work_mb": limits.tmp_mb + staging.data_size_mb(spec.workdir),
                               # a pids cgroup holds each submission; RLIMIT_NPROC counts all of uid
                               # 65534 on the host, so it is only the fallback
                               "nproc": 4096 if self.group is not None else limits.nproc}}
@@ -211,6 +216,7 @@ class Zygote:
             group = cgroup.Cgroup({c: d / name for c, d in self.group.dirs.items()})
         self.child = ZygoteChild(self, os.fdopen(out_r, "rb"))
         proc = SandboxProcess(self.child, parent, "bwrap", group, warm=True)
+        proc.limits = reply.get("limits") if isinstance(reply.get("limits"), dict) else {}
         proc.host_rss_mb = self.resident_mb()
         proc.defer = self._pending.append
         return proc
@@ -256,6 +262,12 @@ class Zygote:
             self.group.remove()
 
 
+def _zygote_preexec(channel: int) -> None:
+    """In the zygote's bwrap before it execs: a fresh session keyring, the control socket."""
+    seccomp.fresh_session_keyring()
+    os.dup2(channel, CHANNEL_FD)
+
+
 def _clean_env() -> dict:
     from grader.sandbox.bwrap import CLEAN_ENV
 
@@ -268,18 +280,18 @@ _slot_lock = threading.Lock()
 
 def for_slot(spec: LaunchSpec) -> Zygote:
     """This process's zygote for `spec`, started (or restarted) when needed."""
-    return _for_key(spec.workdir.parent, spec.gpu)
+    return _for_key(spec.workdir.parent, spec.gpu, spec.unsafe_no_cgroups)
 
 
-def _for_key(work_parent: Path, gpu_index: str | None) -> Zygote:
+def _for_key(work_parent: Path, gpu_index: str | None, unsafe: bool = False) -> Zygote:
     global _slot
     with _slot_lock:       # a zygote started ahead (prestart) is waited for, not started twice
-        key = (str(work_parent), gpu_index)
+        key = (str(work_parent), gpu_index, unsafe)
         if _slot is not None and (_slot.key != key or not _slot.alive()):
             _slot.close()
             _slot = None
         if _slot is None:
-            _slot = Zygote(work_parent, gpu_index)
+            _slot = Zygote(work_parent, gpu_index, unsafe)
         return _slot
 
 

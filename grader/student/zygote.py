@@ -17,11 +17,11 @@ large process forked per submission is the student itself:
 
     zygote --fork--> C: enters the jail's mount/net/IPC/UTS namespaces; the zygote moves it into a
                         cgroup of its own; it waits for its submission.  Then the zygote sets the
-                        group's limits and C attaches its own work dir at /workspace (a detached
-                        mount the zygote made: the jail has no other work dir, nor the cgroup
-                        trees); its own session, rlimits, uid/gid 65534 with no groups and no
-                        capabilities, no_new_privs, a seccomp filter refusing new user namespaces,
-                        a clean environment; then the student runner in this warm interpreter.
+                        group's limits (limits.py, failing closed) and C attaches its own
+                        /workspace (a sized tmpfs the zygote made detached and filled with the
+                        work dir's files: the jail has no other work dir, nor the cgroup trees); its own session, rlimits, uid/gid 65534 with no groups and no
+                        capabilities, a fresh session keyring, no_new_privs, the seccomp filter of
+                        grader/student/seccomp.py, a clean environment; then the student runner in this warm interpreter.
                         When C ends or is killed, the zygote kills B and the namespace goes with it.
 
 Control channel (a SOCK_SEQPACKET socket on the descriptor given on the command line), one JSON
@@ -29,7 +29,7 @@ object per packet:
 
     -> ready {pid, huge_mb}
     <- spawn {work, cgroup, env, limits, cwd, probes}  + descriptors [judge socket, output pipe]
-    -> started {cgroup}       -> exited {status}   (status as subprocess.Popen.returncode)
+    -> started {cgroup, limits}   -> exited {status}   (status as subprocess.Popen.returncode)
     <- kill {}                -> exited {status: -9} at once; the zygote reaps the student later
 """
 
@@ -39,13 +39,15 @@ import ctypes
 import gc
 import json
 import os
-import platform
 import resource
 import select
 import signal
 import socket
 import struct
 import sys
+
+from grader.student import limits as limits_mod
+from grader.student import seccomp
 
 RUN_DIR = "/run/torchgrader"
 WORK_MOUNT = RUN_DIR + "/work"
@@ -59,8 +61,10 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWN
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
     1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
 MNT_DETACH = 2
-SYS_OPEN_TREE, SYS_MOVE_MOUNT = 428, 429          # the same number on every architecture
-AT_FDCWD, OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, MOVE_MOUNT_F_EMPTY_PATH = -100, 1, 0o2000000, 0x4
+SYS_MOVE_MOUNT, SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 429, 430, 431, 432   # on every architecture
+AT_FDCWD, MOVE_MOUNT_F_EMPTY_PATH = -100, 0x4
+FSOPEN_CLOEXEC, FSMOUNT_CLOEXEC, FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 1, 1, 1, 6
+MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 0x2, 0x4
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 38, 22
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -75,43 +79,6 @@ def _check(ret: int, what: str) -> None:
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     _check(_libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
                        ctypes.c_ulong(flags), data and data.encode()), f"mount {source or ''} on {target}")
-
-
-# -- seccomp: no new user namespaces ---------------------------------------------------------------
-class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
-
-
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
-
-
-def _no_user_namespaces() -> None:
-    """Refuse clone/unshare with CLONE_NEWUSER (EPERM) and clone3 (ENOSYS, so libc falls back to
-    clone).  x86-64 only; elsewhere the other layers stand alone."""
-    if platform.machine() != "x86_64":
-        return
-    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
-    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
-    prog = [
-        (ld, 0, 0, 4),                      # 0 arch
-        (jeq, 1, 0, 0xC000003E),            # 1 x86-64 -> 3
-        (ret, 0, 0, enosys),                # 2 any other ABI
-        (ld, 0, 0, 0),                      # 3 syscall number
-        (jge, 8, 0, 0x40000000),            # 4 x32 ABI -> 13
-        (jeq, 7, 0, 435),                   # 5 clone3 -> 13
-        (jeq, 2, 0, 272),                   # 6 unshare -> 9
-        (jeq, 1, 0, 56),                    # 7 clone -> 9
-        (ret, 0, 0, allow),                 # 8
-        (ld, 0, 0, 16),                     # 9 flags (first argument, low word)
-        (jset, 1, 0, CLONE_NEWUSER),        # 10 -> 12
-        (ret, 0, 0, allow),                 # 11
-        (ret, 0, 0, eperm),                 # 12
-        (ret, 0, 0, enosys),                # 13
-    ]
-    arr = (_SockFilter * len(prog))(*[_SockFilter(*i) for i in prog])
-    fprog = _SockFprog(len(prog), arr)
-    _check(_libc.prctl(PR_SET_SECCOMP, 2, ctypes.byref(fprog), 0, 0), "seccomp")
 
 
 # -- the three processes of one submission ---------------------------------------------------------
@@ -247,12 +214,60 @@ def _unmount_run_dir() -> None:
         _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
 
 
-def _detached_work_dir(name: str) -> int:
-    """The zygote's side: a detached copy of the work dir's mount (open_tree), for C to attach."""
-    fd = _libc.syscall(SYS_OPEN_TREE, AT_FDCWD, os.path.join(WORK_MOUNT, os.path.basename(name)).encode(),
-                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
-    if fd < 0:
-        _check(-1, f"the work dir {os.path.basename(name)}")
+def _sys(ret: int, what: str) -> int:
+    if ret < 0:
+        _check(-1, what)
+    return ret
+
+
+def _workspace_mount(size_mb: int) -> int:
+    """A detached tmpfs of `size_mb`, owned by the student's uid (fsopen/fsmount): a mount of its
+    own caps the work dir's total, and its mountinfo entry names no host path."""
+    fs = _sys(_libc.syscall(SYS_FSOPEN, b"tmpfs", FSOPEN_CLOEXEC), "fsopen tmpfs")
+    try:
+        for key, value in (("size", f"{size_mb}m"), ("mode", "0755"), ("uid", str(NOBODY)),
+                           ("gid", str(NOBODY))):
+            _sys(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_SET_STRING, key.encode(), value.encode(), 0),
+                 f"tmpfs {key}")
+        _sys(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0), "tmpfs create")
+        return _sys(_libc.syscall(SYS_FSMOUNT, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
+                    "fsmount")
+    finally:
+        os.close(fs)
+
+
+def _copy_into(src: str, dst_fd: int) -> None:
+    """Copy the files and folders of `src` into the directory `dst_fd`, owned by the student."""
+    for entry in os.scandir(src):
+        if entry.is_dir(follow_symlinks=False):
+            os.mkdir(entry.name, 0o755, dir_fd=dst_fd)
+            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=dst_fd)
+            try:
+                os.fchown(sub, NOBODY, NOBODY)
+                _copy_into(entry.path, sub)
+            finally:
+                os.close(sub)
+        elif entry.is_file(follow_symlinks=False):
+            with open(entry.path, "rb") as r:
+                w = os.open(entry.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644,
+                            dir_fd=dst_fd)
+                try:
+                    os.fchown(w, NOBODY, NOBODY)
+                    while chunk := r.read(1 << 20):
+                        os.write(w, chunk)
+                finally:
+                    os.close(w)
+
+
+def _detached_work_dir(name: str, size_mb: int) -> int:
+    """The zygote's side: the submission's /workspace, a detached tmpfs holding a copy of its work
+    dir's files (the data files), for C to attach."""
+    fd = _workspace_mount(size_mb)
+    try:
+        _copy_into(os.path.join(WORK_MOUNT, os.path.basename(name)), fd)
+    except BaseException:
+        os.close(fd)
+        raise
     return fd
 
 
@@ -277,24 +292,13 @@ def _new_cgroup(pid: int) -> str | None:
     return name
 
 
-def _limit_cgroup(name: str, pids_max: int, memory_mb: int) -> None:
-    """The submission's limits on its group (raises OSError when one cannot be set)."""
-    def write(path: str, value: str, required: bool = True) -> None:
-        try:
-            with open(path, "w") as f:
-                f.write(value)
-        except OSError:
-            if required:
-                raise
-    for d in _cgroup_dirs(name):
-        if os.path.exists(os.path.join(d, "pids.max")):
-            write(os.path.join(d, "pids.max"), str(pids_max))
-        if os.path.exists(os.path.join(d, "memory.limit_in_bytes")):                  # v1
-            write(os.path.join(d, "memory.limit_in_bytes"), str(memory_mb << 20))
-            write(os.path.join(d, "memory.memsw.limit_in_bytes"), str(memory_mb << 20), required=False)
-        elif os.path.exists(os.path.join(d, "memory.max")):                           # v2
-            write(os.path.join(d, "memory.max"), str(memory_mb << 20))
-            write(os.path.join(d, "memory.swap.max"), "0", required=False)
+def _limit_cgroup(name: str | None, spec: dict) -> dict:
+    """The submission's limits on its group, as applied; LimitError when they cannot be set and
+    the host did not allow grading without them."""
+    if name is None and spec.get("required", True) is False:
+        return {}
+    return limits_mod.set_cgroup(_cgroup_dirs(name) if name else [], int(spec["pids_max"]),
+                                 int(spec["memory_mb"]))
 
 
 def _remove_cgroup(name: str | None) -> None:
@@ -329,22 +333,16 @@ def _become_student(req: dict, channel: int, out: int) -> None:
     os.environ.clear()
     os.environ.update(req["env"])
     limits = req["limits"]       # RLIMIT_AS: set by the runner (GRADER_RLIMIT_AS_MB), as in a cold sandbox
-    values = {
-        resource.RLIMIT_CPU: int(limits["cpu_s"]),
-        resource.RLIMIT_FSIZE: int(limits["fsize_mb"]) << 20,
-        resource.RLIMIT_NOFILE: int(limits["nofile"]),
-        resource.RLIMIT_NPROC: int(limits["nproc"]),
-        resource.RLIMIT_CORE: 0,
-    }
-    for res, val in values.items():
-        resource.setrlimit(res, (val, val))
+    limits_mod.set_rlimits(limits_mod.rlimit_values(
+        cpu_s=limits["cpu_s"], fsize_mb=limits["fsize_mb"], nofile=limits["nofile"], nproc=limits["nproc"]))
+    seccomp.fresh_session_keyring()            # before the drop: no key of the zygote's session
     os.setgroups([])
     os.setresgid(NOBODY, NOBODY, NOBODY)
     os.setresuid(NOBODY, NOBODY, NOBODY)       # from uid 0: permitted and effective capabilities go
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)       # _LINUX_CAPABILITY_VERSION_3, this process
     _check(_libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")   # inheritable ones too
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    _no_user_namespaces()
+    seccomp.install_filter()
     sys.argv = ["student"]
 
 
@@ -435,6 +433,13 @@ def _collapse_heap() -> int:
         if end - start >= _HUGE and madvise(start, end - start, MADV_COLLAPSE) == 0:
             done += (end - start) >> 20
     return done
+
+
+def _applied_rlimits(limits: dict) -> dict:
+    """The rlimits a student gets from `limits` (set by the student itself, after the fork)."""
+    return {"cpu_s": int(limits["cpu_s"]), "fsize_mb": int(limits["fsize_mb"]),
+            "nofile": int(limits["nofile"]), "nproc": int(limits["nproc"]),
+            "workspace_mb": int(limits["work_mb"]), "tmp_mb": int(limits["tmp_mb"])}
 
 
 def _send(ctrl: socket.socket, msg: dict) -> None:
@@ -565,11 +570,11 @@ def serve(fd: int) -> None:
         if not isinstance(spare, _Spare) or spare.tmp_mb != tmp_mb:
             spare = fork_student(tmp_mb)
         student, spare = spare, None
+        applied: dict = {}
         if isinstance(student, _Spare):
-            try:
-                if student.cgroup:                          # before it runs a line of the notebook
-                    _limit_cgroup(student.cgroup, int(req["cgroup"]["pids_max"]), int(req["cgroup"]["memory_mb"]))
-                work_fd = _detached_work_dir(req["work"])
+            try:                                            # before it runs a line of the notebook
+                applied = _limit_cgroup(student.cgroup, req["cgroup"])
+                work_fd = _detached_work_dir(req["work"], int(req["limits"]["work_mb"]))
                 try:
                     socket.send_fds(student.sock, [json.dumps(req).encode()], [channel, out, work_fd])
                 finally:
@@ -582,7 +587,8 @@ def serve(fd: int) -> None:
             os.write(out, f"torchgrader: the sandbox could not be set up: {student}\n".encode())
         for f in (channel, out):
             os.close(f)
-        _send(ctrl, {"op": "started", "cgroup": getattr(student, "cgroup", None)})
+        applied.update(_applied_rlimits(req["limits"]), seccomp=seccomp.supported())
+        _send(ctrl, {"op": "started", "cgroup": getattr(student, "cgroup", None), "limits": applied})
         if not isinstance(student, _Spare):
             _send(ctrl, {"op": "exited", "status": 127})
             continue
