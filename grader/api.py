@@ -264,7 +264,8 @@ def _checked_suite(asg: Assignment, workers, warm: bool, course: Path) -> list:
 def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course: Path, run_id: str,
          n_tests: int, work_root: Path) -> Job:
     limits = options.limits(asg)
-    deadline = START_BUDGET_S + limits["notebook_timeout"] + n_tests * (limits["probe_timeout"] + 5) + 60
+    probes_s = min(n_tests * (limits["probe_timeout"] + 5), limits["judge_timeout"] + 30)
+    deadline = START_BUDGET_S + limits["notebook_timeout"] + probes_s + 60
     request = {"assignment": str(asg.directory), "course": str(course), "student": sub.student,
                "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id, "work_root": str(work_root),
                "options": {"sandbox": options.sandbox, "timeout": options.timeout,

@@ -34,6 +34,14 @@ LIMIT_KEYS = {
     "disk_mb": (int, 256, "Size of the student's private /tmp and of the largest file it may write, MiB"),
     "output_kb": (int, 64, "Output kept from each cell, KiB"),
     "max_notebook_mb": ((int, float), 20, "Largest accepted submission file, MiB"),
+    # a correct notebook's probes take seconds in all; past this a slow one is `timeout` with the
+    # tests that finished scored, instead of holding a worker slot for every probe's full timeout
+    "judge_timeout": ((int, float), 300, "Seconds all the hidden suite's probes of one submission may take"),
+    # four frames at the protocol's 64 MiB tensor cap: a real suite's answers are a few MiB in all
+    "answer_mb": (int, 256, "Data the judge may rebuild from one submission's answers in all, MiB "
+                            "(a tensor counts each time one is rebuilt)"),
+    "judge_memory_mb": (int, 4096, "Heap memory of each worker slot's judge process, MiB: beyond "
+                                   "it the submission being graded is `memory`"),
 }
 QUESTION_KEYS = {
     "id": (str, "Question id used by @question and grader.check, e.g. q1"),

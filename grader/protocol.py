@@ -50,6 +50,10 @@ class EncodeError(ValueError):
     """A value that is not plain data (raised on the side that encodes)."""
 
 
+class AnswerTooLarge(ValueError):
+    """Decoding a message would rebuild more bytes than its budget allows (raised while decoding)."""
+
+
 def _torch():
     import torch
 
@@ -211,28 +215,40 @@ class UnsupportedValue:
 
 
 class Payload:
-    """The data section of a received frame, decoded when asked (`decode`)."""
+    """The data section of a received frame, decoded when asked (`decode`).  `cost` is what the
+    last decode rebuilt: the JSON text's bytes plus each tensor's bytes every time one was made."""
 
-    __slots__ = ("raw", "blobs")
+    __slots__ = ("raw", "blobs", "cost")
 
     def __init__(self, raw: bytes, blobs: list[bytes]) -> None:
-        self.raw, self.blobs = raw, blobs
+        self.raw, self.blobs, self.cost = raw, blobs, 0
 
-    def decode(self) -> dict:
-        """The named values; raises ValueError (ProtocolError-compatible) on malformed data."""
+    def decode(self, budget: int | None = None) -> dict:
+        """The named values; raises ValueError (ProtocolError-compatible) on malformed data, and
+        AnswerTooLarge (a ValueError) before rebuilding more than `budget` bytes."""
         if not self.raw:
             return {}
-        value = loads(self.raw, self.blobs)
+        tags = _Tags(self.blobs, budget)
+        try:
+            value = _loads(self.raw, tags)
+        finally:
+            self.cost = tags.used
         if _type(value) is not dict:
             raise ValueError("message data is not an object")
         return value
 
 
-def loads(raw: bytes | str, blobs: list[bytes]):
-    """Rebuild plain data from its encoded JSON text and the frame's blobs; raises ValueError."""
+def loads(raw: bytes | str, blobs: list[bytes], budget: int | None = None):
+    """Rebuild plain data from its encoded JSON text and the frame's blobs; raises ValueError, and
+    AnswerTooLarge before rebuilding more than `budget` bytes (aliases of one blob count each time)."""
+    return _loads(raw, _Tags(blobs, budget))
+
+
+def _loads(raw: bytes | str, tags: "_Tags"):
     if _refs is None:
         capture_torch()
-    decoder = _json_decoder(object_hook=_Tags(blobs).hook)
+    tags.charge(_len(raw))
+    decoder = _json_decoder(object_hook=tags.hook)
     try:
         return decoder.decode(raw.decode("utf-8") if _type(raw) is bytes else raw)
     except RecursionError:
@@ -243,10 +259,16 @@ def loads(raw: bytes | str, blobs: list[bytes]):
 
 class _Tags:
     """The JSON parser's hook for objects: a one-key object whose key starts with `$` is a tagged
-    value, rebuilt here; any other object is a plain dict."""
+    value, rebuilt here; any other object is a plain dict.  Every byte rebuilt is charged to the
+    budget before it is allocated, so one blob named by many tensors costs its size per name."""
 
-    def __init__(self, blobs: list[bytes]) -> None:
-        self.blobs = blobs
+    def __init__(self, blobs: list[bytes], budget: int | None = None) -> None:
+        self.blobs, self.budget, self.used = blobs, budget, 0
+
+    def charge(self, n: int) -> None:
+        self.used += n
+        if self.budget is not None and self.used > self.budget:
+            raise AnswerTooLarge(f"more than {self.budget} bytes of data")
 
     def hook(self, obj: dict):
         if _len(obj) != 1:
@@ -279,10 +301,13 @@ class _Tags:
         shape = _ints(shape)
         if _type(index) is not int or not 0 <= index < _len(self.blobs):
             raise ValueError("tensor refers to a missing blob")
+        if _type(requires_grad) is not bool or _type(is_parameter) is not bool:
+            raise ValueError("malformed tensor flags")
         data = self.blobs[index]
         dtype = r.dtypes[name]
         if math.prod(shape) * dtype.itemsize != _len(data):
             raise ValueError("tensor byte length does not match its shape")
+        self.charge(_len(data))
         np_dtype = r.np_dtypes.get(name)
         if np_dtype is not None:
             t = r.from_numpy(r.np_frombuffer(bytearray(data), dtype=np_dtype).reshape(shape))

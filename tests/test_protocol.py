@@ -209,3 +209,131 @@ def test_a_probe_source_crosses_once_and_a_runner_without_it_asks_for_it(tmp_pat
     probes = [h for h in sent if h["op"] == "probe"]
     assert ["source" in h for h in probes] == [False, True, False, True, False]
     assert probes[0]["key"] == probes[1]["key"] != probes[3]["key"]
+
+
+def _frame(header: dict, data: bytes = b"", blobs=()) -> bytes:
+    h = json.dumps(header).encode()
+    return (struct.pack(">III", len(h), len(data), len(blobs)) + struct.pack(f">{len(blobs)}I", *map(len, blobs))
+            + h + data + b"".join(blobs))
+
+
+def _read(raw: bytes):
+    pos = [0]
+
+    def read_exact(n):
+        out = raw[pos[0]:pos[0] + n]
+        pos[0] += n
+        return out
+    return protocol.read_frame(read_exact)
+
+
+def test_one_blob_named_by_many_tensors_costs_its_size_per_name():
+    """Every tensor rebuilt is charged to the budget before it is allocated, aliases included."""
+    blob = bytes(1 << 20)
+    names = json.dumps({"value": [{"$tensor": ["uint8", [1 << 20], 0, False, False]}] * 44}).encode()
+    _, payload = _read(_frame({"op": "result", "id": 1}, names, [blob]))
+    with pytest.raises(protocol.AnswerTooLarge):
+        payload.decode(budget=10 << 20)
+    assert 10 << 20 < payload.cost <= (11 << 20) + len(names)       # stopped at the eleventh copy
+    value = payload.decode(budget=64 << 20)["value"]
+    assert len(value) == 44 and payload.cost == (44 << 20) + len(names)
+    value[0][0] = 1
+    assert value[1][0] == 0                                           # each a copy of the judge's own
+
+
+def test_a_tensor_with_wrong_typed_flags_is_malformed():
+    for flags in (["yes", False], [False, 1], [None, None]):
+        with pytest.raises(ValueError, match="malformed tensor"):
+            protocol.loads(json.dumps({"value": {"$tensor": ["float32", [1], 0, *flags]}}), [b"\0" * 4])
+
+
+FORGE = '''
+import gc, json, struct, sys
+from grader.student import runner as _runner
+_r = next(o for o in gc.get_objects() if type(o) is _runner.Runner)
+
+def _answer(header, payload, snapshot):
+    h = dict(HEADER, id=header["id"]) if "id" not in HEADER else HEADER
+    h = json.dumps(h).encode()
+    blobs = BLOBS
+    _r.sock.sendall(struct.pack(">III", len(h), len(DATA), len(blobs))
+                    + struct.pack(f">{len(blobs)}I", *map(len, blobs)) + h + DATA + b"".join(blobs))
+
+_r.answer_probe = _answer
+'''
+TENSOR = json.dumps({"value": {"$tensor": ["float32", [1], 0, False, False]}}).encode()
+
+
+def _forging_session(tmp_path, header: dict, data: bytes, blobs=(), **limits):
+    from grader.judge.session import StudentSession
+    from grader.sandbox import LaunchSpec, resolve_backend
+
+    session = StudentSession(resolve_backend("none"), LaunchSpec(workdir=tmp_path), cell_timeout=10,
+                             notebook_timeout=20, probe_timeout=10, **limits)
+    cell = f"HEADER = {header!r}\nDATA = {data!r}\nBLOBS = {list(blobs)!r}\n" + FORGE
+    run = session.run_notebook([{"index": 1, "source": cell}])
+    assert run.status == "ok", run.cells
+    return session
+
+
+@pytest.mark.parametrize("header,data", [
+    ({"op": "result", "id": "1"}, b'{"value": 1}'),
+    ({"op": ["result"]}, b'{"value": 1}'),
+    ({"op": "result", "compute": {"s": 1}}, b'{"value": 1}'),
+    ({"op": "result", "compute": True}, b'{"value": 1}'),
+    ({"op": "error", "kind": 7, "message": "x"}, b""),
+    ({"op": "error", "kind": "student", "message": ["x"]}, b""),
+    ({"op": "result"}, b'{}'),
+    ({"op": "result"}, b'{"value": 1, "extra": 2}'),
+    ({"op": "result"}, json.dumps({"value": {"$tensor": ["object", [1], 0, False, False]}}).encode()),
+    ({"op": "result"}, json.dumps({"value": {"$tensor": ["float32", [2 ** 70], 0, False, False]}}).encode()),
+    ({"op": "result"}, json.dumps({"value": {"$tensor": ["float32", [1], 0, "no", False]}}).encode()),
+])
+def test_a_forged_answer_with_a_wrong_typed_field_stops_the_student_as_crashed(tmp_path, header, data):
+    from grader.errors import StudentUnavailable
+
+    session = _forging_session(tmp_path, header, data, [b"\0" * 4] if b"$tensor" in data else [])
+    try:
+        with pytest.raises(StudentUnavailable, match="malformed"):
+            session.probe("p", "def p(ns):\n    return 1\n", {})
+    finally:
+        session.close()
+    assert session.dead_status == "crashed" and "malformed" in session.dead_reason
+
+
+def test_answers_are_counted_against_one_budget_per_submission(tmp_path):
+    from grader.errors import StudentUnavailable
+
+    names = json.dumps({"value": [{"$tensor": ["uint8", [1 << 20], 0, False, False]}] * 3}).encode()
+    session = _forging_session(tmp_path, {"op": "result"}, names, [bytes(1 << 20)], answer_bytes=10 << 20)
+    try:
+        assert [len(session.probe("p", "def p(ns):\n    return 1\n", {})) for _ in range(3)] == [3, 3, 3]
+        with pytest.raises(StudentUnavailable, match="too large"):       # 12 MiB in all: over 10
+            session.probe("p", "def p(ns):\n    return 1\n", {})
+    finally:
+        session.close()
+    assert session.dead_status == "crashed" and "answers to the tests were too large" in session.dead_reason
+    assert session.answers == 3
+
+
+def test_the_probes_of_a_submission_share_one_deadline(tmp_path):
+    """Each probe is well within its own timeout; together they pass the overall judging
+    deadline, and the submission is stopped as `timeout` there."""
+    from grader.errors import StudentUnavailable
+    from grader.judge.session import StudentSession
+    from grader.sandbox import LaunchSpec, resolve_backend
+
+    session = StudentSession(resolve_backend("none"), LaunchSpec(workdir=tmp_path), cell_timeout=10,
+                             notebook_timeout=20, probe_timeout=30, judge_timeout=4)
+    slow = "def slow(ns):\n    import time\n    time.sleep(2.5)\n    return 1\n"
+    try:
+        assert session.run_notebook([{"index": 1, "source": "x = 1"}]).status == "ok"
+        assert session.probe("slow", slow, {}) == 1
+        with pytest.raises(StudentUnavailable, match="in all"):
+            session.probe("slow", slow, {})
+        with pytest.raises(StudentUnavailable):
+            session.probe("slow", slow, {})
+    finally:
+        session.close()
+    assert session.dead_status == "timeout" and "took longer than 4 s in all" in session.dead_reason
+    assert session.probe_time < 10

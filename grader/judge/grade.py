@@ -82,7 +82,8 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
                            probes=probes)
         session = StudentSession(backend, spec, cell_timeout=limits["cell_timeout"],
                                  notebook_timeout=limits["notebook_timeout"],
-                                 probe_timeout=limits["probe_timeout"])
+                                 probe_timeout=limits["probe_timeout"], judge_timeout=limits["judge_timeout"],
+                                 answer_bytes=limits["answer_mb"] << 20)
         try:
             run = session.run_notebook(cells)
             outcomes = plugin.run(assignment.tests_dir, session, base_seed=sha256, warm_key=warm_key)

@@ -69,13 +69,29 @@ def _seed(base: str, nodeid: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{base}|{nodeid}".encode()).digest()[:4], "big")
 
 
-def student_message(exc: BaseException) -> tuple[str, bool]:
-    """(message safe to show the student, whether the test itself failed to run)."""
+# raised by a test's own mistakes whatever the student answered: never the student's fault
+_TEST_FAULTS = (NameError, ImportError, SyntaxError, NotImplementedError, AssignmentError)
+
+
+def student_message(exc: BaseException, answered: bool = False) -> tuple[str, bool]:
+    """(message safe to show the student, whether the test itself failed to run).
+
+    `answered` says whether a probe of this test returned a value before `exc` was raised.  From
+    then on the test is handling what the student returned, which can be anything plain data can
+    be (a dict where a tensor was expected, a string for a number, an enormous tensor), so an
+    exception other than a test's own mistakes (NameError, ImportError...) is the student's
+    answer failing the test: the test fails for the student, with a message, and is not shown to
+    the instructor as broken.  A test that raises before any probe answered, or with one of those
+    mistakes, is broken.  A test broken for every answer still shows: the solution fails it
+    (`grader verify`)."""
     if isinstance(exc, (GradingFailure, ProbeError)):
         return str(exc), False
     if type(exc) is AssertionError:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return first or "A check in this test failed.", False
+    if answered and isinstance(exc, Exception) and not isinstance(exc, _TEST_FAULTS):
+        return (f"Your code returned something this test could not use ({type(exc).__name__}). Make "
+                "sure it returns what the question asks for: the right type, shape and dtype."), False
     return (f"This test could not check your answer ({type(exc).__name__}). Make sure your code "
             "returns what the question asks for."), True
 
@@ -112,6 +128,11 @@ class Judge(_Inventory):
         self.session, self.base_seed = session, base_seed
         self.by_id: dict[str, Outcome] = {}
         self._test_seed = 0   # the seed of the test being set up, for its `student`
+        self._answers = 0     # the session's answer count when that test was set up
+
+    def answered(self) -> bool:
+        """Whether a probe of the test being run has returned a value (see student_message)."""
+        return getattr(self.session, "answers", 0) > self._answers
 
     def pytest_collection_modifyitems(self, items) -> None:
         super().pytest_collection_modifyitems(items)
@@ -122,6 +143,7 @@ class Judge(_Inventory):
         import torch
 
         seed = self._test_seed = _seed(self.base_seed, item.nodeid)     # the same draws whatever ran before
+        self._answers = getattr(self.session, "answers", 0)
         random.seed(seed)
         torch.default_generator.manual_seed(seed)   # torch.manual_seed also queues CUDA seeding, with a stack trace
         device = str(getattr(self.session, "device", "cpu") or "cpu")
@@ -145,7 +167,7 @@ class Judge(_Inventory):
         elif report.skipped and report.when in ("setup", "call"):
             record.outcome, record.message = "skipped", _skip_reason(report)
         elif report.failed and call.excinfo is not None:
-            message, internal = student_message(call.excinfo.value)
+            message, internal = student_message(call.excinfo.value, self.answered())
             if report.when != "call":
                 internal = True
             record.outcome = "error" if internal else "failed"
@@ -158,6 +180,9 @@ class Judge(_Inventory):
 class _QuickReports:
     """Registered alongside every judge: reports for tests whose body raised."""
 
+    def __init__(self, judge) -> None:
+        self.judge = judge
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item, call):
         """The report of a test whose body raised, made without pytest's: that one formats its
@@ -167,7 +192,8 @@ class _QuickReports:
         pytest.fail and xfail still get pytest's own report."""
         if call.when != "call" or call.excinfo is None or isinstance(call.excinfo.value, _PYTEST_OUTCOMES):
             return None
-        message, internal = student_message(call.excinfo.value)
+        answered = getattr(self.judge, "answered", None)
+        message, internal = student_message(call.excinfo.value, bool(answered and answered()))
         return pytest.TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, "failed",
                                  _traceback_text(item, call.excinfo) if internal else message, "call", [],
                                  call.duration, call.start, call.stop, user_properties=item.user_properties)
@@ -191,7 +217,7 @@ def _skip_reason(report) -> str:
 
 def _run_pytest(tests_dir: Path, plugin, extra: list[str]) -> int:
     args = [str(tests_dir), "--rootdir", str(tests_dir), *PYTEST_ARGS, *extra]
-    return int(pytest.main(args, plugins=[plugin, _QuickReports()]))
+    return int(pytest.main(args, plugins=[plugin, _QuickReports(plugin)]))
 
 
 def collect(tests_dir: Path) -> list[Outcome]:

@@ -1,7 +1,11 @@
 """The judge's side of one student process: start it, run the notebook, ask it probes.
 
 Every read has a deadline; a late, missing or malformed answer stops the student process from the
-outside and turns into a status with a reason.  Nothing read here is ever unpickled.
+outside and turns into a status with a reason.  Nothing read here is ever unpickled.  The judge
+bounds what one submission costs it: each frame's fields are checked for their types before use,
+the bytes rebuilt from all of a submission's answers are counted against one budget (a tensor
+every time one is made, so a blob named many times costs its size per name), and all the probes
+of a submission share one overall deadline.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from grader.sandbox import LaunchSpec, Sandbox, SandboxProcess
 
 START_TIMEOUT = 90.0   # interpreter + `import torch` inside the sandbox
 GRACE = 5.0            # beyond the in-process alarm before the judge kills from outside
+ERROR_KINDS = ("missing_name", "timeout", "encode", "student", "no_source")
 
 
 @dataclass
@@ -31,7 +36,6 @@ class CellRecord:
     ename: str = ""
     evalue: str = ""
     traceback: str = ""
-    stdout: str = ""
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -61,9 +65,15 @@ class StudentSession:
     """One sandboxed student process, driven step by step by the judge."""
 
     def __init__(self, backend: Sandbox, spec: LaunchSpec, *, cell_timeout: float,
-                 notebook_timeout: float, probe_timeout: float) -> None:
+                 notebook_timeout: float, probe_timeout: float, judge_timeout: float | None = None,
+                 answer_bytes: int | None = None) -> None:
         self.backend, self.spec = backend, spec
         self.cell_timeout, self.notebook_timeout, self.probe_timeout = cell_timeout, notebook_timeout, probe_timeout
+        self.judge_timeout = judge_timeout      # all the probes of this submission together, seconds
+        self.answer_budget = answer_bytes       # bytes rebuilt from all of its answers together
+        self.answer_used = 0
+        self.answers = 0            # probes that returned a value (see plugin.student_message)
+        self._judge_deadline: float | None = None
         self.proc: SandboxProcess | None = None
         self.dead_reason: str | None = None
         self.dead_status: str | None = None
@@ -96,6 +106,8 @@ class StudentSession:
             self.device = str(run.environment.get("device") or "cpu")
             self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout})
             self._collect_cells(run, time.monotonic() + self.notebook_timeout)
+            if self.judge_timeout is not None:
+                self._judge_deadline = time.monotonic() + self.judge_timeout
         except SandboxStartError as exc:
             self._fail(run, "error", str(exc))
         except _Deadline as exc:
@@ -139,7 +151,8 @@ class StudentSession:
                 patched = header.get("patched")
                 run.patched = [str(p)[:100] for p in patched[:50]] if isinstance(patched, list) else []
                 return
-            cell = by_index.get(header.get("index"))
+            index = header.get("index")
+            cell = by_index.get(index) if type(index) is int else None
             if cell is None:
                 raise ProtocolError("the student process reported an unknown cell")
             if op == "cell_start":
@@ -188,19 +201,26 @@ class StudentSession:
         """Run probe `name` (its `source`) on the notebook's namespace; return its plain-data value."""
         if self.dead_reason is not None:
             raise StudentUnavailable(f"This test could not run: {self.dead_reason}.")
-        timeout = self.probe_timeout if timeout is None else timeout
+        timeout, overall = self._probe_limit(self.probe_timeout if timeout is None else timeout)
         key = protocol.probe_key(name, source)
         started = time.monotonic()
         try:
             header, payload = self._ask_probe(key, name, source, kwargs, timeout, started)
             if header["op"] == "result":
-                compute = header.get("compute")
-                if isinstance(compute, (int, float)):    # the student's word: a statistic, capped
-                    self.probe_compute += min(max(float(compute), 0.0), time.monotonic() - started)
-                return payload.decode().get("value")
+                return self._value(header, payload, started)
+            if overall and header.get("kind") == "timeout":
+                raise _Deadline("the overall deadline")
         except _Deadline:
+            if overall:
+                self._stop("timeout", self._overall_reason())
+                raise StudentUnavailable(f"This test could not finish: {self.dead_reason}.") from None
             self._stop("timeout", f"a test's probe of your code ran longer than {timeout:g} s")
             raise ProbeTimeout(f"Your code did not finish within {timeout:g} s when this test used it.") from None
+        except protocol.AnswerTooLarge as exc:
+            mib = (self.answer_budget or 0) / 2**20
+            self._stop("crashed", f"the notebook's answers to the tests were too large (more than "
+                                  f"{mib:g} MiB of data in all; the tests before were scored)")
+            raise StudentUnavailable(f"This test could not finish: {self.dead_reason}.") from exc
         except (EOFError, OSError) as exc:
             code = self.proc.wait(5)
             status, reason = describe_exit(code, " while a test was using your code", self.proc.oom_killed())
@@ -212,6 +232,39 @@ class StudentSession:
         finally:
             self.probe_time += time.monotonic() - started
         raise _probe_error(header, timeout)
+
+    def _probe_limit(self, timeout: float) -> tuple[float, bool]:
+        """(seconds this probe may take, whether the overall judging deadline is what limits it);
+        past that deadline the student process is stopped and no probe is asked."""
+        if self._judge_deadline is None:
+            return timeout, False
+        remaining = self._judge_deadline - time.monotonic()
+        if remaining <= 0:
+            self._stop("timeout", self._overall_reason())
+            raise StudentUnavailable(f"This test could not run: {self.dead_reason}.")
+        return (remaining, True) if remaining < timeout else (timeout, False)
+
+    def _overall_reason(self) -> str:
+        return (f"the hidden tests' use of your code took longer than {self.judge_timeout:g} s in all "
+                "(the tests that finished before are scored)")
+
+    def _value(self, header: dict, payload: protocol.Payload, started: float):
+        """A result frame's value, charged to the submission's answer budget; ProtocolError when
+        its data is not exactly one `value`."""
+        budget = None if self.answer_budget is None else self.answer_budget - self.answer_used
+        try:
+            data = payload.decode(budget)
+        finally:
+            self.answer_used += payload.cost
+        if list(data) != ["value"]:
+            raise ProtocolError("a result without exactly one value")
+        compute = header.get("compute", 0.0)
+        if type(compute) not in (int, float):
+            raise ProtocolError("a result whose compute time is not a number")
+        if compute == compute:               # the student's word: a statistic, capped
+            self.probe_compute += min(max(float(compute), 0.0), time.monotonic() - started)
+        self.answers += 1
+        return data["value"]
 
     def _ask_probe(self, key: str, name: str, source: str, kwargs: dict, timeout: float, started: float):
         """Send the probe (its source only if the runner may lack it) and read the answer; a runner
@@ -230,8 +283,7 @@ class StudentSession:
             request["source"] = source
         self._send(request, {"kwargs": kwargs})
         header, payload = self._recv_frame(started + timeout + GRACE)
-        if header.get("id") != pid or header.get("op") not in ("result", "error"):
-            raise ProtocolError("an answer arrived that does not match the question asked")
+        _check_answer(header, pid)
         return header, payload
 
     # -- wire -----------------------------------------------------------------------------------
@@ -259,15 +311,32 @@ class StudentSession:
             raise _Deadline("deadline") from None
 
 
+def _check_answer(header: dict, pid: int) -> None:
+    """ProtocolError unless `header` answers probe `pid` with fields of the types the judge reads."""
+    op = header.get("op")
+    if type(header.get("id")) is not int or header["id"] != pid or type(op) is not str \
+            or op not in ("result", "error"):
+        raise ProtocolError("an answer arrived that does not match the question asked")
+    if op == "error":
+        kind, message, where = header.get("kind"), header.get("message"), header.get("where")
+        if type(kind) is not str or kind not in ERROR_KINDS or type(message) is not str \
+                or where is not None and type(where) is not str:
+            raise ProtocolError("an error answer with malformed fields")
+
+
 def _fill_cell(cell: CellRecord, header: dict) -> None:
-    error = header.get("error") if isinstance(header.get("error"), dict) else {}
-    status = header.get("status")
+    """The cell's record from its cell_done frame; ProtocolError for a field of the wrong type."""
+    error, status, duration = header.get("error"), header.get("status"), header.get("duration")
+    if error is not None and type(error) is not dict or type(status) is not str \
+            or type(duration) not in (int, float):
+        raise ProtocolError("a cell's report has malformed fields")
+    error = error or {}
+    texts = [error.get(k, "") for k in ("ename", "evalue", "traceback")]
+    if any(type(t) is not str for t in texts):
+        raise ProtocolError("a cell's error report has malformed fields")
     cell.status = status if status in ("ok", "error", "timeout") else "error"
-    cell.duration = float(header.get("duration") or 0.0)
-    cell.stdout = str(header.get("stdout") or "")[:70_000]
-    cell.ename = str(error.get("ename") or "")[:200]
-    cell.evalue = str(error.get("evalue") or "")[:2000]
-    cell.traceback = str(error.get("traceback") or "")[:8000]
+    cell.duration = min(max(float(duration), 0.0), 1e9) if duration == duration else 0.0
+    cell.ename, cell.evalue, cell.traceback = texts[0][:200], texts[1][:2000], texts[2][:8000]
 
 
 def _probe_error(header: dict, timeout: float) -> Exception:

@@ -5,14 +5,20 @@ one socket (file descriptor given on the command line):
 
     -> ready {torch, device, python}
     <- run {cells: [{index, source}], cell_timeout}
-    -> cell_start {index}   -> cell_done {index, status, error, stdout, duration}   (per cell)
+    -> cell_start {index}   -> cell_done {index, status, error, duration}   (per cell)
     -> notebook_done {}
     <- probe {id, key, name, [source], kwargs, timeout}   -> result {id, value} | error {id, kind, message}
     <- exit {}
 
-Everything the probes and the encoder rely on is captured before the first student cell runs, and
-torch, builtins and the core tensor/module classes are restored to that snapshot after each cell and
-around each probe, so a notebook that monkeypatches them changes nothing the grader relies on.
+Each cell's source is prepared here (otter's scaffolding removed, IPython syntax rewritten: see
+grader.student.cells), so parsing student code costs the sandbox, never the judge.  What a cell
+prints stays here (the judge has no use for it); the error details of the first ERROR_CELLS failing
+cells are sent, only the status and exception type of later ones.
+
+Torch, builtins and the core tensor/module classes are restored to a snapshot taken before the
+first student cell runs, after each cell and around each probe.  That snapshot is a convenience,
+not a boundary: a cell can replace the runner's own methods, so the judge trusts nothing it is told
+but plain values it checks itself.
 """
 
 from __future__ import annotations
@@ -30,9 +36,11 @@ import time
 import traceback
 
 from grader import protocol
+from grader.student import cells as cell_source
 
 OUTPUT_CAP = 64 * 1024
 ERROR_CAP = 2000
+ERROR_CELLS = 100      # failing cells whose message and traceback the judge receives
 
 
 class CellTimeout(BaseException):
@@ -94,6 +102,8 @@ class _IPythonStub:
         self.user_ns = user_ns
 
     def run_line_magic(self, name, line, *_a, **_k):
+        if name == "time":                   # `%time x = f()` defines x, as in Jupyter
+            exec(compile(line, "<line magic>", "exec"), self.user_ns)
         return None
 
     def run_cell_magic(self, name, line, body, *_a, **_k):
@@ -257,6 +267,7 @@ class Runner:
         self.user_ns["get_ipython"] = lambda ip=_IPythonStub(self.user_ns): ip
         self.user_ns["display"] = _display
         patched: list[str] = []
+        failed = 0
         done = b""      # a cell's cell_done goes out with the next one's cell_start: one wake-up of the judge
         for cell in cells:
             self.sock.sendall(done + protocol.encode_frame({"op": "cell_start", "index": cell["index"]}))
@@ -264,18 +275,22 @@ class Runner:
             started = time.perf_counter()
             error = self.exec_cell(cell, out, cell_timeout)
             patched += [name for name in snapshot.restore() if name not in patched]
+            if error is not None:
+                failed += 1
+                if failed > ERROR_CELLS:
+                    error = {"status": error["status"], "ename": error["ename"]}
             done = protocol.encode_frame({"op": "cell_done", "index": cell["index"],
                                           "status": error and error["status"] or "ok", "error": error,
-                                          "stdout": out.text(), "duration": time.perf_counter() - started})
+                                          "duration": time.perf_counter() - started})
         self.sock.sendall(done + protocol.encode_frame({"op": "notebook_done", "patched": patched[:50]}))
 
     def exec_cell(self, cell: dict, out: CappedText, timeout: float):
         name = f"<cell {cell['index']}>"
         sys.stdout = sys.stderr = out
         try:
-            code = compile(cell["source"], name, "exec")
             _alarm(timeout)
             try:
+                code = compile(cell_source.prepare(cell["source"]), name, "exec")
                 exec(code, self.user_ns)
             finally:
                 _alarm(0)
@@ -393,7 +408,7 @@ def _describe(exc: BaseException, status: str) -> dict:
     except BaseException:  # noqa: BLE001 - a hostile __str__
         evalue = "(the exception's message could not be shown)"
     tb = "".join(traceback.format_list(frames)) if frames else ""
-    return {"status": status, "ename": type(exc).__name__, "evalue": evalue[:ERROR_CAP],
+    return {"status": status, "ename": type(exc).__name__[:200], "evalue": evalue[:ERROR_CAP],
             "traceback": tb[-4 * ERROR_CAP:], "where": where}
 
 
@@ -436,12 +451,15 @@ def prepare() -> Snapshot:
 
 def main(fd: int) -> None:
     """Entry point inside the sandbox: `fd` is the socket connected to the judge."""
+    import resource
+
     import torch
 
+    # the judge's memory limit (RLIMIT_DATA, soft) reaches this process by inheritance: the
+    # sandbox's own limits hold the student, so it is lifted back to the hard limit
+    resource.setrlimit(resource.RLIMIT_DATA, (resource.getrlimit(resource.RLIMIT_DATA)[1],) * 2)
     limit_mb = os.environ.get("GRADER_RLIMIT_AS_MB")
     if limit_mb:   # memory_mb beyond the interpreter with torch loaded (a CUDA build maps GiBs); never with CUDA
-        import resource
-
         with open("/proc/self/statm") as f:
             mapped = int(f.read().split()[0]) * resource.getpagesize()
         limit = mapped + (int(limit_mb) << 20)
