@@ -14,13 +14,14 @@ import grader
 from grader import assignment as assignment_mod
 from grader import intake
 from grader.assignment import Assignment
-from grader.errors import UsageError
+from grader.errors import StoreError, UsageError
 from grader.judge.grade import GradeOptions, check_points, check_suite, empty_questions
 from grader.reports import write_reports
 from grader.results import Result
 from grader.sandbox import resolve_backend
 from grader.scheduler import Job, run_local, start_slots
 from grader.store import Store
+from grader.text import clean_flags, clean_result
 
 START_BUDGET_S = 120.0
 
@@ -127,7 +128,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
             for w in workers or []:
                 w.close()
         run.batch.files.update(write_reports(store.out, run.batch.results, asg, formats=formats,
-                                             roster=roster_path))
+                                             roster=roster_path, problems=run.batch.notes))
     run.batch.wall_s = time.monotonic() - started
     return run.batch
 
@@ -145,12 +146,18 @@ class _BatchRun:
         self.total = len(found.submissions) + len(found.rejected) + len(found.missing)
 
     def record(self, result: Result, reused: bool) -> None:
-        intake_flags = self.flags.get(result.student, [])
+        """Clean `result` (every string from the submission made safe and capped), store it unless
+        it was reused, and hand it on: the one way into the batch's results and reports."""
+        intake_flags = clean_flags(self.flags.get(result.student, []))
         if result.submission.get("flags", []) != intake_flags:
             result.submission = {**result.submission, "flags": intake_flags}
             reused = False
+        result = clean_result(result)
         if not reused:
-            self.store.save(result)
+            try:
+                self.store.save(result)
+            except StoreError as exc:
+                result.flags.append(str(exc))
         self.batch.results.append(result)
         self.batch.reused += reused
         self.batch.graded_now += not reused

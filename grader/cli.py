@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.text import clean
 
 LIMIT_FLAGS = (   # flag, limit key, type, help
     ("--cell-timeout", "cell_timeout", float, "seconds one code cell may run"),
@@ -22,6 +23,14 @@ LIMIT_FLAGS = (   # flag, limit key, type, help
 )
 STATUS_STYLE = {"graded": "green", "invalid": "yellow", "timeout": "red", "memory": "red",
                 "crashed": "red", "error": "magenta"}
+
+
+def shown(text: object, limit: int | None = None) -> str:
+    """Text from a submission as rich markup that shows exactly that text: no control codes
+    reach the terminal, and no `[...]` of the student's is read as markup."""
+    from rich.markup import escape
+
+    return escape(clean(text, limit))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -143,7 +152,7 @@ class Progress:
         tag = "reused" if reused else f"{result.timing.get('wall_s', 0):.1f}s"
         style = STATUS_STYLE.get(result.status, "white")
         self.bar.console.print(
-            f"[{done}/{total}] {result.student}: [{style}]{result.status}[/] {result.score:g}/{result.max_score:g} "
+            f"[{done}/{total}] {shown(result.student)}: [{style}]{result.status}[/] {result.score:g}/{result.max_score:g} "
             f"({tag}) · {rate:.2f}/s · {left:.0f}s left", highlight=False)
 
 
@@ -173,7 +182,8 @@ def print_summary(console, batch) -> None:
         table.add_column(col, overflow="fold")
     for r in sorted(batch.results, key=lambda r: r.student):
         style = STATUS_STYLE.get(r.status, "white")
-        table.add_row(r.student, f"{r.score:g}/{r.max_score:g}", f"[{style}]{r.status}[/]", r.reason[:120])
+        table.add_row(shown(r.student), f"{r.score:g}/{r.max_score:g}", f"[{style}]{r.status}[/]",
+                      shown(r.reason, 120))
     console.print(table)
     print_distribution(console, batch)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(batch.counts().items()))
@@ -181,7 +191,7 @@ def print_summary(console, batch) -> None:
     console.print(f"sandbox: {batch.sandbox}{warn}; graded {batch.graded_now}, reused {batch.reused}; "
                   f"{counts}; {batch.wall_s:.1f} s")
     for note in batch.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
     console.print(f"wrote {batch.files['grades']}, {batch.files['summary']}, "
                   f"{batch.out / 'results'}/, {batch.files['reports']}/ and {batch.files['gradescope']}/")
 
@@ -243,15 +253,16 @@ def cmd_check(args) -> int:
 
     console = Console(highlight=False)
     report = check_notebook(args.notebook, questions=args.questions, sandbox=args.sandbox)
-    console.print(f"[bold]{report.notebook.name}[/] ({report.assignment}): ran top to bottom in a clean "
-                  f"sandbox{'' if report.status == 'ok' else f' but it stopped: {report.reason}'}")
+    console.print(f"[bold]{shown(report.notebook.name)}[/] ({shown(report.assignment)}): ran top to "
+                  f"bottom in a clean sandbox"
+                  f"{'' if report.status == 'ok' else f' but it stopped: {shown(report.reason)}'}")
     for q in report.questions:
         mark = "[green]passes[/]" if q.passed else "[red]fails[/]"
-        console.print(f"  {q.id}: public tests {mark}")
+        console.print(f"  {shown(q.id)}: public tests {mark}")
         if not q.passed and q.output.strip():
-            console.print("    " + q.output.strip().replace("\n", "\n    ")[:1500], markup=False)
+            console.print("    " + clean(q.output.strip(), 1500).replace("\n", "\n    "), markup=False)
     for w in report.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {shown(w)}")
     console.print("Public tests are a first check only: the hidden tests decide the grade.")
     return 0 if report.all_passed else 1
 
@@ -268,8 +279,9 @@ def cmd_verify(args) -> int:
     for col in ("assignment", "notebook", "expected", "score", "result", "detail"):
         table.add_column(col, overflow="fold")
     for c in checks:
-        table.add_row(c.assignment, c.notebook, c.expectation, f"{c.score:g}/{c.max_score:g}",
-                      "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
+        table.add_row(shown(c.assignment), shown(c.notebook), shown(c.expectation),
+                      f"{c.score:g}/{c.max_score:g}", "[green]ok[/]" if c.ok else "[red]FAIL[/]",
+                      shown(c.detail))
     console.print(table)
     failed = [c for c in checks if not c.ok]
     n_mutants = sum(c.notebook.startswith("mutant-") for c in checks)

@@ -6,15 +6,23 @@ an `invalid` result with a message the student understands; it never stops the b
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import re
+import os
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import SubmissionError, UsageError
 from grader.notebook import parse_notebook
+from grader.text import clean
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+MAX_ID_CHARS = 120
+# a file name holds 255 bytes; the longest made from an id is the store's temporary file
+# ".<id>.json.XXXXXXXX.tmp" (+15), and a collision adds "~" and 8 hex digits to an id
+MAX_ID_BYTES = 200
+_PUNCTUATION = frozenset("._@+-")
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,31 @@ class Intake:
 
 
 def student_id(stem: str) -> str:
-    """A file-system-safe id from a file stem (the results file is named after it)."""
-    cleaned = _UNSAFE.sub("_", stem).strip("._") or "unnamed"
-    return cleaned[:120]
+    """A file-system-safe id from a file stem (the results file is named after it).
+
+    Unicode letters, digits and marks are kept (NFC), so `김민수` stays `김민수`; every other
+    character becomes `_`; no leading or trailing dot.  A stem too long for an id is cut and
+    given a hash of the whole stem, so two stems that share their first characters stay apart.
+    """
+    text = unicodedata.normalize("NFC", clean(stem))
+    kept = "".join(c if c in _PUNCTUATION or unicodedata.category(c)[0] in "LNM" else "_" for c in text)
+    kept = kept.strip("._") or "unnamed"
+    if len(kept) <= MAX_ID_CHARS and len(kept.encode()) <= MAX_ID_BYTES:
+        return kept
+    return with_suffix(kept[:MAX_ID_CHARS], digest(stem))
+
+
+def digest(text: str) -> str:
+    """A short, stable hash of any str (lone surrogates included)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def with_suffix(sid: str, suffix: str) -> str:
+    """`sid` + "~" + `suffix`, `sid` cut so that the whole stays within MAX_ID_BYTES."""
+    room = MAX_ID_BYTES - len(suffix.encode()) - 1
+    while len(sid.encode()) > room:
+        sid = sid[:-1]
+    return f"{sid.rstrip('._') or 'unnamed'}~{suffix}"
 
 
 def collect(path: Path, *, max_bytes: int, roster: Path | None = None,
@@ -78,7 +108,7 @@ def collect(path: Path, *, max_bytes: int, roster: Path | None = None,
         lms.safe_extract(path, extract_dir)
         found = lms.entries(extract_dir)
     elif path.is_dir():
-        found = [lms.Entry(p, p.stem, p.stem, (p.lstat().st_mtime,)) for p in sorted(path.iterdir())
+        found = [lms.Entry(p, p.stem, p.stem, (lms.mtime(p),)) for p in sorted(path.iterdir())
                  if p.suffix == ".ipynb" and not p.name.startswith(".")]
     elif path.is_file():
         found = [lms.Entry(path, path.stem, path.stem, (0,))]
@@ -92,28 +122,87 @@ def collect(path: Path, *, max_bytes: int, roster: Path | None = None,
         item = type(item)(**{**item.__dict__, "flags": tuple(entry.flags)})
         (out.submissions if isinstance(item, Submission) else out.rejected).append(item)
     if people:
-        seen = {s.student for s in out.submissions} | {r.student for r in out.rejected}
-        out.missing = [student_id(s) for s in people.ids() if student_id(s) not in seen]
+        out.missing = _missing(people, pairs)
+    return out
+
+
+def _missing(people, pairs) -> list[str]:
+    """Ids for the enrolled students none of whose entries came in, apart from the ids in use."""
+    resolved = {e.student for _, e in pairs}
+    taken = {sid.casefold() for sid, _ in pairs}
+    out = []
+    for s in people.ids():
+        if s in resolved:
+            continue
+        sid = student_id(s)
+        if sid.casefold() in taken:
+            sid = with_suffix(sid, digest(s))
+        taken.add(sid.casefold())
+        out.append(sid)
     return out
 
 
 def check_file(p: Path, sid: str, max_bytes: int) -> Submission | Rejected:
-    """A Submission for a gradable notebook file, else a Rejected with the reason."""
-    if not p.exists() and not p.is_symlink():
-        return Rejected(sid, p, "the submission contains no notebook (.ipynb) file")
-    if p.is_symlink():
-        return Rejected(sid, p, "the submission is a symbolic link, not a notebook file")
-    if p.is_dir():
-        return Rejected(sid, p, "the submission is a folder named like a notebook, not a notebook file")
-    size = p.stat().st_size
-    if size > max_bytes:
-        return Rejected(sid, p, f"the notebook is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB "
-                                "limit; clear large outputs (Kernel > Restart & Clear Output) and save again",
-                        size=size)
-    raw = p.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
+    """A Submission for a gradable notebook file, else a Rejected with the reason.
+
+    Only a regular file is read, and opening never blocks nor follows a link: a FIFO, socket,
+    device, folder or link named like a notebook is rejected with the reason."""
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        return Rejected(sid, p, _open_reason(p, exc))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return Rejected(sid, p, _kind_reason(info.st_mode))
+        if info.st_size > max_bytes:
+            return _too_big(sid, p, info.st_size, max_bytes)
+        raw = _read(fd, max_bytes + 1)
+    except OSError as exc:
+        return Rejected(sid, p, f"the notebook file could not be read ({exc.strerror or exc}); "
+                                "submit it again")
+    finally:
+        os.close(fd)
+    if len(raw) > max_bytes:                     # it grew after it was measured
+        return _too_big(sid, p, len(raw), max_bytes)
+    digest_ = hashlib.sha256(raw).hexdigest()
     try:
         parse_notebook(raw)
     except SubmissionError as exc:
-        return Rejected(sid, p, str(exc), digest, size)
-    return Submission(sid, p.resolve(), digest, size)
+        return Rejected(sid, p, str(exc), digest_, len(raw))
+    return Submission(sid, p.resolve(), digest_, len(raw))
+
+
+def _read(fd: int, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = os.read(fd, min(1 << 20, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _too_big(sid: str, p: Path, size: int, max_bytes: int) -> Rejected:
+    return Rejected(sid, p, f"the notebook is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB "
+                            "limit; clear large outputs (Kernel > Restart & Clear Output) and save again",
+                    size=size)
+
+
+def _open_reason(p: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "the submission contains no notebook (.ipynb) file"
+    if exc.errno == errno.ELOOP or p.is_symlink():
+        return "the submission is a symbolic link, not a notebook file"
+    if exc.errno == errno.ENXIO:
+        return "the submission is a socket named like a notebook, not a notebook file"
+    return f"the notebook file could not be opened ({exc.strerror or exc}); submit it again"
+
+
+def _kind_reason(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "the submission is a folder named like a notebook, not a notebook file"
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device file" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    return f"the submission is {kind} named like a notebook, not a notebook file"

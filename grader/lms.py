@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.errors import UsageError
+from grader.text import clean, file_name
 
 MAX_ENTRIES = 20_000
 MAX_TOTAL_BYTES = 4 << 30
@@ -35,6 +36,8 @@ class Entry:
     label: str                    # a readable id (name_userid, sid, stem)
     order: tuple = ()             # larger = newer, to keep the newest of two submissions
     flags: list[str] = field(default_factory=list)
+    identified: bool = False      # `key` names the student (platform metadata), not only a file
+    student: str | None = None    # the roster's id, once resolved
 
 
 def safe_extract(archive: Path, dest: Path) -> None:
@@ -92,10 +95,19 @@ def entries(root: Path) -> list[Entry]:
     for p in found:
         m = CANVAS.match(p.name)
         if m:
-            out.append(Entry(p, m["user"], f"{m['name']}_{m['user']}", (int(m["attempt"]),)))
+            out.append(Entry(p, m["user"], f"{m['name']}_{m['user']}", (int(m["attempt"]),),
+                             identified=True))
         else:
-            out.append(Entry(p, p.stem, p.stem, (p.stat().st_mtime,)))
+            out.append(Entry(p, p.stem, p.stem, (mtime(p),)))
     return out
+
+
+def mtime(p: Path) -> float:
+    """When `p` itself (not a file it links to) last changed; 0 when that cannot be read."""
+    try:
+        return p.lstat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _gradescope(root: Path, meta: Path) -> list[Entry]:
@@ -113,12 +125,14 @@ def _gradescope(root: Path, meta: Path) -> list[Entry]:
         sid = str(person.get(":sid") or person.get("sid") or person.get(":email") or person.get("email") or folder)
         notebooks = sorted((root / str(folder)).glob("*.ipynb")) if (root / str(folder)).is_dir() else []
         entry = Entry(notebooks[0] if notebooks else root / str(folder) / "(no notebook)", sid, sid,
-                      (str(info.get(":created_at") or info.get("created_at") or ""),))
+                      (str(info.get(":created_at") or info.get("created_at") or ""),), identified=True)
         if len(people) > 1:
-            others = ", ".join(str(p.get(":sid") or p.get(":email") or p.get(":name")) for p in people[1:])
+            others = ", ".join(clean(p.get(":sid") or p.get(":email") or p.get(":name"), 200)
+                               for p in people[1:] if isinstance(p, dict))
             entry.flags.append(f"group submission, also for: {others}")
         if len(notebooks) > 1:
-            entry.flags.append(f"{len(notebooks)} notebooks in the submission; graded {notebooks[0].name}")
+            entry.flags.append(f"{len(notebooks)} notebooks in the submission; graded "
+                               f"{file_name(notebooks[0].name)}")
         out.append(entry)
     return out
 
@@ -161,24 +175,76 @@ class Roster:
         return next((r for r in self.rows if r["student"] == student), {})
 
 
-def assign_ids(found: list[Entry], roster: Roster | None, make_id) -> tuple[list[tuple[str, Entry]], list[str]]:
-    """Pair each entry with a student id; keep the newest of several per student and flag the rest.
+def assign_ids(found: list[Entry], roster: Roster | None,
+               make_id) -> tuple[list[tuple[str, Entry]], list[str]]:
+    """Pair each entry with a distinct student id; returns (pairs to grade, notes for the instructor).
 
-    Returns ((student id, entry) pairs to grade, notes for the instructor).
+    Of several entries for one student (one roster id, or one platform id in the export's
+    metadata) the newest is graded and the others are flagged.  Entries of different students
+    are never merged: when their names give the same id (`victim!` and `victim`, names that
+    differ only in case, in an invalid byte or after their first characters), each keeps a
+    distinct id, the one whose name is the id itself unchanged, the others with a suffix, and
+    all are flagged.
     """
-    by_student: dict[str, list[Entry]] = {}
-    notes = []
+    notes: list[str] = []
+    chosen = [_newest(group, notes) for group in _by_person(found, roster).values()]
+    by_id: dict[str, list[tuple[str, Entry]]] = {}
+    for e in chosen:
+        sid = make_id(e.student or e.label)
+        by_id.setdefault(sid.casefold(), []).append((sid, e))
+    pairs: list[tuple[str, Entry]] = []
+    taken = {group[0][0] for group in by_id.values() if len(group) == 1}
+    for _, group in sorted(by_id.items()):
+        pairs += group if len(group) == 1 else _apart(group, taken, notes)
+    return pairs, notes
+
+
+def _by_person(found: list[Entry], roster: Roster | None) -> dict[tuple, list[Entry]]:
+    people: dict[tuple, list[Entry]] = {}
     for e in found:
-        sid = roster.resolve(e.key) or roster.resolve(e.label) if roster else None
-        if roster and sid is None:
+        e.student = (roster.resolve(e.key) or roster.resolve(e.label)) if roster else None
+        if roster and e.student is None:
             e.flags.append("not on the roster")
-        by_student.setdefault(make_id(sid or e.label), []).append(e)
-    chosen = []
-    for sid, group in sorted(by_student.items()):
-        group.sort(key=lambda e: e.order, reverse=True)
-        keep = group[0]
-        for older in group[1:]:
-            keep.flags.append(f"newer of {len(group)} submissions; ignored {older.path.name}")
-            notes.append(f"{sid}: kept {keep.path.name}, ignored older {older.path.name}")
-        chosen.append((sid, keep))
-    return chosen, notes
+        who = ("roster", e.student) if e.student else (
+            ("platform", e.key) if e.identified else ("file", str(e.path)))
+        people.setdefault(who, []).append(e)
+    return people
+
+
+def _newest(group: list[Entry], notes: list[str]) -> Entry:
+    """The newest of one student's entries; the others are flagged on it and noted."""
+    group.sort(key=lambda e: e.order, reverse=True)
+    keep = group[0]
+    for older in group[1:]:
+        keep.flags.append(f"newer of {len(group)} submissions; ignored {file_name(older.path.name)}")
+        notes.append(f"{clean(keep.student or keep.label)}: kept {file_name(keep.path.name)}, "
+                     f"ignored older {file_name(older.path.name)}")
+    return keep
+
+
+def _apart(group: list[tuple[str, Entry]], taken: set[str], notes: list[str]):
+    """Distinct ids for entries of different students whose names give one id."""
+    import unicodedata
+
+    from grader.intake import digest, with_suffix
+
+    def exact(item):
+        sid, e = item
+        return unicodedata.normalize("NFC", e.student or e.label) == sid
+
+    group = sorted(group, key=lambda item: (not exact(item), str(item[1].path)))
+    names = ", ".join(file_name(e.path.name) for _, e in group)
+    out = []
+    for i, (sid, e) in enumerate(group):
+        new = sid
+        if i or not exact((sid, e)):
+            new = with_suffix(sid, digest(e.path.name))
+            if new in taken:
+                new = with_suffix(sid, digest(str(e.path)))
+        taken.add(new)
+        e.flags.append(f"{len(group)} submissions of different students ({names}) give the id "
+                       f"{sid}; this one ({file_name(e.path.name)}) is graded as {new}")
+        out.append((new, e))
+    notes.append(f"{group[0][0]}: {len(group)} submissions of different students share this id ({names}); "
+                 f"each is graded under its own id: {', '.join(n for n, _ in out)}")
+    return out

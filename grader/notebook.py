@@ -8,15 +8,18 @@ Nothing here parses student code: the student process itself rewrites IPython sy
 
 from __future__ import annotations
 
+import codecs
 import json
 
 from grader.errors import SubmissionError
 
 
 def parse_notebook(raw: bytes) -> dict:
-    """Decode and check a notebook file's bytes; raises SubmissionError with a student-facing reason."""
+    """Decode and check a notebook file's bytes; raises SubmissionError with a student-facing reason.
+
+    A UTF-8 byte order mark (some editors save one) is accepted and dropped."""
     try:
-        text = raw.decode("utf-8")
+        text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SubmissionError(f"the file is not valid UTF-8 text (bad byte at position {exc.start}); "
                               "re-save the notebook from Jupyter") from None

@@ -16,6 +16,14 @@ from pathlib import Path
 
 from grader.errors import StoreError
 from grader.results import Result
+from grader.text import clean_result
+
+
+def safe_name(name: str) -> bool:
+    """Whether `name` can name a file in a folder of ours: no separator, NUL or leading dot, and
+    short enough for the file system with the suffixes added to it (".json.XXXXXXXX.tmp")."""
+    return (bool(name) and "/" not in name and "\0" not in name and not name.startswith(".")
+            and len(name.encode("utf-8", "surrogatepass")) <= 230)
 
 
 def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
@@ -75,22 +83,37 @@ class Store:
         return self.out / "results"
 
     def path(self, student: str) -> Path:
+        if not safe_name(student):
+            raise StoreError(f"{student!r} is not a safe file name for a results record")
         return self.results_dir / f"{student}.json"
 
     def save(self, result: Result) -> None:
-        atomic_write(self.path(result.student), json.dumps(result.to_dict(), indent=1, sort_keys=False))
+        """Store the record (cleaned: see grader.text.clean_result).  If it cannot be written, the
+        record stored before is removed, so that a later run grades the submission again instead
+        of reusing a stale record; StoreError says why."""
+        path = self.path(result.student)
+        try:
+            text = json.dumps(clean_result(result).to_dict(), indent=1, allow_nan=False)
+            atomic_write(path, text)
+        except (OSError, ValueError, TypeError, RecursionError) as exc:
+            path.unlink(missing_ok=True)
+            raise StoreError(f"the record of {result.student} could not be stored ({exc}); "
+                             "it will be graded again next run") from None
 
     def load(self, student: str) -> Result | None:
+        """The stored record of `student`, cleaned; None when there is none or it cannot be read
+        (a torn, hand-edited or foreign file), so that the submission is graded again."""
         try:
-            return Result.from_dict(json.loads(self.path(student).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError):
+            data = json.loads(self.path(student).read_text(encoding="utf-8"))
+            return clean_result(Result.from_dict(data))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, StoreError):
             return None
 
     def reusable(self, student: str, *, sha256: str, suite_hash: str, config_hash: str,
                  grader_version: str) -> Result | None:
         """The stored record for `student` if it was made from exactly these inputs."""
         r = self.load(student)
-        if r is None or r.status in ("error",):
+        if r is None or r.status in ("error",) or r.student != student:
             return None
         same = (r.submission.get("sha256") == sha256 and r.suite_hash == suite_hash
                 and r.config_hash == config_hash and r.grader_version == grader_version)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from grader.reports.safe import MARKDOWN_BYTES, REPORT_BYTES, md_block, md_code, md_text, write_each
 from grader.results import Result
-from grader.store import atomic_write
 
 STATUS_TEXT = {
     "graded": "graded",
@@ -24,27 +24,38 @@ def _fmt(x: float) -> str:
 
 
 def markdown(r: Result) -> str:
-    """The student's feedback as Markdown."""
-    lines = [f"# {r.assignment}: {_fmt(r.score)} / {_fmt(r.max_score)}", "",
-             f"Status: **{STATUS_TEXT.get(r.status, r.status)}**"]
+    """The student's feedback as Markdown.  Every text from the submission is escaped or fenced:
+    no link, image or HTML of the student's reaches the page it is pasted into."""
+    lines = [f"# {md_text(r.assignment)}: {_fmt(r.score)} / {_fmt(r.max_score)}", "",
+             f"Status: **{STATUS_TEXT.get(r.status, md_text(r.status))}**"]
     if r.reason:
-        lines += ["", f"> {r.reason}"]
+        lines += ["", f"> {md_text(r.reason)}"]
     lines += ["", "| question | score | |", "|---|---|---|"]
     for q in r.questions:
         mark = "✅" if q.score == q.max_score and q.max_score else ("⚠️" if q.score else "❌")
-        lines.append(f"| {q.id} {q.title} | {_fmt(q.score)} / {_fmt(q.max_score)} | {mark} |")
+        lines.append(f"| {md_text(q.id)} {md_text(q.title)} | {_fmt(q.score)} / {_fmt(q.max_score)} | {mark} |")
     failed = [(q, t) for q in r.questions for t in q.tests if t.outcome in ("failed", "error")]
     if failed:
         lines += ["", "## What to fix", ""]
-        lines += [f"- **{q.id}** `{t.name}`: {t.message}" for q, t in failed]
+        lines += [f"- **{md_text(q.id)}** {md_code(t.name)}: {_md_message(t.message)}" for q, t in failed]
     if r.cell_errors:
         lines += ["", "## Cells that raised an error", ""]
-        for c in r.cell_errors:
-            first = c.source.splitlines()[0] if c.source else ""
-            lines.append(f"- cell {c.index} (`{first[:60]}`): `{c.ename}: {c.evalue[:200]}`")
+        lines += [_md_cell(c) for c in r.cell_errors]
     if r.all_flags():
-        lines += ["", "## Notes", ""] + [f"- {f}" for f in r.all_flags()]
+        lines += ["", "## Notes", ""] + [f"- {md_text(f)}" for f in r.all_flags()]
     return "\n".join(lines) + "\n"
+
+
+def _md_message(message: str) -> str:
+    return md_text(message) if "\n" not in message.strip() else "\n" + md_block(message.strip(), "  ")
+
+
+def _md_cell(c) -> str:
+    if not c.ename:                                   # "and 19,980 more"
+        return f"- {md_text(c.evalue)}"
+    first = c.source.splitlines()[0] if c.source else ""
+    where = f" ({md_code(first[:60])})" if first.strip() else ""
+    return f"- cell {c.index}{where}: {md_code(f'{c.ename}: {c.evalue[:200]}')}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,9 +71,11 @@ def html(r: Result) -> str:
     return _env().get_template("student.html").render(r=r, status_text=STATUS_TEXT, fmt=_fmt)
 
 
-def write_feedback(out: Path, results: list[Result]) -> Path:
+def write_feedback(out: Path, results: list[Result], problems: list[str] | None = None) -> Path:
+    """reports/<id>.md and reports/<id>.html for each record; a record whose report cannot be
+    made gets a placeholder (noted in `problems`), and the others are written regardless."""
     folder = Path(out) / "reports"
-    for r in results:
-        atomic_write(folder / f"{r.student}.md", markdown(r), durable=False)
-        atomic_write(folder / f"{r.student}.html", html(r), durable=False)
+    problems = [] if problems is None else problems
+    write_each(folder, results, lambda r: f"{r.student}.md", markdown, MARKDOWN_BYTES, problems)
+    write_each(folder, results, lambda r: f"{r.student}.html", html, REPORT_BYTES, problems)
     return folder

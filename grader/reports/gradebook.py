@@ -7,29 +7,59 @@ import io
 from pathlib import Path
 
 from grader.assignment import Assignment
+from grader.reports.safe import csv_cell
 from grader.results import Result
 from grader.store import atomic_write
+from grader.text import clean_lines
 
 
-def _num(x: float) -> str:
-    return f"{x:g}"
+CELL_CHARS = 1000      # reason and flags of one row: the full text is in the record
+
+
+class Num(str):
+    """A cell that holds a number we computed: written as it is, never neutralised."""
+
+
+def _num(x: float) -> Num:
+    return Num(f"{x:g}")
 
 
 def _csv(rows: list[list]) -> str:
+    """CSV text; text cells are neutralised against formula injection, numbers kept."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
+    csv.writer(buf, lineterminator="\n").writerows(
+        [[c if isinstance(c, Num) else csv_cell(c) for c in row] for row in rows])
     return buf.getvalue()
+
+
+def _rows(results: list[Result], make_row, blank_row) -> list[list]:
+    """One row per record, sorted by student; a record whose row cannot be made gets
+    `blank_row(r, why)` instead, so that no record costs the file its other rows."""
+    rows = []
+    for r in sorted(results, key=lambda r: str(r.student)):
+        try:
+            rows.append(make_row(r))
+        except Exception as exc:  # noqa: BLE001 - the batch's gradebook is written regardless
+            rows.append(blank_row(r, f"this row could not be written ({type(exc).__name__}); "
+                                     f"see results/{r.student}.json"))
+    return rows
 
 
 def grades_csv(results: list[Result], assignment: Assignment) -> str:
     """`student,score,max_score,status`, one column per question, then reason and flags."""
     qids = [q.id for q in assignment.questions]
-    rows = [["student", "score", "max_score", "status", *qids, "reason", "flags"]]
-    for r in sorted(results, key=lambda r: r.student):
+
+    def row(r: Result) -> list:
         scores = r.question_scores()
-        rows.append([r.student, _num(r.score), _num(r.max_score), r.status,
-                     *(_num(scores.get(q, 0.0)) for q in qids), r.reason, "; ".join(r.all_flags())])
-    return _csv(rows)
+        return [r.student, _num(r.score), _num(r.max_score), r.status,
+                *(_num(scores.get(q, 0.0)) for q in qids), clean_lines(r.reason, CELL_CHARS),
+                clean_lines("; ".join(r.all_flags()), CELL_CHARS)]
+
+    def blank(r: Result, why: str) -> list:
+        return [r.student, _num(0), _num(assignment.max_score), "error", *(_num(0) for _ in qids), why, ""]
+
+    return _csv([["student", "score", "max_score", "status", *qids, "reason", "flags"],
+                 *_rows(results, row, blank)])
 
 
 def otter_csv(results: list[Result], assignment: Assignment) -> str:
@@ -37,14 +67,19 @@ def otter_csv(results: list[Result], assignment: Assignment) -> str:
     qids = sorted(q.id for q in assignment.questions)
     possible = {q.id: q.points for q in assignment.questions}
     rows = [["file", *qids, "total_points_earned", "percent_correct", "grading_status"],
-            ["points-per-question", *(_num(possible[q]) for q in qids), _num(assignment.max_score), "1", "--"]]
-    for r in sorted(results, key=lambda r: r.student):
+            ["points-per-question", *(_num(possible[q]) for q in qids), _num(assignment.max_score), Num("1"), Num("--")]]
+
+    def row(r: Result) -> list:
         scores = r.question_scores()
         name = Path(r.submission.get("path") or f"{r.student}.ipynb").name
         percent = round(r.score / assignment.max_score, 4) if assignment.max_score else 0
-        status = "Completed" if r.status == "graded" else f"{r.status}: {r.reason}"
-        rows.append([name, *(_num(scores.get(q, 0.0)) for q in qids), _num(r.score), _num(percent), status])
-    return _csv(rows)
+        status = "Completed" if r.status == "graded" else f"{r.status}: {clean_lines(r.reason, CELL_CHARS)}"
+        return [name, *(_num(scores.get(q, 0.0)) for q in qids), _num(r.score), _num(percent), status]
+
+    def blank(r: Result, why: str) -> list:
+        return [f"{r.student}.ipynb", *(_num(0) for _ in qids), _num(0), _num(0), f"error: {why}"]
+
+    return _csv(rows + _rows(results, row, blank))
 
 
 def canvas_csv(results: list[Result], assignment: Assignment, roster_rows: list[dict]) -> str:
@@ -57,12 +92,13 @@ def canvas_csv(results: list[Result], assignment: Assignment, roster_rows: list[
         r = by_student.get(person["student"])
         rows.append([person.get("name", ""), person.get("canvas_id", ""), person.get("sis_user_id", ""),
                      person.get("sis_login_id", ""), person.get("section", ""),
-                     _num(r.score) if r is not None else "0"])
+                     _num(r.score if r is not None else 0)])
     return _csv(rows)
 
 
 def write_gradebooks(out: Path, results: list[Result], assignment: Assignment, *,
                      formats: tuple[str, ...] = (), roster: Path | None = None) -> dict[str, Path]:
+    """grades.csv, and otter's and Canvas's files when `formats` asks for them."""
     files = {"grades": Path(out) / "grades.csv"}
     atomic_write(files["grades"], grades_csv(results, assignment))
     if "otter" in formats:

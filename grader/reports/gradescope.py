@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from grader.reports.feedback import STATUS_TEXT
+from grader.reports.safe import REPORT_BYTES, seconds, write_each
 from grader.results import Result
-from grader.store import atomic_write
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -29,14 +29,19 @@ def results_json(r: Result, *, visibility: str = "after_published") -> dict:
         output += f"\n{r.reason}"
     if r.cell_errors:
         output += "\nCells that raised an error: " + ", ".join(
-            f"cell {c.index} ({c.ename})" for c in r.cell_errors)
-    return {"score": r.score, "execution_time": round(float(r.timing.get("wall_s", 0.0)), 3),
+            f"cell {c.index} ({c.ename})" if c.ename else c.evalue for c in r.cell_errors)
+    return {"score": r.score, "execution_time": round(seconds(r), 3),
             "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
-def write_gradescope(out: Path, results: list[Result], *, visibility: str = "after_published") -> Path:
+def write_gradescope(out: Path, results: list[Result], *, visibility: str = "after_published",
+                     problems: list[str] | None = None) -> Path:
+    """gradescope/<id>/results.json for each record (strict JSON: no NaN or infinity)."""
     folder = Path(out) / "gradescope"
-    for r in results:
-        atomic_write(folder / r.student / "results.json",
-                     json.dumps(results_json(r, visibility=visibility), indent=1), durable=False)
+
+    def render(r: Result) -> str:
+        return json.dumps(results_json(r, visibility=visibility), indent=1, allow_nan=False)
+
+    write_each(folder, results, lambda r: f"{r.student}/results.json", render, REPORT_BYTES,
+               [] if problems is None else problems)
     return folder

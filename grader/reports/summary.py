@@ -9,8 +9,13 @@ from collections import Counter
 from pathlib import Path
 
 from grader.reports.feedback import _env, _fmt
+from grader.reports.safe import seconds
 from grader.results import Result
 from grader.store import atomic_write
+from grader.text import clean_lines
+
+MESSAGE_CHARS = 300
+SUMMARY_BYTES = 32 << 20
 
 
 def _png(fig) -> str:
@@ -35,7 +40,7 @@ def _plots(results: list[Result], max_score: float) -> dict[str, str]:
     ax.set_title("Score distribution")
     plots["scores"] = _png(fig)
     plt.close(fig)
-    times = [r.timing.get("wall_s", 0.0) for r in results if r.timing.get("wall_s")]
+    times = [seconds(r) for r in results if seconds(r)]
     if times:
         fig, ax = plt.subplots(figsize=(6, 2.4))
         ax.hist(times, bins=20, color="#7a5195", edgecolor="white")
@@ -63,7 +68,7 @@ def class_stats(results: list[Result]) -> dict:
                 ts["n"] += 1
                 ts["passed"] += t.outcome == "passed"
                 if t.outcome != "passed" and t.message:
-                    ts["messages"][t.message] += 1
+                    ts["messages"][clean_lines(t.message, MESSAGE_CHARS)] += 1
     for s in questions.values():
         s["mean"] = statistics.fmean(s["scores"]) if s["scores"] else 0.0
         s["full_rate"] = s["full"] / len(s["scores"]) if s["scores"] else 0.0
@@ -78,16 +83,23 @@ def class_stats(results: list[Result]) -> dict:
         "questions": list(questions.values()),
         "tests": sorted(tests.values(), key=lambda t: t["rate"]),
         "flagged": [r for r in results if r.status != "graded"],
-        "slowest": sorted(results, key=lambda r: -r.timing.get("wall_s", 0.0))[:10],
+        "slowest": sorted(results, key=lambda r: -seconds(r))[:10],
         "environments": Counter((r.environment.get("torch") or "?", r.environment.get("device") or "?",
                                  r.environment.get("sandbox") or "?", r.grader_version) for r in results),
     }
 
 
 def write_summary(out: Path, results: list[Result], *, assignment: str, max_score: float) -> Path:
-    page = _env().get_template("summary.html").render(
-        assignment=assignment, max_score=max_score, s=class_stats(results), plots=_plots(results, max_score),
-        fmt=_fmt)
+    """summary.html; over SUMMARY_BYTES, the per-test messages and reasons are left out."""
+    def render(chars: int) -> str:
+        return _env().get_template("summary.html").render(
+            assignment=assignment, max_score=max_score, s=class_stats(results), plots=plots,
+            fmt=_fmt, seconds=seconds, chars=chars)
+
+    plots = _plots(results, max_score)
+    page = render(MESSAGE_CHARS)
+    if len(page.encode()) > SUMMARY_BYTES:
+        page = render(0)
     path = Path(out) / "summary.html"
     atomic_write(path, page, durable=False)
     return path
