@@ -7,22 +7,21 @@ from grader.testing import assert_tensor, expect, probe, question, tensors_equal
 
 # ---------------------------------------------------------------------------------------------- q1
 @probe
-def creation(ns, values, shape):
+def creation(ns, values, shape, marker):
     import numpy as np
 
     t = ns.as_float32(values)
     arr = np.arange(1, 1 + math.prod(shape), dtype=np.float64).reshape(shape)
     s = ns.share_numpy(arr)
     before = s.clone() if isinstance(s, torch.Tensor) else None
-    arr[(0,) * len(shape)] = -123.5
-    shared = isinstance(s, torch.Tensor) and float(s.reshape(-1)[0]) == -123.5
-    return {"t": t, "s": before, "shared": shared}
+    arr[(0,) * len(shape)] = marker          # a tensor sharing the array's memory sees this
+    return {"t": t, "s": before, "s_after": s.clone() if isinstance(s, torch.Tensor) else None}
 
 
 @probe
 def counting(ns, shape):
     n = ns.count_elements(torch.zeros(shape))
-    return {"type": type(n).__name__, "value": n if type(n) is int else None}
+    return {"n": n} if type(n) in (int, bool) else {"type": type(n).__name__}
 
 
 @question("q1", points=1)
@@ -30,32 +29,39 @@ def test_creation(student):
     rows, cols = student.rng.randint(2, 5), student.rng.randint(2, 5)
     values = [[student.rng.randint(-50, 50) for _ in range(cols)] for _ in range(rows)]
     shape = [student.rng.randint(2, 4), student.rng.randint(2, 4)]
-    r = student.probe(creation, values=values, shape=shape)
+    marker = -100.0 - student.rng.randint(1, 999) / 8
+    r = student.probe(creation, values=values, shape=shape, marker=marker)
     tensors_equal(r["t"], torch.tensor(values, dtype=torch.float32), name="as_float32(values)")
-    import numpy as np
-    expected = torch.from_numpy(np.arange(1, 1 + shape[0] * shape[1], dtype=np.float64).reshape(shape))
+    expected = torch.arange(1, 1 + shape[0] * shape[1], dtype=torch.float64).reshape(shape)
     tensors_equal(r["s"], expected, name="share_numpy(arr)")
-    expect(r["shared"], "share_numpy(arr) copies the array: changing the array afterwards does not "
-                        "change your tensor, but they should share memory.")
+    expected.view(-1)[0] = marker
+    assert_tensor(r["s_after"], name="share_numpy(arr)")
+    expect(torch.equal(r["s_after"], expected), "share_numpy(arr) copies the array: changing the array "
+                                                "afterwards does not change your tensor, but they should "
+                                                "share memory.")
 
 
 @question("q1", points=1)
 def test_count_elements(student):
     shape = [student.rng.randint(1, 6) for _ in range(student.rng.randint(1, 4))]
     r = student.probe(counting, shape=shape)
-    expect(r["type"] == "int", f"count_elements should return a Python int, but it returned {r['type']}.")
-    expect(r["value"] == torch.zeros(shape).numel(), "count_elements returns the wrong number.")
+    n = r.get("n")
+    expect(type(n) is int, "count_elements should return a Python int, but it returned "
+                           f"{r.get('type') or type(n).__name__}.")
+    expect(n == torch.zeros(shape).numel(), "count_elements returns the wrong number.")
 
 
 # ---------------------------------------------------------------------------------------------- q2
 @probe
-def keepdims(ns, x, i, j):
+def keepdims(ns, x, i, j, shift):
     r, c = ns.row_keepdim(x, i), ns.col_keepdim(x, j)
     e = ns.every_other_row(x)
-    shares = isinstance(e, torch.Tensor) and e.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
-    return {"row": r.clone() if isinstance(r, torch.Tensor) else type(r).__name__,
-            "col": c.clone() if isinstance(c, torch.Tensor) else type(c).__name__,
-            "even": e.clone() if isinstance(e, torch.Tensor) else type(e).__name__, "shares": shares}
+    out = {"row": r.clone() if isinstance(r, torch.Tensor) else type(r).__name__,
+           "col": c.clone() if isinstance(c, torch.Tensor) else type(c).__name__,
+           "even": e.clone() if isinstance(e, torch.Tensor) else type(e).__name__}
+    x.add_(shift)                            # a view of x sees this, a copy does not
+    out["even_after"] = e.clone() if isinstance(e, torch.Tensor) else None
+    return out
 
 
 @question("q2", points=1)
@@ -63,7 +69,7 @@ def test_row_and_column(student):
     rows, cols = student.rng.randint(3, 7), student.rng.randint(3, 7)
     x = torch.randn(rows, cols, generator=student.generator)
     i, j = student.rng.randrange(rows), student.rng.randrange(cols)
-    r = student.probe(keepdims, x=x, i=i, j=j)
+    r = student.probe(keepdims, x=x, i=i, j=j, shift=1.0)
     tensors_equal(r["row"], x[i:i + 1], name="row_keepdim(x, i)")
     tensors_equal(r["col"], x[:, j:j + 1], name="col_keepdim(x, j)")
 
@@ -71,23 +77,26 @@ def test_row_and_column(student):
 @question("q2", points=1)
 def test_every_other_row(student):
     x = torch.randn(student.rng.randint(3, 9), student.rng.randint(2, 5), generator=student.generator)
-    r = student.probe(keepdims, x=x, i=0, j=0)
+    shift = student.rng.randint(2, 9) + 0.5
+    r = student.probe(keepdims, x=x, i=0, j=0, shift=shift)
     tensors_equal(r["even"], x[::2], name="every_other_row(x)")
-    expect(r["shares"], "every_other_row(x) copies the data; it should be a view of x (basic slicing).")
+    assert_tensor(r["even_after"], name="every_other_row(x)")
+    expect(torch.equal(r["even_after"], (x + shift)[::2]),
+           "every_other_row(x) copies the data; it should be a view of x (basic slicing).")
 
 
 # ---------------------------------------------------------------------------------------------- q3
 @probe
-def merging(ns, shape):
+def merging(ns, shape, shift):
     x = torch.arange(math.prod(shape), dtype=torch.float32).view(*shape)
     m = ns.merge_last_two(x)
-    out = {"m": m.clone() if isinstance(m, torch.Tensor) else type(m).__name__,
-           "shares": isinstance(m, torch.Tensor) and m.data_ptr() == x.data_ptr()}
+    out = {"m": m.clone() if isinstance(m, torch.Tensor) else type(m).__name__}
+    x.add_(shift)                            # a view of x sees this, a copy does not
+    out["m_after"] = m.clone() if isinstance(m, torch.Tensor) else None
     y = x.transpose(0, 1)
     try:
-        bad = ns.merge_last_two(y)
+        ns.merge_last_two(y)
         out["error"] = "none"
-        out["bad_shares"] = isinstance(bad, torch.Tensor) and bad.untyped_storage().data_ptr() == y.untyped_storage().data_ptr()
     except RuntimeError:
         out["error"] = "RuntimeError"
     except Exception as e:
@@ -119,10 +128,13 @@ def shape3(student):
 @question("q3", points=1)
 def test_merge_last_two(student):
     shape = shape3(student)
-    r = student.probe(merging, shape=shape)
+    shift = student.rng.randint(2, 9) + 0.25
+    r = student.probe(merging, shape=shape, shift=shift)
     x = torch.arange(shape[0] * shape[1] * shape[2], dtype=torch.float32).view(*shape)
     tensors_equal(r["m"], x.view(shape[0], -1), name="merge_last_two(x)")
-    expect(r["shares"], "merge_last_two(x) does not share storage with x (did you use reshape or a copy?).")
+    assert_tensor(r["m_after"], name="merge_last_two(x)")
+    expect(torch.equal(r["m_after"], (x + shift).view(shape[0], -1)),
+           "merge_last_two(x) does not share storage with x (did you use reshape or a copy?).")
     expect(r["error"] == "RuntimeError",
            "merge_last_two on a transposed (non-contiguous) tensor should raise a RuntimeError, like view "
            "does; yours " + ("returned a copy silently (reshape?)." if r["error"] == "none" else

@@ -16,8 +16,21 @@ def not_raised(value, name):
 def pixel_rows(ns, x):
     r = ns.pixels_as_rows(x)
     if not isinstance(r, torch.Tensor):
-        return {"r": type(r).__name__, "contiguous": False}
-    return {"r": r.clone(), "contiguous": r.is_contiguous()}
+        return {"r": type(r).__name__, "stride": None}
+    return {"r": r.clone(), "stride": list(r.stride())}
+
+
+def is_contiguous(shape, stride) -> bool:
+    """Whether a tensor of `shape` with the reported `stride` is contiguous, decided by the judge
+    (PyTorch's rule: row-major strides, size-1 dimensions ignored)."""
+    if not (isinstance(stride, list) and len(stride) == len(shape) and all(type(s) is int for s in stride)):
+        return False
+    expected = 1
+    for size, step in reversed(list(zip(shape, stride))):
+        if size != 1 and step != expected:
+            return False
+        expected *= size
+    return True
 
 
 @question("q4", points=2)
@@ -29,7 +42,7 @@ def test_pixels_as_rows(student):
     x = torch.randn(n, c, h, w, generator=student.generator)
     r = student.probe(pixel_rows, x=x)
     tensors_equal(r["r"], x.permute(0, 2, 3, 1).reshape(-1, c), name="pixels_as_rows(x)")
-    expect(r["contiguous"], "pixels_as_rows(x) should return a contiguous tensor.")
+    expect(is_contiguous(r["r"].shape, r["stride"]), "pixels_as_rows(x) should return a contiguous tensor.")
 
 
 # ---------------------------------------------------------------------------------------------- q5
@@ -70,21 +83,16 @@ def test_add_batch(student):
 
 # ---------------------------------------------------------------------------------------------- q6
 @probe
-def expanding(ns, v, n):
+def expanding(ns, v, n, shift):
     b, t = ns.broadcast_rows(v, n), ns.tile_rows(v, n)
     out = {}
-    if isinstance(b, torch.Tensor):
-        out["b"] = b.clone()
-        out["b_shares"] = b.untyped_storage().data_ptr() == v.untyped_storage().data_ptr()
-        out["b_stride0"] = b.dim() == 2 and b.stride(0) == 0
-    else:
-        out["b"] = type(b).__name__
-    if isinstance(t, torch.Tensor):
-        out["t"] = t.clone()
-        out["t_shares"] = t.untyped_storage().data_ptr() == v.untyped_storage().data_ptr()
-        out["t_contiguous"] = t.is_contiguous()
-    else:
-        out["t"] = type(t).__name__
+    for key, value in (("b", b), ("t", t)):
+        tensor = isinstance(value, torch.Tensor)
+        out[key] = value.clone() if tensor else type(value).__name__
+        out[key + "_stride"] = list(value.stride()) if tensor else None
+    v.add_(shift)                            # a view of v sees this, a copy does not
+    for key, value in (("b", b), ("t", t)):
+        out[key + "_after"] = value.clone() if isinstance(value, torch.Tensor) else None
     return out
 
 
@@ -92,12 +100,18 @@ def vector(student):
     return torch.randn(student.rng.randint(2, 6), generator=student.generator), student.rng.randint(2, 6)
 
 
+def shift(student) -> float:
+    return student.rng.randint(2, 9) + 0.5
+
+
 @question("q6", points=1)
 def test_broadcast_rows(student):
     v, n = vector(student)
-    r = student.probe(expanding, v=v, n=n)
+    k = shift(student)
+    r = student.probe(expanding, v=v, n=n, shift=k)
     tensors_equal(r["b"], v.expand(n, -1), name="broadcast_rows(v, n)")
-    expect(r["b_shares"] and r["b_stride0"],
+    assert_tensor(r["b_after"], name="broadcast_rows(v, n)")
+    expect(torch.equal(r["b_after"], (v + k).expand(n, -1)) and r["b_stride"] == [0, 1],
            "broadcast_rows(v, n) copies the data; it should be an expanded view of v (row stride 0), "
            "not a repeated copy.")
 
@@ -105,9 +119,10 @@ def test_broadcast_rows(student):
 @question("q6", points=1)
 def test_tile_rows(student):
     v, n = vector(student)
-    r = student.probe(expanding, v=v, n=n)
+    r = student.probe(expanding, v=v, n=n, shift=shift(student))
     tensors_equal(r["t"], v.repeat(n, 1), name="tile_rows(v, n)")
-    expect(not r["t_shares"] and r["t_contiguous"],
+    assert_tensor(r["t_after"], name="tile_rows(v, n)")
+    expect(torch.equal(r["t_after"], v.repeat(n, 1)) and is_contiguous([n, v.numel()], r["t_stride"]),
            "tile_rows(v, n) should be a new contiguous tensor that does not share memory with v.")
 
 
@@ -119,7 +134,8 @@ def joining(ns, samples, parts, x, k):
            "j": j.clone() if isinstance(j, torch.Tensor) else type(j).__name__,
            "s_type": type(s).__name__}
     if isinstance(s, (tuple, list)):
-        out["s"] = [p.clone() if isinstance(p, torch.Tensor) else type(p).__name__ for p in s]
+        pieces = [p.clone() if isinstance(p, torch.Tensor) else type(p).__name__ for p in s]
+        out["s"] = tuple(pieces) if type(s) is tuple else pieces     # the wire keeps tuple and list apart
     return out
 
 
@@ -140,7 +156,7 @@ def test_split_features(student):
     f = student.rng.choice([v for v in range(2, 6) if v != k])  # split(k) would work when f == k
     x = torch.randn(student.rng.randint(2, 5), k * f, generator=student.generator)
     r = student.probe(joining, samples=[torch.zeros(2)], parts=[torch.zeros(1, 2)], x=x, k=k)
-    expect(r["s_type"] == "tuple", f"split_features should return a tuple, not {r['s_type']}.")
+    expect(type(r.get("s")) is tuple, f"split_features should return a tuple, not {r['s_type']}.")
     expect(len(r["s"]) == k, "split_features(x, k) should return exactly k pieces.")
     for i, (got, want) in enumerate(zip(r["s"], x.chunk(k, dim=1))):
         tensors_equal(got, want, name=f"piece {i} of split_features(x, k)")

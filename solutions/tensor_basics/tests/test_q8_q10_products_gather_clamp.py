@@ -21,7 +21,7 @@ def products(ns, a, b, q, k, x, W):
 
     d = call(ns.dot_value, a, b)
     s, p = call(ns.attention_scores, q, k), call(ns.project, x, W)
-    return {"d_type": type(d).__name__, "d": d if type(d) is float else None,
+    return {"d_type": type(d).__name__, "d": d if type(d) in (float, int, bool) else None,
             "d_note": d if type(d) is str else "",
             "s": s.clone() if isinstance(s, torch.Tensor) else (s if type(s) is str else type(s).__name__),
             "p": p.clone() if isinstance(p, torch.Tensor) else (p if type(p) is str else type(p).__name__)}
@@ -44,7 +44,7 @@ def test_dot_value(student):
     inputs = product_inputs(student)
     r = student.probe(products, **inputs)
     not_raised(r["d_note"], "dot_value(a, b)")
-    expect(r["d_type"] == "float", f"dot_value should return a Python float, not {r['d_type']}.")
+    expect(type(r["d"]) is float, f"dot_value should return a Python float, not {r['d_type']}.")
     expect(abs(r["d"] - torch.dot(inputs["a"], inputs["b"]).item()) < 1e-4, "dot_value returns the wrong value.")
 
 
@@ -105,22 +105,26 @@ def test_diagonals_and_select(student):
 
 # --------------------------------------------------------------------------------------------- q10
 @probe
-def clamping(ns, x, lo, hi):
+def clamping(ns, x, lo, hi, shift):
     original = x.clone()
     y = ns.clipped(x, lo, hi)
-    out = {"y": y.clone() if isinstance(y, torch.Tensor) else type(y).__name__,
-           "x_unchanged": torch.equal(x, original), "y_is_x": y is x}
+    out = {"y": y.clone() if isinstance(y, torch.Tensor) else type(y).__name__}
+    if isinstance(y, torch.Tensor):
+        y.add_(shift)                        # x changes too if y is x or a view of it
+    out["x_after"] = x.clone()
     z = original.clone()
     w = ns.clip_inplace(z, lo, hi)
     out["z"] = z.clone()
-    out["w_is_z"] = w is z
+    if isinstance(w, torch.Tensor):
+        w.add_(shift)                        # z sees this only if w is z (or a view of it)
+    out["z_after"] = z.clone()
     return out
 
 
 def clamp_inputs(student):
     x = torch.randn(student.rng.randint(3, 6), student.rng.randint(3, 6), generator=student.generator) * 3
     lo = student.rng.uniform(-1.5, -0.2)
-    return dict(x=x, lo=lo, hi=lo + student.rng.uniform(0.5, 2.0))
+    return dict(x=x, lo=lo, hi=lo + student.rng.uniform(0.5, 2.0), shift=student.rng.randint(2, 9) + 0.5)
 
 
 @question("q10", points=1)
@@ -128,12 +132,14 @@ def test_clipped(student):
     inp = clamp_inputs(student)
     r = student.probe(clamping, **inp)
     tensors_equal(r["y"], inp["x"].clamp(inp["lo"], inp["hi"]), name="clipped(x, lo, hi)")
-    expect(r["x_unchanged"] and not r["y_is_x"], "clipped(x, lo, hi) changes x; it should return a new tensor.")
+    expect(torch.equal(r["x_after"], inp["x"]), "clipped(x, lo, hi) changes x; it should return a new tensor.")
 
 
 @question("q10", points=1)
 def test_clip_inplace(student):
     inp = clamp_inputs(student)
     r = student.probe(clamping, **inp)
-    tensors_equal(r["z"], inp["x"].clamp(inp["lo"], inp["hi"]), name="x after clip_inplace(x, lo, hi)")
-    expect(r["w_is_z"], "clip_inplace(x, lo, hi) should return x itself (the same tensor object).")
+    clamped = inp["x"].clamp(inp["lo"], inp["hi"])
+    tensors_equal(r["z"], clamped, name="x after clip_inplace(x, lo, hi)")
+    expect(torch.equal(r["z_after"], clamped + inp["shift"]),
+           "clip_inplace(x, lo, hi) should return x itself (the same tensor object).")
