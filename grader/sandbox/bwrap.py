@@ -62,6 +62,9 @@ class BwrapSandbox(Sandbox):
             *(["--ro-bind", str(spec.stage), DATA_DIR] if spec.stage is not None else []),
             "--perms", "1777", "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/dev/shm",
             "--remount-ro", "/dev",
+            # its uid is the host's root in this user namespace: /proc/keys would list the
+            # descriptions of every key root owns (keyctl itself is refused by the filter)
+            "--ro-bind", "/dev/null", "/proc/keys", "--ro-bind", "/dev/null", "/proc/key-users",
             "--remount-ro", "/",
             "--chdir", SANDBOX_WORKDIR,
             "--clearenv",
