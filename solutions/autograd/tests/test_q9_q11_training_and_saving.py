@@ -13,9 +13,8 @@ def call_fit(ns, x, y):
         warnings.simplefilter("ignore")
         model = ns.fit_linear(x, y, lr=0.1, epochs=300)
     if not isinstance(model, nn.Linear):
-        return {"type": type(model).__name__, "ok": False}
-    return {"ok": True, "type": type(model).__name__,
-            "weight": model.weight.detach().clone(), "bias": model.bias.detach().clone()}
+        return {"type": type(model).__name__}
+    return {"weight": model.weight.detach().clone(), "bias": model.bias.detach().clone()}
 
 
 @question("q9", points=3)
@@ -27,7 +26,7 @@ def test_fit_linear(student):
     b = torch.randn(1, generator=g).item() * 2
     y = x @ w + b + 0.05 * torch.randn(n, generator=g)
     r = student.probe(call_fit, x=x, y=y)
-    expect(r["ok"], f"fit_linear should return the trained nn.Linear, but it returned {r['type']}")
+    expect("weight" in r, f"fit_linear should return the trained nn.Linear, but it returned {r.get('type')}")
     design = torch.cat([x, torch.ones(n, 1)], dim=1).double()
     solution = torch.linalg.lstsq(design, y.double().unsqueeze(1)).solution.squeeze(1).float()
     tensors_close(r["weight"], solution[:d].unsqueeze(0), rtol=0, atol=5e-3,
@@ -47,12 +46,13 @@ def call_coefficients(ns, sizes, state):
     model.load_state_dict(state)
     out = ns.last_layer_coefficients(model)
     if not isinstance(out, dict):
-        return {"ok": False, "type": type(out).__name__}
+        return {"type": type(out).__name__}
     w, b = out.get("weight"), out.get("bias")
-    return {"ok": True, "type": "dict", "keys": sorted(str(k) for k in out),
-            "weight_type": type(w).__name__, "bias_type": type(b).__name__,
-            "weight": w if isinstance(w, list) and all(type(v) is float for v in w) else None,
-            "bias": b if type(b) is float else None}
+    plain = (int, float, bool, str, type(None))
+    return {"keys": sorted(str(k) for k in out),
+            "weight": [v if type(v) in plain else type(v).__name__ for v in w] if isinstance(w, list)
+            else type(w).__name__,
+            "bias": b if type(b) in plain else type(b).__name__}
 
 
 @question("q10", points=2)
@@ -64,59 +64,80 @@ def test_coefficients(student):
         state[f"{2 * i}.weight"] = torch.randn(sizes[i + 1], sizes[i], generator=student.generator)
         state[f"{2 * i}.bias"] = torch.randn(sizes[i + 1], generator=student.generator)
     r = student.probe(call_coefficients, sizes=sizes, state=state)
-    expect(r["ok"], f"last_layer_coefficients should return a dict, but it returned {r['type']}")
+    expect("keys" in r, f"last_layer_coefficients should return a dict, but it returned {r.get('type')}")
     expect(r["keys"] == ["bias", "weight"], "the dict should have exactly the keys 'weight' and 'bias'")
-    expect(r["weight"] is not None, "'weight' should be a list of Python floats (use .tolist()), "
-           f"but it is {r['weight_type']}")
+    weight = r["weight"]
+    expect(type(weight) is list and all(type(v) is float for v in weight),
+           "'weight' should be a list of Python floats (use .tolist())")
     assert_type(r["bias"], float, name="'bias'")
     last = 2 * (depth - 1)
     expected_w = state[f"{last}.weight"].flatten()
-    expect(len(r["weight"]) == expected_w.numel(), "'weight' has the wrong number of values: read the "
+    expect(len(weight) == expected_w.numel(), "'weight' has the wrong number of values: read the "
            "weight of the last layer (its key starts with the last layer's position)")
-    tensors_close(torch.tensor(r["weight"]), expected_w, name="'weight' (the last layer's weight)")
+    tensors_close(torch.tensor(weight, dtype=torch.float32), expected_w,
+                  name="'weight' (the last layer's weight)")
     expect(abs(r["bias"] - state[f"{last}.bias"].item()) < 1e-6, "'bias' is not the last layer's bias")
 
 
 @probe
-def call_save_load(ns, state_a, state_b, path):
+def call_save_load(ns, sizes, seed_a, seed_b, path, delta, x):
     import os
-    a = nn.Linear(state_a["weight"].shape[1], state_a["weight"].shape[0])
-    a.load_state_dict(state_a)
-    b = nn.Linear(state_b["weight"].shape[1], state_b["weight"].shape[0])
-    b.load_state_dict(state_b)
-    result = {"saved": False}
+    torch.manual_seed(seed_a)
+    a = nn.Linear(*sizes)
+    torch.manual_seed(seed_b)
+    b = nn.Linear(*sizes)
+    result = {}
     try:
         ns.save_weights(a, path)
-        result["saved"] = os.path.exists(path)
-        if not result["saved"]:
-            return result
         try:
-            content = torch.load(path, weights_only=True)
-            result["is_dict"] = isinstance(content, dict)
-            result["keys"] = sorted(str(k) for k in content) if isinstance(content, dict) else None
-        except Exception:
-            result["is_dict"] = False
+            content = torch.load(path, weights_only=True)     # a plain state_dict loads like this
+        except Exception as exc:
+            return {"file": type(exc).__name__}
+        if not isinstance(content, dict):
+            return {"file": type(content).__name__}
+        result["file"] = {str(k): v.detach().clone() if isinstance(v, torch.Tensor) else type(v).__name__
+                          for k, v in content.items()}
         returned = ns.load_weights(b, path)
-        result["returned_model"] = returned is b
-        result["returned_type"] = type(returned).__name__
         result["b"] = {k: v.detach().clone() for k, v in b.state_dict().items()}
+        with torch.no_grad():
+            b.weight.add_(delta)         # a change that only the model `b` itself shows
+        if isinstance(returned, nn.Module):
+            result["returned"] = returned(x).detach().clone()
+        else:
+            result["returned"] = type(returned).__name__
     finally:
         if os.path.exists(path):
             os.remove(path)
     return result
 
 
+def check_state(got, expected, what):
+    """`got`, a state dict the probe read, holds exactly the tensors of `expected`."""
+    expect(type(got) is dict and sorted(got) == sorted(expected),
+           f"the tensors {what} should be those of model.state_dict(): 'weight' and 'bias'")
+    for key, value in expected.items():
+        tensors_close(got[key], value.detach(), name=f"'{key}' {what}")
+
+
 @question("q11", points=2)
 def test_save_load(student):
     d, k = student.rng.randint(2, 6), student.rng.randint(1, 4)
-    g = student.generator
-    state_a = {"weight": torch.randn(k, d, generator=g), "bias": torch.randn(k, generator=g)}
-    state_b = {"weight": torch.randn(k, d, generator=g), "bias": torch.randn(k, generator=g)}
-    r = student.probe(call_save_load, state_a=state_a, state_b=state_b, path=f"weights_{student.seed}.pt")
-    expect(r["saved"], "save_weights did not write a file at the given path")
-    expect(r["is_dict"] and r["keys"] == ["bias", "weight"],
-           "the saved file should hold model.state_dict() (a dict of tensors), not the whole model")
-    expect(r["returned_model"], f"load_weights should return the model, but it returned {r['returned_type']}")
-    for key in ("weight", "bias"):
-        tensors_close(r["b"][key], state_a[key], name=f"the loaded model's {key} "
-                      "(copy the saved tensors into the model with load_state_dict)")
+    seed_a, seed_b = student.rng.randint(0, 2**31), student.rng.randint(0, 2**31)
+    delta = torch.randn(k, d, generator=student.generator)
+    x = torch.randn(student.rng.randint(2, 6), d, generator=student.generator)
+    r = student.probe(call_save_load, sizes=[d, k], seed_a=seed_a, seed_b=seed_b,
+                      path=f"weights_{student.seed}.pt", delta=delta, x=x)
+    torch.manual_seed(seed_a)
+    a = torch.nn.Linear(d, k)
+    expect(type(r.get("file")) is dict,
+           "the file save_weights wrote should hold model.state_dict() (a dict of tensors saved with "
+           "torch.save), not the whole model")
+    check_state(r["file"], a.state_dict(), "in the file save_weights wrote (save model.state_dict())")
+    check_state(r["b"], a.state_dict(), "of the model after load_weights (copy the saved tensors into the "
+                "model with load_state_dict)")
+    expect(type(r["returned"]) is torch.Tensor, "load_weights should return the model, but it returned "
+           f"{r['returned']}")
+    with torch.no_grad():
+        expected = x @ (a.weight + delta).T + a.bias
+    tensors_close(r["returned"], expected, rtol=1e-4, atol=1e-5,
+                  name="the output of the model load_weights returned (return `model` itself)")
