@@ -109,7 +109,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
             prestart = {"warm": warm, "assignment": str(asg.directory), "course": str(course_dir),
                         "zygote_work": str(store.work_dir) if backend.name == "bwrap" else None}
             workers = start_slots(min(jobs, len(todo)), log_dir=store.out / "logs", label=run.run_id,
-                                  gpus=gpu_list, prestart=prestart)
+                                  gpus=gpu_list, prestart=prestart,
+                                  memory_mb=options.limits(asg)["judge_memory_mb"])
         try:
             # the suite is checked only when something is graded: stored results were made with it
             n_tests = len(_checked_suite(asg, workers, warm, course_dir)) if todo else 0
@@ -195,6 +196,10 @@ class _BatchRun:
         error = reply.get("error", "unknown error")
         last = error.strip().splitlines()[-1] if error.strip() else error
         req = job.request
+        if reply.get("status") == "memory":     # the judge's own memory limit held: the submission's outcome
+            self.record(self._base(req["student"], status="memory", reason=last,
+                                   submission={"path": req["path"], "sha256": req["sha256"], "size": 0}), False)
+            return
         self.record(self._base(req["student"], status="error",
                                reason=f"the grader failed on this submission: {last}",
                                submission={"path": req["path"], "sha256": req["sha256"], "size": 0}), False)

@@ -1,8 +1,10 @@
 """Worker slots and the queue that feeds them: local worker processes, one submission at a time each.
 
-Each slot owns a trusted worker process (`python -m grader.worker`).  A worker that dies or runs past
-a submission's deadline is killed (its sandbox dies with it) and restarted; that submission gets an
-`error` result with the reason, and the batch goes on.
+Each slot owns a trusted worker process (`python -m grader.worker`), its heap limited to
+`judge_memory_mb` where given.  A worker that dies or runs past a submission's deadline is killed
+(its sandbox dies with it) and restarted; that submission gets an `error` result with the reason,
+and the batch goes on.  A worker that ran out of its memory answers `memory` for that submission
+and exits; it is restarted for the next one.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ class WorkerSlot:
     """One worker process and the pipe protocol to it."""
 
     def __init__(self, index: int, log_dir: Path, label: str = "", gpu: str | None = None,
-                 prestart: dict | None = None) -> None:
+                 prestart: dict | None = None, memory_mb: int | None = None) -> None:
         self.index, self.log_dir, self.label, self.gpu = index, log_dir, label, gpu
+        self.memory_mb = memory_mb    # the judge process's heap limit (see grader.worker)
         self.prestart = prestart      # what the worker starts before its first job (see grader.worker)
         self.proc: subprocess.Popen | None = None
         self._buf = b""
@@ -55,6 +58,8 @@ class WorkerSlot:
         env = dict(os.environ, PYTHONUNBUFFERED="1", GRADER_RUN=self.label)
         if self.prestart:
             env.update(GRADER_PRESTART=json.dumps(self.prestart), GRADER_SLOT_GPU=self.gpu or "")
+        if self.memory_mb:
+            env["GRADER_JUDGE_MEMORY_MB"] = str(int(self.memory_mb))
         self.proc = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=log, env=env,
                                      preexec_fn=_die_with_parent)
@@ -110,11 +115,11 @@ class WorkerSlot:
 
 
 def start_slots(count: int, *, log_dir: Path, label: str = "", gpus: list[str] = (),
-                prestart: dict | None = None) -> list[WorkerSlot]:
+                prestart: dict | None = None, memory_mb: int | None = None) -> list[WorkerSlot]:
     """`count` worker processes, started now so that they load torch and the judge (and, with
     `prestart`, their zygote and the hidden suite) while the caller prepares the batch.
     Slot i gets GPU ``gpus[i % len(gpus)]`` when GPUs are given."""
-    workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None, prestart)
+    workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None, prestart, memory_mb)
                for i in range(max(1, count))]
     for w in workers:
         w.start()
@@ -123,18 +128,19 @@ def start_slots(count: int, *, log_dir: Path, label: str = "", gpus: list[str] =
 
 def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
               on_done: Callable[[Job, dict], None], label: str = "", gpus: list[str] = (),
-              workers: list[WorkerSlot] | None = None) -> None:
+              workers: list[WorkerSlot] | None = None, memory_mb: int | None = None) -> None:
     """Grade `jobs` on `slots` worker processes (or on the already started `workers`);
     `on_done(job, reply)` runs once per job, serially.
 
-    A reply is the worker's ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": reason}``.
+    A reply is the worker's ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": reason}``
+    (with ``"status": "memory"`` where the judge ran out of its memory on that submission).
     """
     todo: queue.Queue = queue.Queue()
     for job in jobs:
         todo.put(job)
     lock = threading.Lock()
     if workers is None:
-        workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None)
+        workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None, memory_mb=memory_mb)
                    for i in range(max(1, min(slots, len(jobs))))]
 
     def drive(slot: WorkerSlot) -> None:

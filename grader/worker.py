@@ -2,6 +2,12 @@
 
 Requests and answers are JSON lines on stdin and on the original stdout; file descriptor 1 is then
 pointed at /dev/null so that nothing printed while grading can corrupt the channel.
+
+The judge's heap is limited (RLIMIT_DATA, soft, from GRADER_JUDGE_MEMORY_MB): an allocation past it
+fails with MemoryError instead of growing the machine's memory.  A submission whose grading ran
+out of it gets status `memory`, and the worker exits after answering, so its slot restarts with a
+fresh judge.  RLIMIT_DATA counts the heap and anonymous mappings but not the shared libraries
+torch maps, and the student process lifts it (its sandbox has limits of its own).
 """
 
 from __future__ import annotations
@@ -20,6 +26,15 @@ def _channel():
     os.close(devnull)
     sys.stdout = sys.stderr
     return out
+
+
+def limit_memory(mb: int) -> None:
+    """Limit this process's heap to `mb` MiB (the soft limit: children may lift it)."""
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    limit = mb << 20 if hard == resource.RLIM_INFINITY else min(mb << 20, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
 def handle(request: dict, cache: dict) -> dict:
@@ -88,12 +103,31 @@ def main() -> None:
             prestart(json.loads(os.environ["GRADER_PRESTART"]), os.environ.get("GRADER_SLOT_GPU") or None, cache)
         except Exception:  # noqa: BLE001 - only a head start: the first submission starts them itself
             traceback.print_exc()
+    if os.environ.get("GRADER_JUDGE_MEMORY_MB"):
+        limit_memory(int(os.environ["GRADER_JUDGE_MEMORY_MB"]))
     for line in sys.stdin:
+        exhausted = False
         try:
             reply = handle(json.loads(line), cache)
+            exhausted = _ran_out(reply)
+        except MemoryError:
+            from grader.judge.session import JUDGE_MEMORY_REASON
+
+            reply, exhausted = {"ok": False, "status": "memory", "error": JUDGE_MEMORY_REASON}, True
         except Exception:  # noqa: BLE001 - reported to the scheduler as this submission's error
             reply = {"ok": False, "error": traceback.format_exc(limit=20)}
         out.write(json.dumps(reply) + "\n")
+        if exhausted:        # a fresh judge for the next submission: this heap may be in pieces
+            out.flush()
+            os._exit(0)
+
+
+def _ran_out(reply: dict) -> bool:
+    """Whether grading this submission hit the judge's memory limit (the session says so)."""
+    from grader.judge.session import JUDGE_MEMORY_REASON
+
+    result = reply.get("result") or {}
+    return result.get("status") == "memory" and result.get("reason") == JUDGE_MEMORY_REASON
 
 
 if __name__ == "__main__":

@@ -37,7 +37,22 @@ def generated(kind: str) -> bytes:
         nb = notebook_from_script(solution)
         nb.cells = [nbformat.v4.new_code_cell(f"v{i} = {i}") for i in range(10_000)] + nb.cells
         return nbformat.writes(nb).encode()
+    if kind in ("big_cell", "many_magics", "many_outputs"):
+        nb = notebook_from_script((Path(__file__).parent / "scenarios" / "solution" / "notebook.py").read_text())
+        nb.cells += _extra_cells(kind)
+        return nbformat.writes(nb).encode()
     raise ValueError(kind)
+
+
+def _extra_cells(kind: str) -> list:
+    """Cells appended to the solution: a 3 MB cell of a million list items (a comment naming otter
+    made the judge parse it), 600 `%time` magics in two cells, or 20,000 cells printing 64 KiB each."""
+    cell = nbformat.v4.new_code_cell
+    if kind == "big_cell":
+        return [cell("# otter\nbig = [" + "1, " * 1_000_000 + "]\n")]
+    if kind == "many_magics":
+        return [cell("".join(f"%time v{i} = {i}\n" for i in range(j, j + 300))) for j in (0, 300)]
+    return [cell("line = 'x' * 65536")] + [cell("print(line)") for _ in range(20_000)]
 
 
 def build_class(root: Path, dest: Path, backend: str, default_backends: list[str],
@@ -76,6 +91,9 @@ def check(r, exp: dict, max_score: float) -> None:
         assert [c.ename for c in r.cell_errors] == exp["cell_errors"], r.cell_errors
     for text in exp.get("flags_contain", []):
         assert any(text in f for f in r.all_flags()), r.all_flags()
+    for outcome in exp.get("outcomes_absent", []):
+        assert all(t.outcome != outcome for q in r.questions for t in q.tests), \
+            [(t.name, t.outcome, t.message, t.detail[-300:]) for q in r.questions for t in q.tests]
     messages = [t.message for q in r.questions for t in q.tests]
     for text in exp.get("messages_contain", []):
         assert any(text in m for m in messages), messages

@@ -24,6 +24,7 @@ from grader.sandbox import LaunchSpec, Sandbox, SandboxProcess
 START_TIMEOUT = 90.0   # interpreter + `import torch` inside the sandbox
 GRACE = 5.0            # beyond the in-process alarm before the judge kills from outside
 ERROR_KINDS = ("missing_name", "timeout", "encode", "student", "no_source")
+JUDGE_MEMORY_REASON = "the notebook's answers to the tests were too large for the grader's memory"
 
 
 @dataclass
@@ -106,8 +107,6 @@ class StudentSession:
             self.device = str(run.environment.get("device") or "cpu")
             self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout})
             self._collect_cells(run, time.monotonic() + self.notebook_timeout)
-            if self.judge_timeout is not None:
-                self._judge_deadline = time.monotonic() + self.judge_timeout
         except SandboxStartError as exc:
             self._fail(run, "error", str(exc))
         except _Deadline as exc:
@@ -216,6 +215,9 @@ class StudentSession:
                 raise StudentUnavailable(f"This test could not finish: {self.dead_reason}.") from None
             self._stop("timeout", f"a test's probe of your code ran longer than {timeout:g} s")
             raise ProbeTimeout(f"Your code did not finish within {timeout:g} s when this test used it.") from None
+        except MemoryError as exc:        # the judge's own limit (judge_memory_mb) held
+            self._stop("memory", JUDGE_MEMORY_REASON)
+            raise StudentUnavailable(f"This test could not finish: {self.dead_reason}.") from exc
         except protocol.AnswerTooLarge as exc:
             mib = (self.answer_budget or 0) / 2**20
             self._stop("crashed", f"the notebook's answers to the tests were too large (more than "
@@ -236,8 +238,10 @@ class StudentSession:
     def _probe_limit(self, timeout: float) -> tuple[float, bool]:
         """(seconds this probe may take, whether the overall judging deadline is what limits it);
         past that deadline the student process is stopped and no probe is asked."""
-        if self._judge_deadline is None:
+        if self.judge_timeout is None:
             return timeout, False
+        if self._judge_deadline is None:      # from the first probe: collecting the suite is not counted
+            self._judge_deadline = time.monotonic() + self.judge_timeout
         remaining = self._judge_deadline - time.monotonic()
         if remaining <= 0:
             self._stop("timeout", self._overall_reason())

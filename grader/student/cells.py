@@ -23,8 +23,8 @@ _HELP = re.compile(r"^(\?\??)?([\w.]+)(\?\??)?$")
 
 def prepare(source: str) -> str:
     """The source to compile for one code cell (left as it is where it is plain Python)."""
-    source = strip_otter(source)
-    if not _IPYTHON_PROMPT.search(source) and _parses(source):
+    source, parsed = _strip_otter(source)
+    if not _IPYTHON_PROMPT.search(source) and (parsed or _parses(source)):
         return source
     return transform(source)
 
@@ -149,15 +149,20 @@ def _is_otter_statement(node: ast.stmt) -> bool:
 
 def strip_otter(source: str) -> str:
     """Remove otter's top-level scaffolding statements, keeping everything else line for line."""
+    return _strip_otter(source)[0]
+
+
+def _strip_otter(source: str) -> tuple[str, bool]:
+    """(the source without otter's scaffolding, whether it was parsed and parses as Python)."""
     if "otter" not in source and "grader." not in source:
-        return source
+        return source, False
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return source
+        return source, False
     lines = source.splitlines(keepends=True)
     for node in tree.body:
         if _is_otter_statement(node):
             for i in range(node.lineno - 1, node.end_lineno):
                 lines[i] = "\n"
-    return "".join(lines)
+    return "".join(lines), True
