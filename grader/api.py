@@ -282,7 +282,8 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
                "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id, "work_root": str(work_root),
                "options": {"sandbox": options.sandbox, "timeout": options.timeout,
                            "torch_threads": options.torch_threads, "image": options.image,
-                           "overrides": options.overrides, "warm": options.warm}}
+                           "overrides": options.overrides, "warm": options.warm,
+                           "unsafe_no_cgroups": options.unsafe_no_cgroups}}
     return Job(request=request, deadline_s=deadline)
 
 
