@@ -347,3 +347,50 @@ def test_cold_sandbox_groups_left_by_a_gone_process_are_swept():
         assert [d for d in stale if d.exists()] == []
     finally:
         group.remove()
+
+
+def test_cgroup_limits_fail_closed_where_a_controller_is_missing(tmp_path):
+    from grader.student import limits
+
+    (tmp_path / "pids.max").write_text("max")          # a group with pids but no memory controller
+    with pytest.raises(limits.LimitError, match="memory"):
+        limits.set_cgroup([str(tmp_path)], 64, 1024)
+    assert (tmp_path / "pids.max").read_text() == "64"
+    with pytest.raises(limits.LimitError, match="pids and memory"):
+        limits.set_cgroup([], 64, 1024)
+
+
+FILTERED = """
+import ctypes, errno, socket, sys, threading
+from grader.student import seccomp
+seccomp.confine()
+import torch
+libc = ctypes.CDLL(None, use_errno=True)
+out = {"io_uring": libc.syscall(425, 1, ctypes.create_string_buffer(120)),
+       "keyctl": libc.syscall(250, 0, -3, 0), "unshare": libc.unshare(0),
+       "memfd": libc.memfd_create(b"x", 1), "memfd_sealed": libc.memfd_create(b"x", 9)}
+for family in (16, 17, 40):
+    try:
+        socket.socket(family, socket.SOCK_RAW)
+        out[family] = "opened"
+    except OSError as exc:
+        out[family] = exc.errno
+t = threading.Thread(target=lambda: None); t.start(); t.join()
+loader = torch.utils.data.DataLoader(torch.arange(4.0), batch_size=2, num_workers=2)
+out["loader"] = len(list(loader))
+print(out)
+"""
+
+
+@pytest.mark.skipif(__import__("platform").machine() != "x86_64", reason="the filter is x86-64's")
+def test_the_filter_refuses_kernel_surface_and_leaves_torch_working():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", FILTERED], capture_output=True, text=True, timeout=300,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0, r.stderr
+    out = __import__("ast").literal_eval(r.stdout.strip().splitlines()[-1])
+    assert [out[k] for k in ("io_uring", "keyctl", "unshare", "memfd")] == [-1] * 4
+    assert out["memfd_sealed"] >= 0 and out["loader"] == 2
+    assert [out[f] for f in (16, 17, 40)] == [97] * 3
