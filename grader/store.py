@@ -51,6 +51,14 @@ def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
         raise
 
 
+def _remove(path: Path) -> None:
+    """Remove whatever is at `path` (a stale record, or a folder in its place), if it can be."""
+    try:
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 class Store:
     """OUT/results/<student>.json, with reuse and a lock held for the store's lifetime."""
 
@@ -96,7 +104,7 @@ class Store:
             text = json.dumps(clean_result(result).to_dict(), indent=1, allow_nan=False)
             atomic_write(path, text)
         except (OSError, ValueError, TypeError, RecursionError) as exc:
-            path.unlink(missing_ok=True)
+            _remove(path)
             raise StoreError(f"the record of {result.student} could not be stored ({exc}); "
                              "it will be graded again next run") from None
 

@@ -25,6 +25,7 @@ _SEQUENCES = re.compile(
     r"|\x1b[ -/]*[0-~]?"                                            # other ESC codes
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CUT = re.compile(r"\.\.\. \(cut: [\d,]+ more characters\)$")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _C1 = re.compile(r"[\x90-\x9f]")
 
@@ -78,6 +79,9 @@ def cap(text: str, limit: int | None, total: int | None = None) -> str:
     total = max(total or 0, len(text))
     if limit is None or total <= limit:
         return text
+    done = _CUT.search(text, max(0, len(text) - 60))
+    if done and done.start() <= limit and total == len(text):
+        return text                                 # cut before, by this cap or a tighter one
     kept = text[:limit]
     return kept + CUT.format(n=total - len(kept))
 
@@ -129,6 +133,8 @@ LEVELS = (
 )
 RECORD_BYTES = 1 << 20
 NOT_FINITE = "timing values that were not finite numbers (NaN or infinity) were stored as null"
+NOT_FINITE_SCORE = "a score that was not a finite number was stored as 0"
+NOTES = (NOT_FINITE, NOT_FINITE_SCORE)      # what the cleaning pass itself says about a record
 
 
 def clean_flags(flags: object, keep: int = 50, limit: int = 1000) -> list[str]:
@@ -167,22 +173,24 @@ def clean_result_with(r, caps: dict):
     """The record `r` cleaned with the caps of one of LEVELS."""
     from grader.results import STATUSES, Result
 
-    flags = clean_flags(r.flags, caps["flags"])
+    old_flags = [clean(f, 1000) for f in (r.flags if isinstance(r.flags, list) else [r.flags])]
+    notes = [n for n in NOTES if n in old_flags]        # what an earlier pass found stays said
     bad: list = []
     timing = clean_tree(r.timing if isinstance(r.timing, dict) else {}, limit=200, bad_numbers=bad)
-    if bad and NOT_FINITE not in flags:
-        flags.append(NOT_FINITE)
-    score, max_score = _score(r.score, flags), _score(r.max_score, flags)
+    if bad and NOT_FINITE not in notes:
+        notes.append(NOT_FINITE)
+    score, max_score = _score(r.score, notes), _score(r.max_score, notes)
     status, reason = clean(r.status, 20), clean(r.reason, caps["text"])
     if status not in STATUSES:
         status, reason = "error", f"the record had an unknown status {status[:20]!r}; {reason}"
     submission = clean_tree(r.submission if isinstance(r.submission, dict) else {}, limit=1000,
                             items=20)
     submission["flags"] = clean_flags(submission.get("flags") or [], caps["flags"])
+    flags = clean_flags([f for f in old_flags if f not in NOTES], caps["flags"])
     return Result(
         student=clean(r.student, 255), assignment=clean(r.assignment, 200), status=status,
-        score=score, max_score=max_score, reason=reason, flags=flags,
-        questions=[_clean_question(q, caps, flags) for q in list(r.questions)[:200]],
+        score=score, max_score=max_score, reason=reason, flags=flags + notes,
+        questions=[_clean_question(q, caps, notes) for q in list(r.questions)[:200]],
         cell_errors=_clean_cells(r.cell_errors, caps), submission=submission,
         suite_hash=clean(r.suite_hash, 100), config_hash=clean(r.config_hash, 100),
         grader_version=clean(r.grader_version, 100),
@@ -191,28 +199,27 @@ def clean_result_with(r, caps: dict):
         timing=timing, run_id=clean(r.run_id, 100), schema_version=r.schema_version)
 
 
-def _score(x: object, flags: list[str]) -> float:
+def _score(x: object, notes: list[str]) -> float:
     value = finite(x)
     if value is None:
-        note = "a score that was not a finite number was stored as 0"
-        if note not in flags:
-            flags.append(note)
+        if NOT_FINITE_SCORE not in notes:
+            notes.append(NOT_FINITE_SCORE)
         return 0.0
     return value
 
 
-def _clean_question(q, caps: dict, flags: list[str]):
+def _clean_question(q, caps: dict, notes: list[str]):
     from grader.results import OUTCOMES, QuestionResult, TestResult
 
     tests = [TestResult(name=clean(t.name, 300), nodeid=clean(t.nodeid, 500),
                         question=clean(t.question, 100),
                         outcome=t.outcome if t.outcome in OUTCOMES else "error",
-                        score=_score(t.score, flags), max_score=_score(t.max_score, flags),
+                        score=_score(t.score, notes), max_score=_score(t.max_score, notes),
                         message=clean(t.message, caps["text"]),
                         detail=clean(t.detail, caps["detail"]), duration=finite(t.duration) or 0.0)
              for t in list(q.tests)[:500]]
-    return QuestionResult(clean(q.id, 100), clean(q.title, 300), _score(q.score, flags),
-                          _score(q.max_score, flags), tests)
+    return QuestionResult(clean(q.id, 100), clean(q.title, 300), _score(q.score, notes),
+                          _score(q.max_score, notes), tests)
 
 
 def _clean_cells(cells: list, caps: dict) -> list:
