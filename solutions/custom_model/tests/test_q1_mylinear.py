@@ -1,57 +1,71 @@
-"""Q1: MyLinear built from nn.Parameter, forward with torch.addmm, extra_repr."""
+"""Q1: MyLinear built from nn.Parameter, forward with torch.addmm, extra_repr.
+
+Every expected value is computed here: the weight a seeded MyLinear must start with is rebuilt with
+this process's torch, and the forward pass runs on a weight and a bias this module chooses and writes
+into the layer."""
 
 import torch
 
-from grader.testing import assert_tensor, expect, probe, question, tensors_close, tensors_equal
+from grader.testing import expect, probe, question, tensors_close, tensors_equal
 
 
 @probe
-def linear_parts(ns, seed, n_in, n_out, bias):
+def linear_parts(ns, seed, n_in, n_out, bias, shift, scale):
     torch.manual_seed(seed)
     m = ns.MyLinear(n_in, n_out, bias=bias)
     params = list(m.named_parameters())
-    weight, b = getattr(m, "weight", None), getattr(m, "bias", "missing")
+    b = getattr(m, "bias", "missing")
     n_in_stored, n_out_stored = getattr(m, "in_features", None), getattr(m, "out_features", None)
+    grads = None
+    if params and all(p.shape == shift[i].shape for i, (_, p) in enumerate(params[:2])):
+        loss = sum((((p - shift[i]) ** 2) * scale[i]).sum() / 2 for i, (_, p) in enumerate(params[:2]))
+        try:
+            grads = [g.detach().clone() for g in torch.autograd.grad(loss, [p for _, p in params[:2]])]
+        except RuntimeError:  # a parameter that does not require grad
+            grads = None
     return {
-        "is_module": isinstance(m, nn.Module),
         "names": [name for name, _ in params],
-        "requires_grad": [p.requires_grad for _, p in params],
-        "weight": weight.detach().clone() if isinstance(weight, torch.Tensor) else None,
-        "bias_is_none": b is None,
-        "bias": b.detach().clone() if isinstance(b, torch.Tensor) else None,
+        "values": [p.detach().clone() for _, p in params],
+        "grads": grads,
+        "bias": b.detach().clone() if isinstance(b, torch.Tensor) else b if b is None else "not a tensor",
         "in_features": n_in_stored if type(n_in_stored) is int else None,
         "out_features": n_out_stored if type(n_out_stored) is int else None,
     }
 
 
 @probe
-def linear_forward(ns, seed, n_in, n_out, bias, x):
+def linear_forward(ns, n_in, n_out, weight, bias, x, c, mark):
     from torch.overrides import TorchFunctionMode
 
-    class Calls(TorchFunctionMode):
-        def __init__(self):
-            super().__init__()
-            self.names = []
+    class MarkAddmm(TorchFunctionMode):
+        """Adds `mark` to what every torch.addmm call returns, so the output shows whether it was used."""
 
         def __torch_function__(self, func, types, args=(), kwargs=None):
-            self.names.append(getattr(func, "__name__", ""))
-            return func(*args, **(kwargs or {}))
+            out = func(*args, **(kwargs or {}))
+            if getattr(func, "__name__", "") == "addmm" and isinstance(out, torch.Tensor) \
+                    and out.shape == mark.shape:
+                out = out + mark
+            return out
 
-    torch.manual_seed(seed)
-    m = ns.MyLinear(n_in, n_out, bias=bias)
-    if isinstance(m.bias, torch.Tensor):
-        with torch.no_grad():
-            m.bias.normal_()  # the bias starts at zero; give it values so that forgetting it shows
-    with Calls() as calls:
-        y = m(x)
-    return {
-        "y": y.detach().clone() if isinstance(y, torch.Tensor) else None,
-        "y_type": type(y).__name__,
-        "y_requires_grad": isinstance(y, torch.Tensor) and y.requires_grad,
-        "used_addmm": "addmm" in calls.names,
-        "weight": m.weight.detach().clone(),
-        "bias": m.bias.detach().clone() if isinstance(m.bias, torch.Tensor) else None,
-    }
+    m = ns.MyLinear(n_in, n_out, bias=bias is not None)
+    with torch.no_grad():
+        m.weight.copy_(weight)
+        if bias is not None:
+            m.bias.copy_(bias)
+    y = m(x)
+    out = {"y": y.detach().clone() if isinstance(y, torch.Tensor) else None, "y_type": type(y).__name__,
+           "grads": None, "y_marked": None}
+    if isinstance(y, torch.Tensor):
+        try:
+            y.backward(c)
+            out["grads"] = [None if p.grad is None else p.grad.clone()
+                            for p in (m.weight, m.bias) if isinstance(p, torch.Tensor)]
+        except RuntimeError:  # the output is not connected to the parameters
+            pass
+        with MarkAddmm():
+            y2 = m(x)
+        out["y_marked"] = y2.detach().clone() if isinstance(y2, torch.Tensor) else None
+    return out
 
 
 @probe
@@ -68,41 +82,70 @@ def sizes(student):
     return n_in, n_out
 
 
+def seeded_weight(seed, n_in, n_out):
+    """The weight MyLinear(n_in, n_out) starts with after torch.manual_seed(seed)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return torch.randn(n_out, n_in)
+
+
 @question("q1", points=1)
 def test_mylinear_registers_parameters(student):
     n_in, n_out = sizes(student)
-    r = student.probe(linear_parts, seed=student.seed, n_in=n_in, n_out=n_out, bias=True)
-    expect(r["is_module"], "MyLinear must be a subclass of nn.Module")
+    g = student.generator
+    weight = seeded_weight(student.seed, n_in, n_out)
+    shift = [torch.randn(n_out, n_in, generator=g), torch.randn(n_out, generator=g)]
+    scale = [torch.rand(n_out, n_in, generator=g) + 0.5, torch.rand(n_out, generator=g) + 0.5]
+    r = student.probe(linear_parts, seed=student.seed, n_in=n_in, n_out=n_out, bias=True, shift=shift,
+                      scale=scale)
     expect(r["names"] == ["weight", "bias"],
            "MyLinear should register exactly two parameters, `weight` then `bias` "
            "(wrap each tensor in nn.Parameter and assign it to self.weight / self.bias)")
-    expect(all(r["requires_grad"]), "MyLinear's parameters should require grad")
     expect(r["in_features"] == n_in and r["out_features"] == n_out,
            "MyLinear should store the ints in_features and out_features")
-    assert_tensor(r["weight"], dtype=torch.float32, shape=(n_out, n_in), name="MyLinear.weight")
-    tensors_equal(r["bias"], torch.zeros(n_out), name="MyLinear.bias right after __init__")
+    tensors_equal(r["values"][0], weight,
+                  name="MyLinear.weight right after __init__ (torch.randn(out_features, in_features))")
+    tensors_equal(r["values"][1], torch.zeros(n_out), name="MyLinear.bias right after __init__")
+    expect(isinstance(r["grads"], list) and len(r["grads"]) == 2,
+           "MyLinear's parameters should require grad (an optimizer could not train them otherwise)")
+    start = (weight, torch.zeros(n_out))
+    for grad, p, s, c, what in zip(r["grads"], start, shift, scale, ("weight", "bias")):
+        tensors_close(grad, (p - s) * c, rtol=1e-5, atol=1e-6,
+                      name=f"the gradient of a loss with respect to MyLinear.{what}")
 
-    r = student.probe(linear_parts, seed=student.seed, n_in=n_in, n_out=n_out, bias=False)
+    r = student.probe(linear_parts, seed=student.seed, n_in=n_in, n_out=n_out, bias=False, shift=shift[:1],
+                      scale=scale[:1])
     expect(r["names"] == ["weight"], "MyLinear(..., bias=False) should register only `weight`")
-    expect(r["bias_is_none"], "MyLinear(..., bias=False) should have self.bias set to None")
+    expect(r["bias"] is None, "MyLinear(..., bias=False) should have self.bias set to None")
+    tensors_equal(r["values"][0], weight, name="MyLinear(..., bias=False).weight right after __init__")
 
 
 @question("q1", points=1)
 def test_mylinear_forward(student):
     n_in, n_out = sizes(student)
-    g = torch.Generator().manual_seed(student.seed)
-    x = torch.randn(student.rng.randint(3, 7), n_in, generator=g)
-    r = student.probe(linear_forward, seed=student.seed, n_in=n_in, n_out=n_out, bias=True, x=x)
+    g = student.generator
+    n = student.rng.randint(3, 7)
+    x, weight, bias = torch.randn(n, n_in, generator=g), torch.randn(n_out, n_in, generator=g), \
+        torch.randn(n_out, generator=g)
+    c, mark = torch.randn(n, n_out, generator=g), torch.rand(n, n_out, generator=g) + 1.0
+    r = student.probe(linear_forward, n_in=n_in, n_out=n_out, weight=weight, bias=bias, x=x, c=c, mark=mark)
     expect(r["y"] is not None, f"MyLinear's forward should return a tensor, but it returned {r['y_type']}")
-    assert_tensor(r["weight"], shape=(n_out, n_in), name="MyLinear.weight")
-    tensors_close(r["y"], x @ r["weight"].T + r["bias"], rtol=1e-4, atol=1e-5, name="MyLinear output")
-    expect(r["y_requires_grad"], "MyLinear's output should be computed from its parameters, so that it "
-                                 "requires grad")
-    expect(r["used_addmm"], "MyLinear's forward should compute its output with torch.addmm")
+    y = x @ weight.T + bias
+    tensors_close(r["y"], y, rtol=1e-4, atol=1e-5, name="MyLinear output")
+    expect(isinstance(r["grads"], list) and len(r["grads"]) == 2,
+           "MyLinear's output should be computed from its parameters, so that gradients reach them")
+    tensors_close(r["grads"][0], c.T @ x, rtol=1e-4, atol=1e-5,
+                  name="the gradient that reaches MyLinear.weight through the output")
+    tensors_close(r["grads"][1], c.sum(dim=0), rtol=1e-4, atol=1e-5,
+                  name="the gradient that reaches MyLinear.bias through the output")
+    expect(r["y_marked"] is not None, "MyLinear's forward should return a tensor")
+    tensors_close(r["y_marked"], y + mark, rtol=1e-4, atol=1e-5,
+                  name="MyLinear output (it should be computed with exactly one call of torch.addmm)")
 
-    r = student.probe(linear_forward, seed=student.seed, n_in=n_in, n_out=n_out, bias=False, x=x)
-    expect(r["y"] is not None, f"MyLinear(..., bias=False) should return a tensor, but it returned {r['y_type']}")
-    tensors_close(r["y"], x @ r["weight"].T, rtol=1e-4, atol=1e-5, name="MyLinear output without bias")
+    r = student.probe(linear_forward, n_in=n_in, n_out=n_out, weight=weight, bias=None, x=x, c=c, mark=mark)
+    expect(r["y"] is not None,
+           f"MyLinear(..., bias=False) should return a tensor, but it returned {r['y_type']}")
+    tensors_close(r["y"], x @ weight.T, rtol=1e-4, atol=1e-5, name="MyLinear output without bias")
 
 
 @question("q1", points=1)
@@ -111,10 +154,11 @@ def test_mylinear_extra_repr(student):
         n_in, n_out = sizes(student)
         r = student.probe(linear_repr, n_in=n_in, n_out=n_out, bias=bias)
         expect(r["extra"] is not None,
-               f"MyLinear.extra_repr() should return a str (not print it), but it returned {r['extra_type']}")
+               "MyLinear.extra_repr() should return a str (not print it), but it returned "
+               f"{r['extra_type']}")
         expected = f"in_features={n_in}, out_features={n_out}, bias={bias}"
         expect(r["extra"] == expected,
-               f"MyLinear.extra_repr() has the wrong text for MyLinear({n_in}, {n_out}, bias={bias}); it should "
-               "have the form `in_features=I, out_features=O, bias=B`")
+               f"MyLinear.extra_repr() has the wrong text for MyLinear({n_in}, {n_out}, bias={bias}); "
+               "it should have the form `in_features=I, out_features=O, bias=B`")
         expect(r["repr"] == f"MyLinear({expected})",
                "printing a MyLinear should show MyLinear(in_features=..., out_features=..., bias=...)")

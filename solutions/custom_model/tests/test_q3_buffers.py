@@ -6,23 +6,21 @@ from grader.testing import expect, probe, question, tensors_close, tensors_equal
 
 
 @probe
-def running_mean_parts(ns, n, momentum):
+def running_mean_parts(ns, n, momentum, marks):
     m = ns.RunningMean(n, momentum=momentum)
-
-    def tensor_attr(name):
-        value = getattr(m, name, None)
-        return value.detach().clone() if isinstance(value, torch.Tensor) else None
-
     out = {
         "params": [name for name, _ in m.named_parameters()],
         "buffers": [name for name, _ in m.named_buffers()],
-        "buffers_require_grad": any(b.requires_grad for _, b in m.named_buffers()),
         "state_dict": list(m.state_dict().keys()),
-        "mean": tensor_attr("mean"),
-        "last_mean": tensor_attr("last_mean"),
+        "initial": [b.detach().clone() for _, b in m.named_buffers()],
     }
+    with torch.no_grad():
+        m.mean.copy_(marks[0])
+        m.last_mean.copy_(marks[1])
+    out["buffer_values"] = [b.detach().clone() for _, b in m.named_buffers()]
+    out["state_values"] = [t.detach().clone() for t in m.state_dict().values()]
     m.double()
-    out["dtypes_after_double"] = [getattr(getattr(m, name, None), "dtype", None) for name in ("mean", "last_mean")]
+    out["after_double"] = [getattr(m, name).detach().clone() for name in ("mean", "last_mean")]
     return out
 
 
@@ -50,13 +48,21 @@ def expected_steps(n, momentum, batches, training):
     return steps
 
 
+def has_length(value, n) -> bool:
+    return isinstance(value, list) and len(value) == n
+
+
 def compare(actual, expected, what):
+    expect(has_length(actual, len(expected)), "RunningMean should run once for every batch")
     for i, (a, e) in enumerate(zip(actual, expected), 1):
-        expect(a["y"] is not None, f"RunningMean's forward should return a tensor, but it returned {a['y_type']}")
-        tensors_close(a["mean"], e["mean"], rtol=1e-4, atol=1e-5, name=f"the buffer `mean` after batch {i} {what}")
+        expect(a["y"] is not None,
+               f"RunningMean's forward should return a tensor, but it returned {a['y_type']}")
+        tensors_close(a["mean"], e["mean"], rtol=1e-4, atol=1e-5,
+                      name=f"the buffer `mean` after batch {i} {what}")
         tensors_close(a["last_mean"], e["last_mean"], rtol=1e-4, atol=1e-5,
                       name=f"the buffer `last_mean` after batch {i} {what}")
-        tensors_close(a["y"], e["y"], rtol=1e-4, atol=1e-5, name=f"RunningMean's output for batch {i} {what}")
+        tensors_close(a["y"], e["y"], rtol=1e-4, atol=1e-5,
+                      name=f"RunningMean's output for batch {i} {what}")
 
 
 def random_run(student, modes):
@@ -70,7 +76,8 @@ def random_run(student, modes):
 @question("q3", points=1)
 def test_running_mean_buffers(student):
     n = student.rng.randint(2, 9)
-    r = student.probe(running_mean_parts, n=n, momentum=0.1)
+    marks = torch.randn(2, n, generator=student.generator)
+    r = student.probe(running_mean_parts, n=n, momentum=0.1, marks=marks)
     expect(r["params"] == [], "RunningMean should have no parameters: `mean` and `last_mean` are buffers, "
                               "not nn.Parameter")
     expect(r["buffers"] == ["mean", "last_mean"],
@@ -78,11 +85,20 @@ def test_running_mean_buffers(student):
     expect(r["state_dict"] == ["mean"],
            "RunningMean's state_dict() should contain only `mean`: `last_mean` must be registered with "
            "persistent=False")
-    expect(not r["buffers_require_grad"], "RunningMean's buffers should not require grad")
-    tensors_equal(r["mean"], torch.zeros(n), name="the buffer `mean` right after __init__")
-    tensors_equal(r["last_mean"], torch.zeros(n), name="the buffer `last_mean` right after __init__")
-    expect(r["dtypes_after_double"] == [torch.float64, torch.float64],
-           "after model.double(), both buffers should be float64 (registered buffers follow the module)")
+    expect(all(has_length(r[key], 2) for key in ("initial", "buffer_values", "after_double")),
+           "RunningMean should have the two buffers `mean` and `last_mean`")
+    for got, name in zip(r["initial"], ("mean", "last_mean")):
+        tensors_equal(got, torch.zeros(n), name=f"the buffer `{name}` right after __init__")
+    for got, want, name in zip(r["buffer_values"], marks, ("mean", "last_mean")):
+        tensors_equal(got, want, name=f"the buffer `{name}` as named_buffers() gives it, after a new value "
+                                      f"was written into self.{name}")
+    expect(has_length(r["state_values"], 1), "RunningMean's state_dict() should contain only `mean`")
+    tensors_equal(r["state_values"][0], marks[0],
+                  name="state_dict()['mean'] (it should be the buffer itself)")
+    for got, want, name in zip(r["after_double"], marks, ("mean", "last_mean")):
+        tensors_equal(got, want.double(),
+                      name=f"self.{name} after model.double() (registered buffers follow the module "
+                           "to float64)")
 
 
 @question("q3", points=1)

@@ -5,10 +5,12 @@ The models are random trees of Sequential / ModuleDict containers with Linear, B
 leaves, described as plain nested lists so the probe and this module build the same model.
 """
 
+import torch
 import torch.nn as nn
 
-from grader.testing import expect, probe, question
+from grader.testing import expect, probe, question, tensors_equal
 
+BAD_KINDS = ["layer", "weight", "child", "tensor", "attribute", "grad"]
 KEYS = ["encoder", "decoder", "head", "body", "proj", "mlp", "block", "norm", "out", "stem", "neck", "tail"]
 
 
@@ -68,7 +70,7 @@ def call_on_tree(ns, desc, function, args):
 
 
 @probe
-def lookup_on_tree(ns, desc, queries):
+def lookup_on_tree(ns, desc, queries, marks):
     def build(d):
         if d[0] == "linear":
             return nn.Linear(d[1], d[2], bias=d[3])
@@ -83,26 +85,38 @@ def lookup_on_tree(ns, desc, queries):
     model = build(desc)
     truth = {"module": dict(model.named_modules()), "parameter": dict(model.named_parameters()),
              "buffer": dict(model.named_buffers())}
-    answers = []
+    found, outcomes = [], []
     for path, kind in queries:
-        found = ns.lookup(model, path, kind)
-        answers.append({"same": found is truth[kind][path], "type": type(found).__name__})
-    try:
-        ns.lookup(model, queries[0][0], "layer")
-        bad_kind = "no exception"
-    except ValueError:
-        bad_kind = "ValueError"
-    except Exception as exc:  # the student's answer to a wrong kind: report what it raised
-        bad_kind = type(exc).__name__
-    return {"answers": answers, "bad_kind": bad_kind}
+        try:
+            found.append(ns.lookup(model, path, kind))
+            outcomes.append("returned")
+        except ValueError:
+            found.append(None)
+            outcomes.append("ValueError")
+        except Exception as exc:  # the student's answer: report what it raised
+            found.append(None)
+            outcomes.append(type(exc).__name__)
+    for (path, kind), mark in zip(queries, marks):  # a mark on the real object, after every lookup
+        if kind in truth:
+            setattr(truth[kind][path], "grader_mark", mark)
+    answers = []
+    for obj, outcome, mark in zip(found, outcomes, marks):
+        seen = getattr(obj, "grader_mark", None) if obj is not None else None
+        answers.append({"outcome": outcome, "type": type(obj).__name__,
+                        "mark": seen.detach().clone() if isinstance(seen, torch.Tensor) else None,
+                        "raised": mark.clone() if outcome == "ValueError" else None})
+    return answers
 
 
 def ask(student, desc, function, *args):
     r = student.probe(call_on_tree, desc=desc, function=function, args=list(args))
-    expect(r["value"] is not None,
-           f"{function} should return a {'list of str' if function != 'count_params' else 'Python int'}, "
-           f"but it returned a {r['type']}")
-    return list(r["value"]) if isinstance(r["value"], (list, tuple)) else r["value"]
+    value = r["value"]
+    if function == "count_params":
+        expect(type(value) is int, f"count_params should return a Python int, but it returned a {r['type']}")
+        return value
+    expect(isinstance(value, (list, tuple)) and all(type(v) is str for v in value),
+           f"{function} should return a list of str, but it returned a {r['type']}")
+    return list(value)
 
 
 @question("q4", points=1)
@@ -140,13 +154,27 @@ def test_lookup_returns_the_object(student):
     queries = ([[p, "module"] for p in student.rng.sample(modules, min(3, len(modules)))]
                + [[p, "parameter"] for p in student.rng.sample(params, min(3, len(params)))]
                + [[p, "buffer"] for p in student.rng.sample(buffers, min(2, len(buffers)))])
-    r = student.probe(lookup_on_tree, desc=desc, queries=queries)
-    for (path, kind), answer in zip(queries, r["answers"]):
-        expect(answer["same"],
-               f"lookup(model, {path!r}, {kind!r}) should return the {kind} object that is inside the model "
-               f"(the very same object, not a copy); yours returned a {answer['type']} that is not that object")
-    expect(r["bad_kind"] == "ValueError",
-           f"lookup with an unknown kind should raise ValueError, but yours gave: {r['bad_kind']}")
+    for _ in range(2):   # unknown kinds, at places drawn here
+        path = student.rng.choice(modules + params + buffers)
+        queries.insert(student.rng.randint(0, len(queries)), [path, student.rng.choice(BAD_KINDS)])
+    marks = torch.randn(len(queries), 3, generator=student.generator)
+    r = student.probe(lookup_on_tree, desc=desc, queries=queries, marks=marks)
+    expect(isinstance(r, list) and len(r) == len(queries), "lookup should answer every call")
+    for (path, kind), answer, mark in zip(queries, r, marks):
+        call = f"lookup(model, {path!r}, {kind!r})"
+        if kind not in ("module", "parameter", "buffer"):
+            expect(answer["raised"] is not None, "lookup with an unknown kind should raise ValueError, "
+                                                 f"but yours gave: {answer['outcome']}")
+            tensors_equal(answer["raised"], mark, name=f"the answer to {call} (it should raise ValueError)")
+            continue
+        expect(answer["outcome"] == "returned",
+               f"{call} raised {answer['outcome']} instead of returning the {kind}")
+        expect(answer["mark"] is not None,
+               f"{call} should return the {kind} object that is inside the model (the very same object, "
+               f"not a copy); yours returned a {answer['type']} that is not that object")
+        tensors_equal(answer["mark"], mark,
+                      name=f"an attribute set on the {kind} inside the model, read through what {call} "
+                           "returned (it should be that very object)")
 
 
 @question("q5", points=1)

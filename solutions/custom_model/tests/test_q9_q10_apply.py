@@ -8,7 +8,7 @@ leaves, described as plain nested lists so the probe and this module build the s
 import torch
 import torch.nn as nn
 
-from grader.testing import assert_tensor, expect, probe, question, tensors_close, tensors_equal
+from grader.testing import expect, probe, question, tensors_close, tensors_equal, valid_tensor
 
 KEYS = ["encoder", "decoder", "head", "body", "proj", "mlp", "block", "norm", "out", "stem", "neck", "tail"]
 
@@ -61,7 +61,75 @@ def build(desc):
 
 
 @probe
-def call_on_tree(ns, desc, function, seed, double):
+def init_values(ns, desc, seed):
+    def build(d):
+        if d[0] == "linear":
+            return nn.Linear(d[1], d[2], bias=d[3])
+        if d[0] == "bn":
+            return nn.BatchNorm1d(d[1])
+        if d[0] == "relu":
+            return nn.ReLU()
+        if d[0] == "seq":
+            return nn.Sequential(*[build(c) for c in d[1]])
+        return nn.ModuleDict({k: build(c) for k, c in d[1]})
+
+    model = build(desc)
+    torch.manual_seed(seed)
+    model.apply(ns.init_weights)
+    return [[name, p.detach().clone()] for name, p in model.named_parameters()]
+
+
+@probe
+def init_in_place(ns, desc, seed, pool):
+    def build(d):
+        if d[0] == "linear":
+            return nn.Linear(d[1], d[2], bias=d[3])
+        if d[0] == "bn":
+            return nn.BatchNorm1d(d[1])
+        if d[0] == "relu":
+            return nn.ReLU()
+        if d[0] == "seq":
+            return nn.Sequential(*[build(c) for c in d[1]])
+        return nn.ModuleDict({k: build(c) for k, c in d[1]})
+
+    torch.manual_seed(seed)
+    model = build(desc)
+    before = [p for _, p in model.named_parameters()]
+    memory = [p.detach() for p in before]        # the tensors' memory before apply
+    model.apply(ns.init_weights)
+    initialised = [p.detach().clone() for _, p in model.named_parameters()]
+    start = 0
+    with torch.no_grad():                        # write into the old memory, give the old objects a .grad
+        for p, old in zip(before, memory):
+            n = old.numel()
+            old.copy_(pool[0, start:start + n].view_as(old))
+            p.grad = pool[1, start:start + n].view_as(old).clone()
+            start += n
+    return [{"name": name, "initialised": init, "value": p.detach().clone(),
+             "grad": None if p.grad is None else p.grad.clone()}
+            for (name, p), init in zip(model.named_parameters(), initialised)]
+
+
+@probe
+def apply_order_run(ns, desc):
+    def build(d):
+        if d[0] == "linear":
+            return nn.Linear(d[1], d[2], bias=d[3])
+        if d[0] == "bn":
+            return nn.BatchNorm1d(d[1])
+        if d[0] == "relu":
+            return nn.ReLU()
+        if d[0] == "seq":
+            return nn.Sequential(*[build(c) for c in d[1]])
+        return nn.ModuleDict({k: build(c) for k, c in d[1]})
+
+    result = ns.apply_order(build(desc))
+    plain = isinstance(result, (list, tuple)) and all(type(v) is str for v in result)
+    return {"type": type(result).__name__, "value": list(result) if plain else None}
+
+
+@probe
+def add_gain_run(ns, desc, double, pool):
     def build(d):
         if d[0] == "linear":
             return nn.Linear(d[1], d[2], bias=d[3])
@@ -76,28 +144,22 @@ def call_on_tree(ns, desc, function, seed, double):
     model = build(desc)
     if double:
         model.double()
-    before = {name: (p, p.data_ptr(), p.detach().clone()) for name, p in model.named_parameters()}
-    torch.manual_seed(seed)
-    if function == "init_weights":
-        model.apply(ns.init_weights)
-        result = None
-    else:
-        result = ns[function](model)
-    plain = result is None or isinstance(result, (list, tuple)) and all(type(v) is str for v in result)
-    params = []
-    for name, p in model.named_parameters():
-        params.append({"name": name, "value": p.detach().clone(), "is_parameter": type(p) is nn.Parameter,
-                       "requires_grad": p.requires_grad,
-                       "same_object": name in before and before[name][0] is p,
-                       "same_memory": name in before and before[name][1] == p.data_ptr(),
-                       "changed": name not in before or not torch.equal(before[name][2], p.detach())})
-    gains = {}
-    for name, m in model.named_modules():
-        gain = getattr(m, "gain", None)
-        if gain is not None:
-            gains[name] = type(gain).__name__
-    return {"type": type(result).__name__, "value": result if plain else None, "params": params,
-            "state_dict": list(model.state_dict().keys()), "gains": gains}
+    ns.add_gain(model)
+    out = {"names": [name for name, _ in model.named_parameters()],
+           "state_dict": list(model.state_dict().keys()), "gains": []}
+    gains = [p for name, p in model.named_parameters() if name.split(".")[-1] == "gain"]
+    start, loss = 0, 0
+    for g in gains:                              # a loss whose gradient shows each gain's value
+        c = pool[start:start + g.numel()].view_as(g)
+        start += g.numel()
+        loss = loss + (g * g * c).sum() / 2
+    try:
+        loss.backward()
+    except (RuntimeError, AttributeError):       # no gain, or none that requires grad
+        pass
+    for g in gains:
+        out["gains"].append({"value": g.detach().clone(), "grad": None if g.grad is None else g.grad.clone()})
+    return out
 
 
 def linear_weight_names(desc):
@@ -110,41 +172,65 @@ def linears_in_apply_order(model):
     return order
 
 
+def is_list(value, n=None) -> bool:
+    return isinstance(value, list) and (n is None or len(value) == n)
+
+
 @question("q9", points=1)
 def test_init_weights_values(student):
     desc = random_tree(student.rng)
     seed = student.rng.randint(0, 2**31 - 1)
-    r = student.probe(call_on_tree, desc=desc, function="init_weights", seed=seed, double=False)
+    r = student.probe(init_values, desc=desc, seed=seed)
     model = build(desc)
-    torch.manual_seed(seed)
-    for layer in linears_in_apply_order(model):
-        nn.init.xavier_uniform_(layer.weight)
-        if layer.bias is not None:
-            nn.init.zeros_(layer.bias)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for layer in linears_in_apply_order(model):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
     expected = dict(model.named_parameters())
-    expect([p["name"] for p in r["params"]] == list(expected),
+    expect(is_list(r) and [p[0] for p in r] == list(expected),
            "model.apply(init_weights) should not add or remove parameters")
-    for p in r["params"]:
-        tensors_close(p["value"], expected[p["name"]].detach(), rtol=1e-6, atol=1e-7,
-                      name=f"parameter {p['name']} after model.apply(init_weights) (nn.Linear: xavier_uniform_ "
+    for name, value in r:
+        tensors_close(value, expected[name].detach(), rtol=1e-6, atol=1e-7,
+                      name=f"parameter {name} after model.apply(init_weights) (nn.Linear: xavier_uniform_ "
                            "weight and zero bias, each layer initialised once; other modules unchanged)")
 
 
 @question("q9", points=1)
 def test_init_weights_in_place(student):
     desc = random_tree(student.rng)
-    r = student.probe(call_on_tree, desc=desc, function="init_weights", seed=student.seed, double=False)
-    names = set(linear_weight_names(desc))
-    weights = [p for p in r["params"] if p["name"] in names]
-    expect(all(p["changed"] for p in weights),
-           "model.apply(init_weights) should give every nn.Linear weight new values")
-    for p in r["params"]:
-        expect(p["same_object"] and p["is_parameter"] and p["requires_grad"],
-               f"after model.apply(init_weights), {p['name']} is a new object: fill the existing nn.Parameter in "
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(student.seed)
+        params = list(build(desc).named_parameters())     # the values the probe's model starts with
+    total = sum(p.numel() for _, p in params)
+    pool = torch.randn(2, total, generator=student.generator)
+    r = student.probe(init_in_place, desc=desc, seed=student.seed, pool=pool)
+    expect(is_list(r) and [p["name"] for p in r] == [name for name, _ in params],
+           "model.apply(init_weights) should not add or remove parameters")
+    weights = set(linear_weight_names(desc))
+    for (name, p), got in zip(params, r):
+        if name in weights:
+            initialised = valid_tensor(got["initialised"], dtype=p.dtype, shape=p.shape,
+                                       name=f"{name} after model.apply(init_weights)")
+            expect(not torch.equal(initialised, p.detach()),
+                   "model.apply(init_weights) should give every nn.Linear weight new values")
+    start = 0
+    for (name, p), got in zip(params, r):
+        value = pool[0, start:start + p.numel()].view_as(p)
+        grad = pool[1, start:start + p.numel()].view_as(p)
+        start += p.numel()
+        tensors_equal(got["value"], value,
+                      name=f"{name} after values were written into the memory it had before "
+                           "model.apply(init_weights) (fill the existing tensor in place, with the nn.init "
+                           "functions ending in _, instead of assigning a new tensor to .data or a new "
+                           "nn.Parameter)")
+        expect(got["grad"] is not None,
+               f"after model.apply(init_weights), {name} is a new object: fill the existing nn.Parameter in "
                "place (nn.init functions ending in _) instead of creating a new one")
-        expect(p["same_memory"],
-               f"after model.apply(init_weights), {p['name']} uses new memory: fill the existing tensor in place "
-               "instead of assigning a new tensor to .data")
+        tensors_equal(got["grad"], grad,
+                      name=f"the .grad of {name} after a .grad was given to the nn.Parameter that was there "
+                           "before model.apply(init_weights) (it should still be that very object)")
 
 
 @question("q10", points=1)
@@ -155,9 +241,12 @@ def test_apply_order(student):
         names = {m: name for name, m in model.named_modules()}
         expected = []
         model.apply(lambda m: expected.append(names[m]))
-        r = student.probe(call_on_tree, desc=desc, function="apply_order", seed=0, double=False)
-        expect(r["value"] is not None, f"apply_order should return a list of str, but it returned a {r['type']}")
-        expect(list(r["value"]) == expected,
+        r = student.probe(apply_order_run, desc=desc)
+        expect(r["value"] is not None,
+               f"apply_order should return a list of str, but it returned a {r['type']}")
+        expect(isinstance(r["value"], list) and all(type(v) is str for v in r["value"]),
+               "apply_order should return a list of str")
+        expect(r["value"] == expected,
                "apply_order(model) gives the wrong order: apply visits each child's whole subtree first "
                "(children before their parent) and the model itself (\"\") last")
 
@@ -171,35 +260,49 @@ def expected_gain_model(desc, double):
     return model
 
 
+def gain_pool(student, desc, dtype):
+    total = sum(leaf[2] for leaf in leaves(desc) if leaf[0] == "linear")
+    return torch.randn(total, generator=student.generator).to(dtype)
+
+
 @question("q10", points=1)
 def test_add_gain_registers_parameters(student):
     desc = random_tree(student.rng)
-    r = student.probe(call_on_tree, desc=desc, function="add_gain", seed=0, double=False)
+    r = student.probe(add_gain_run, desc=desc, double=False, pool=gain_pool(student, desc, torch.float32))
     model = expected_gain_model(desc, double=False)
-    linear_names = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
-    for name in linear_names:
-        expect(name in r["gains"], "add_gain should give every nn.Linear in the model an attribute `gain`")
-        expect(r["gains"][name] == "Parameter",
-               f"each layer's gain should be an nn.Parameter, but it is a {r['gains'][name]} (a plain tensor "
-               "attribute is not registered)")
-    expect(sorted(r["gains"]) == sorted(linear_names), "add_gain should add `gain` only to nn.Linear layers")
-    expect([p["name"] for p in r["params"]] == [n for n, _ in model.named_parameters()],
-           "after add_gain, named_parameters() should list `<layer>.gain` after each nn.Linear's weight and bias; "
-           "each layer needs its own new nn.Parameter")
-    expect(r["state_dict"] == list(model.state_dict().keys()), "after add_gain, state_dict() should contain the gains")
+    expected = [n for n, _ in model.named_parameters()]
+    gains = [n for n in expected if n.split(".")[-1] == "gain"]
+    got = r["names"] if is_list(r["names"]) else []
+    for name in gains:
+        expect(name in got,
+               "add_gain should give every nn.Linear in the model its own new nn.Parameter `gain` (a plain "
+               "tensor attribute is not registered, and one Parameter shared by several layers is listed "
+               "only once)")
+    expect(got == expected,
+           "after add_gain, named_parameters() should list `<layer>.gain` after each nn.Linear's weight and "
+           "bias, and nothing for other modules")
+    expect(r["state_dict"] == list(model.state_dict().keys()),
+           "after add_gain, state_dict() should contain the gains")
 
 
 @question("q10", points=1)
 def test_add_gain_values(student):
     desc = random_tree(student.rng)
-    r = student.probe(call_on_tree, desc=desc, function="add_gain", seed=0, double=True)
-    expected = dict(expected_gain_model(desc, double=True).named_parameters())
-    gains = [p for p in r["params"] if p["name"].endswith(".gain") or p["name"] == "gain"]
-    expect(len(gains) == sum(1 for name in expected if name.endswith("gain")),
+    pool = gain_pool(student, desc, torch.float64)
+    r = student.probe(add_gain_run, desc=desc, double=True, pool=pool)
+    model = expected_gain_model(desc, double=True)
+    expected = [(n, p) for n, p in model.named_parameters() if n.split(".")[-1] == "gain"]
+    expect(r["names"] == [n for n, _ in model.named_parameters()],
+           "add_gain should register one `gain` parameter on every nn.Linear, and nothing on other modules")
+    expect(is_list(r["gains"], len(expected)),
            "add_gain should register one `gain` parameter on every nn.Linear")
-    for p in gains:
-        expect(p["name"] in expected, "add_gain should add `gain` only to nn.Linear layers")
-        assert_tensor(p["value"], dtype=torch.float64, name=f"{p['name']} of a model converted with .double()")
-        tensors_equal(p["value"], expected[p["name"]].detach(),
-                      name=f"{p['name']} (ones, shape (out_features,), dtype of the layer's weight)")
-        expect(p["requires_grad"], f"{p['name']} should require grad")
+    start = 0
+    for (name, p), got in zip(expected, r["gains"]):
+        c = pool[start:start + p.numel()]
+        start += p.numel()
+        tensors_equal(got["value"], p.detach(),
+                      name=f"{name} of a model converted with .double() (ones, shape (out_features,), dtype "
+                           "of the layer's weight)")
+        expect(got["grad"] is not None, f"{name} should require grad")
+        tensors_close(got["grad"], p.detach() * c, rtol=1e-6, atol=1e-9,
+                      name=f"the gradient of a loss with respect to {name}")
