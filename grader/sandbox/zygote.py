@@ -28,7 +28,8 @@ from grader.sandbox.base import (CHANNEL_FD, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, 
 
 RUN_DIR = "/run/torchgrader"             # kept in step with grader/student/zygote.py
 START_TIMEOUT = 120.0                    # interpreter, `import torch` and the warm-up
-CAPS = ("CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_SETUID", "CAP_SETGID")   # CHROOT: setns into a mount namespace
+# CHROOT: setns into a mount namespace; CHOWN: hand the copied data files of /workspace to the student
+CAPS = ("CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN")
 BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
         "from grader.student.zygote import serve; serve(int(sys.argv[1]))")
 

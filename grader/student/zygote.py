@@ -2,9 +2,9 @@
 process per submission.
 
 It runs inside a bubblewrap jail (no network, read-only system and Python, its own PID namespace)
-as root with only CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID and CAP_SETGID, and never runs student
-code or a multi-threaded torch region itself (libgomp is not fork-safe once a parallel region has
-run).  Before it imports torch it forks a small nursery, which keeps one jail ready ahead of time:
+as root with only CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID and CAP_CHOWN, and never
+runs student code or a multi-threaded torch region itself (libgomp is not fork-safe once a parallel
+region has run).  Before it imports torch it forks a small nursery, which keeps one jail ready ahead of time:
 
     nursery --fork--> A: unshares mount/PID/net/IPC/UTS namespaces, mounts a fresh /tmp and
                          /dev/shm; holds the jail open
@@ -221,12 +221,12 @@ def _sys(ret: int, what: str) -> int:
 
 
 def _workspace_mount(size_mb: int) -> int:
-    """A detached tmpfs of `size_mb`, owned by the student's uid (fsopen/fsmount): a mount of its
-    own caps the work dir's total, and its mountinfo entry names no host path."""
+    """A detached tmpfs of `size_mb` (fsopen/fsmount), owned by the zygote until its files are
+    copied in (it has no CAP_DAC_OVERRIDE): a mount of its own caps the work dir's total, and its
+    mountinfo entry names no host path."""
     fs = _sys(_libc.syscall(SYS_FSOPEN, b"tmpfs", FSOPEN_CLOEXEC), "fsopen tmpfs")
     try:
-        for key, value in (("size", f"{size_mb}m"), ("mode", "0755"), ("uid", str(NOBODY)),
-                           ("gid", str(NOBODY))):
+        for key, value in (("size", f"{size_mb}m"), ("mode", "0755")):
             _sys(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_SET_STRING, key.encode(), value.encode(), 0),
                  f"tmpfs {key}")
         _sys(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0), "tmpfs create")
@@ -265,6 +265,7 @@ def _detached_work_dir(name: str, size_mb: int) -> int:
     fd = _workspace_mount(size_mb)
     try:
         _copy_into(os.path.join(WORK_MOUNT, os.path.basename(name)), fd)
+        os.chown(".", NOBODY, NOBODY, dir_fd=fd)     # then the student's, as its files are
     except BaseException:
         os.close(fd)
         raise
