@@ -30,19 +30,32 @@ def make_table(rng, n_train=None, n_test=None, shift_test=False):
     return "\n".join(lines) + "\n", names, rows
 
 
+def same_values(got, want) -> bool:
+    """Whether tensor `got` holds `want`'s values (any numeric dtype, NaN never matching)."""
+    return bool(torch.allclose(got.double(), want.double(), rtol=1e-5, atol=1e-3))
+
+
 @probe
-def tabular(ns, csv_text, filename, train, indices):
+def tabular(ns, csv_text, filename, train, indices, shift):
+    def plain(item):
+        if not isinstance(item, tuple):
+            return None
+        return [v.clone() if isinstance(v, torch.Tensor) else v for v in item]
+
     with open(filename, "w") as f:
         f.write(csv_text)
     ds = ns.TabularDataset(filename, train=train)
-    items = [ds[i] for i in indices]
-    own = all(isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], torch.Tensor)
-              and item[0].shape == ds.data[i].shape and bool(torch.equal(item[0], ds.data[i]))
-              for i, item in zip(indices, items))
-    return {"own_rows": own, "len": len(ds), "names": list(getattr(ds, "feature_names", [])),
-            "is_dataset": isinstance(ds, torch.utils.data.Dataset),
-            "data": ds.data, "labels": ds.labels,
-            "items": [list(item) if isinstance(item, tuple) else None for item in items]}
+    out = {"len": len(ds), "names": list(getattr(ds, "feature_names", [])),
+           "data": ds.data.clone() if isinstance(ds.data, torch.Tensor) else ds.data, "labels": ds.labels,
+           "items": [plain(ds[i]) for i in indices]}
+    try:                                     # a Dataset subclass concatenates with +
+        out["concat"] = plain((ds + ds)[len(ds)])
+    except Exception:
+        out["concat"] = None
+    if isinstance(ds.data, torch.Tensor) and ds.data.is_floating_point():
+        ds.data.add_(shift)                  # __getitem__ reading self.data sees this
+    out["after"] = [plain(ds[i]) for i in indices[:2]]
+    return out
 
 
 def check_tabular(student, train):
@@ -52,21 +65,29 @@ def check_tabular(student, train):
     y = torch.tensor(rows[split][1], dtype=torch.int64)
     n = len(y)
     indices = [0, n - 1] + [student.rng.randrange(n) for _ in range(3)]
+    shift = student.rng.randint(100, 900) + 0.5
     r = student.probe(tabular, csv_text=csv_text, filename=f"judge_{student.seed % 1000}.csv",
-                      train=train, indices=indices)
-    expect(r["is_dataset"], "TabularDataset should subclass torch.utils.data.Dataset")
+                      train=train, indices=indices, shift=shift)
+    concat = r["concat"]
+    expect(concat is not None and len(concat) == 2 and isinstance(concat[0], torch.Tensor)
+           and concat[0].shape == x[0].shape and same_values(concat[0], x[0]),
+           "TabularDataset should subclass torch.utils.data.Dataset (so that, for example, ds + ds "
+           "concatenates two datasets)")
     expect(r["names"] == names, "feature_names should list every column except patient_id, notes, split "
            "and label, in the order of the file (the hidden tests use a table with other columns)")
     expect(r["len"] == n, f"len() of the {split} dataset is not the number of {split} rows of the file "
            "(check __len__ and the row selection with the train flag)")
     tensors_close(r["data"], x, name=f"the {split} dataset's self.data")
     tensors_equal(r["labels"], y, name=f"the {split} dataset's self.labels")
-    expect(r["own_rows"], "dataset[idx] does not return row idx of the dataset's own self.data "
-           "(does __getitem__ read a global variable instead of self?)")
     for i, item in zip(indices, r["items"]):
         expect(item is not None and len(item) == 2, "dataset[idx] should return a tuple (features, label)")
         tensors_close(item[0], x[i], name=f"the features of dataset[{i}]")
         tensors_equal(item[1], y[i], name=f"the label of dataset[{i}]")
+    own = all(item is not None and len(item) == 2 and isinstance(item[0], torch.Tensor)
+              and item[0].shape == x[i].shape and same_values(item[0], x[i] + shift)
+              for i, item in zip(indices, r["after"]))
+    expect(own, "dataset[idx] does not return row idx of the dataset's own self.data "
+           "(does __getitem__ read a global variable instead of self?)")
 
 
 @question("q1", points=2)
@@ -81,11 +102,15 @@ def test_test_split(student):
 
 @probe
 def scaler_run(ns, x, z):
-    x_before = x.clone()
     s = ns.StandardScaler()
     fitted = s.fit(x)
-    return {"returns_self": fitted is s, "mean": s.mean, "std": s.std, "transform": s.transform(x),
-            "inverse": s.inverse_transform(z), "unchanged": bool(torch.equal(x, x_before))}
+    out = {"mean": s.mean, "std": s.std, "transform": s.transform(x), "inverse": s.inverse_transform(z)}
+    try:                                     # only the fitted scaler itself (return self) can do this
+        out["chained"] = fitted.transform(x)
+    except Exception:
+        out["chained"] = None
+    out["x_after"] = x.clone()
+    return out
 
 
 @question("q2", points=2)
@@ -100,8 +125,11 @@ def test_scaler_fit_transform(student):
     mean = x.mean(dim=0)
     std = x.std(dim=0, unbiased=False)
     std = torch.where(std == 0, torch.ones_like(std), std)
-    expect(r["returns_self"], "fit should return the scaler itself (return self)")
-    expect(r["unchanged"], "fit or transform changed x in place")
+    chained = r["chained"]
+    expect(isinstance(chained, torch.Tensor) and chained.shape == x.shape
+           and same_values(chained, (x - mean) / std),
+           "fit should return the scaler itself (return self)")
+    expect(torch.equal(r["x_after"], x), "fit or transform changed x in place")
     tensors_close(r["mean"], mean, rtol=1e-4, atol=1e-4, name="scaler.mean (one mean per column)")
     assert_tensor(r["std"], dtype=std.dtype, shape=std.shape, name="scaler.std")
     expect(bool(torch.isfinite(r["std"]).all()) and bool((r["std"] != 0).all()),

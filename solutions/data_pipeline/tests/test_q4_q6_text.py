@@ -47,8 +47,8 @@ def test_build_vocab(student):
     texts = sentences(rng, rng.randint(8, 15))
     for min_freq in (1, rng.randint(2, 3)):
         r = student.probe(vocab_run, texts=texts, min_freq=min_freq, queries=[])
-        expect(r["type"] == "dict", "build_vocab should return a dict from token to index")
         v, expected = r["vocab"], ref_vocab(texts, min_freq)
+        expect(type(v) is dict, "build_vocab should return a dict from token to index")
         expect(v.get("<pad>") == 0 and v.get("<unk>") == 1, "the vocabulary should map <pad> to 0 and <unk> to 1")
         expect(set(v) == set(expected), "the vocabulary does not hold the right tokens (lower-case them, split on "
                "whitespace, and keep only those counted at least min_freq times)")
@@ -72,7 +72,12 @@ def test_encode(student):
 def text_dataset(ns, texts, labels, vocab, other_vocab):
     ds = ns.TextDataset(texts, labels, vocab)
     other = ns.TextDataset(texts[:2], labels[:2], other_vocab)
-    return {"len": len(ds), "is_dataset": isinstance(ds, torch.utils.data.Dataset),
+    try:                                     # a Dataset subclass concatenates with +
+        concat = (ds + other)[len(ds)]
+        concat = list(concat) if isinstance(concat, tuple) else None
+    except Exception:
+        concat = None
+    return {"len": len(ds), "concat": concat,
             "items": [list(ds[i]) if isinstance(ds[i], tuple) else None for i in range(len(texts))],
             "other": [list(other[i]) if isinstance(other[i], tuple) else None for i in range(2)]}
 
@@ -85,7 +90,11 @@ def test_text_dataset(student):
     vocab = ref_vocab(texts, 1)
     other_vocab = ref_vocab(texts[:2], 1)
     r = student.probe(text_dataset, texts=texts, labels=labels, vocab=vocab, other_vocab=other_vocab)
-    expect(r["is_dataset"], "TextDataset should subclass torch.utils.data.Dataset")
+    concat = r["concat"]
+    expect(concat is not None and len(concat) == 2 and isinstance(concat[0], torch.Tensor)
+           and concat[0].tolist() == ref_encode(texts[0], other_vocab).tolist(),
+           "TextDataset should subclass torch.utils.data.Dataset (so that, for example, ds + other "
+           "concatenates two datasets)")
     expect(r["len"] == len(texts), "len(TextDataset) should be the number of sentences")
     for i, item in enumerate(r["items"]):
         expect(item is not None and len(item) == 2, "dataset[idx] should return a tuple (tokens, label)")
