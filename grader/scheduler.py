@@ -76,9 +76,15 @@ class WorkerSlot:
             raise WorkerFailure(f"could not reach the worker process: {exc}") from None
         line = self._read_line(time.monotonic() + job.deadline_s)
         try:
-            return json.loads(line)
+            reply = json.loads(line)
         except ValueError:
             raise WorkerFailure("the worker process answered with malformed data") from None
+        if reply.get("restart"):       # it ran out of memory and exits: the next job starts a fresh one
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return reply
 
     def _read_line(self, deadline: float) -> bytes:
         sel = selectors.DefaultSelector()

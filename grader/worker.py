@@ -116,6 +116,8 @@ def main() -> None:
             reply, exhausted = {"ok": False, "status": "memory", "error": JUDGE_MEMORY_REASON}, True
         except Exception:  # noqa: BLE001 - reported to the scheduler as this submission's error
             reply = {"ok": False, "error": traceback.format_exc(limit=20)}
+        if exhausted:
+            reply["restart"] = True          # the slot waits for this process to exit
         out.write(json.dumps(reply) + "\n")
         if exhausted:        # a fresh judge for the next submission: this heap may be in pieces
             out.flush()

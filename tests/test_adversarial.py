@@ -125,3 +125,18 @@ def test_the_batch_around_the_attacks_is_unharmed(batches, backend):
     assert b["connections"] == [], "a submission reached the loopback listener"
     assert processes_of(b["run_id"]) == []
     assert list(Path("/sys/fs/cgroup").glob(f"*/**/torchgrader-{b['run_id']}-*")) == []
+
+
+def test_a_judge_out_of_memory_is_that_submissions_outcome(tmp_path):
+    """With the answer budget lifted, the aliased blob exhausts the judge's own heap limit: that
+    submission is `memory`, its worker slot restarts, and the correct notebook after it, graded
+    by the same slot, keeps full marks."""
+    build_class(ADVERSARIAL, tmp_path / "subs", "bwrap", BACKENDS, only=["alias_blob"])
+    build_class(SCENARIOS, tmp_path / "control", "bwrap", ["bwrap"], only=["solution"])
+    (tmp_path / "control" / "solution.ipynb").rename(tmp_path / "subs" / "solution.ipynb")
+    batch = api.grade(tmp_path / "subs", assignment="mini", out=tmp_path / "out", jobs=1, sandbox="bwrap",
+                      course=MINI_COURSE, limits={"judge_memory_mb": 1024, "answer_mb": 4096})
+    results = {r.student: r for r in batch.results}
+    assert results["alias_blob"].status == "memory", results["alias_blob"].reason
+    assert "too large for the grader's memory" in results["alias_blob"].reason
+    assert results["solution"].status == "graded" and results["solution"].score == 5
