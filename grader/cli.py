@@ -152,7 +152,8 @@ class Progress:
         tag = "reused" if reused else f"{result.timing.get('wall_s', 0):.1f}s"
         style = STATUS_STYLE.get(result.status, "white")
         self.bar.console.print(
-            f"[{done}/{total}] {shown(result.student)}: [{style}]{result.status}[/] {result.score:g}/{result.max_score:g} "
+            f"[{done}/{total}] {shown(result.student)}: [{style}]{result.status}[/] "
+            f"{result.score:g}/{result.max_score:g} "
             f"({tag}) · {rate:.2f}/s · {left:.0f}s left", highlight=False)
 
 
@@ -253,14 +254,16 @@ def cmd_check(args) -> int:
 
     console = Console(highlight=False)
     report = check_notebook(args.notebook, questions=args.questions, sandbox=args.sandbox)
-    console.print(f"[bold]{shown(report.notebook.name)}[/] ({shown(report.assignment)}): ran top to "
+    console.print(f"[bold]{shown(report.notebook.name)}[/] ({shown(report.assignment)}): ran "
+                  "top to "
                   f"bottom in a clean sandbox"
                   f"{'' if report.status == 'ok' else f' but it stopped: {shown(report.reason)}'}")
     for q in report.questions:
         mark = "[green]passes[/]" if q.passed else "[red]fails[/]"
         console.print(f"  {shown(q.id)}: public tests {mark}")
         if not q.passed and q.output.strip():
-            console.print("    " + clean(q.output.strip(), 1500).replace("\n", "\n    "), markup=False)
+            console.print("    " + clean(q.output.strip(), 1500).replace("\n", "\n    "),
+                          markup=False)
     for w in report.warnings:
         console.print(f"[yellow]warning:[/] {shown(w)}")
     console.print("Public tests are a first check only: the hidden tests decide the grade.")

@@ -69,7 +69,8 @@ def student_id(stem: str) -> str:
     given a hash of the whole stem, so two stems that share their first characters stay apart.
     """
     text = unicodedata.normalize("NFC", clean(stem))
-    kept = "".join(c if c in _PUNCTUATION or unicodedata.category(c)[0] in "LNM" else "_" for c in text)
+    kept = "".join(c if c in _PUNCTUATION or unicodedata.category(c)[0] in "LNM" else "_"
+                   for c in text)
     kept = kept.strip("._") or "unnamed"
     if len(kept) <= MAX_ID_CHARS and len(kept.encode()) <= MAX_ID_BYTES:
         return kept
@@ -185,9 +186,9 @@ def _read(fd: int, limit: int) -> bytes:
 
 
 def _too_big(sid: str, p: Path, size: int, max_bytes: int) -> Rejected:
-    return Rejected(sid, p, f"the notebook is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB "
-                            "limit; clear large outputs (Kernel > Restart & Clear Output) and save again",
-                    size=size)
+    return Rejected(sid, p, f"the notebook is {size / 2**20:.1f} MiB, over the "
+                            f"{max_bytes / 2**20:g} MiB limit; clear large outputs (Kernel > "
+                            "Restart & Clear Output) and save again", size=size)
 
 
 def _open_reason(p: Path, exc: OSError) -> str:
@@ -204,5 +205,6 @@ def _kind_reason(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "the submission is a folder named like a notebook, not a notebook file"
     kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device file" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+            else "a device file" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file")
     return f"the submission is {kind} named like a notebook, not a notebook file"

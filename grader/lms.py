@@ -125,7 +125,8 @@ def _gradescope(root: Path, meta: Path) -> list[Entry]:
         sid = str(person.get(":sid") or person.get("sid") or person.get(":email") or person.get("email") or folder)
         notebooks = sorted((root / str(folder)).glob("*.ipynb")) if (root / str(folder)).is_dir() else []
         entry = Entry(notebooks[0] if notebooks else root / str(folder) / "(no notebook)", sid, sid,
-                      (str(info.get(":created_at") or info.get("created_at") or ""),), identified=True)
+                      (str(info.get(":created_at") or info.get("created_at") or ""),),
+                      identified=True)
         if len(people) > 1:
             others = ", ".join(clean(p.get(":sid") or p.get(":email") or p.get(":name"), 200)
                                for p in people[1:] if isinstance(p, dict))
@@ -177,7 +178,7 @@ class Roster:
 
 def assign_ids(found: list[Entry], roster: Roster | None,
                make_id) -> tuple[list[tuple[str, Entry]], list[str]]:
-    """Pair each entry with a distinct student id; returns (pairs to grade, notes for the instructor).
+    """Pair each entry with a distinct student id; returns (pairs to grade, notes to read).
 
     Of several entries for one student (one roster id, or one platform id in the export's
     metadata) the newest is graded and the others are flagged.  Entries of different students
@@ -216,7 +217,8 @@ def _newest(group: list[Entry], notes: list[str]) -> Entry:
     group.sort(key=lambda e: e.order, reverse=True)
     keep = group[0]
     for older in group[1:]:
-        keep.flags.append(f"newer of {len(group)} submissions; ignored {file_name(older.path.name)}")
+        keep.flags.append(f"newer of {len(group)} submissions; ignored "
+                          f"{file_name(older.path.name)}")
         notes.append(f"{clean(keep.student or keep.label)}: kept {file_name(keep.path.name)}, "
                      f"ignored older {file_name(older.path.name)}")
     return keep
@@ -245,6 +247,6 @@ def _apart(group: list[tuple[str, Entry]], taken: set[str], notes: list[str]):
         e.flags.append(f"{len(group)} submissions of different students ({names}) give the id "
                        f"{sid}; this one ({file_name(e.path.name)}) is graded as {new}")
         out.append((new, e))
-    notes.append(f"{group[0][0]}: {len(group)} submissions of different students share this id ({names}); "
-                 f"each is graded under its own id: {', '.join(n for n, _ in out)}")
+    notes.append(f"{group[0][0]}: {len(group)} submissions of different students share this id "
+                 f"({names}); each is graded under its own id: {', '.join(n for n, _ in out)}")
     return out

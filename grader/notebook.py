@@ -15,9 +15,8 @@ from grader.errors import SubmissionError
 
 
 def parse_notebook(raw: bytes) -> dict:
-    """Decode and check a notebook file's bytes; raises SubmissionError with a student-facing reason.
-
-    A UTF-8 byte order mark (some editors save one) is accepted and dropped."""
+    """Decode and check a notebook file's bytes; raises SubmissionError with a reason for the
+    student.  A UTF-8 byte order mark (some editors save one) is accepted and dropped."""
     try:
         text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -54,7 +54,10 @@ def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
 def _remove(path: Path) -> None:
     """Remove whatever is at `path` (a stale record, or a folder in its place), if it can be."""
     try:
-        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink(missing_ok=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
     except OSError:
         pass
 
@@ -114,7 +117,8 @@ class Store:
         try:
             data = json.loads(self.path(student).read_text(encoding="utf-8"))
             return clean_result(Result.from_dict(data))
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, StoreError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError,
+                StoreError):
             return None
 
     def reusable(self, student: str, *, sha256: str, suite_hash: str, config_hash: str,

@@ -31,7 +31,8 @@ SCHEMA = json.loads((Path(api.__file__).parent / "schema" / "result.schema.json"
 
 ESC = "\x1b[2J\x1b]0;pwned\x07"
 RTL = "\u202e"
-MARKDOWN = "![t](https://evil.example/p.png) [click](https://evil.example/x) <img src=x> www.evil.example"
+MARKDOWN = ("![t](https://evil.example/p.png) [click](https://evil.example/x) <img src=x> "
+            "www.evil.example")
 NASTY = f"lone \ud800 nul \x00 esc {ESC} markup [/] [bold]b rtl {RTL}gnp.exe {MARKDOWN}"
 
 
@@ -64,7 +65,8 @@ def test_clean_caps_with_a_marker():
 
 def test_clean_tree_cleans_keys_and_nulls_non_finite_numbers():
     bad = []
-    tree = text.clean_tree({"k\ud800": [float("nan"), 1.5, float("inf"), "v\x1b[2J"]}, bad_numbers=bad)
+    tree = text.clean_tree({"k\ud800": [float("nan"), 1.5, float("inf"), "v\x1b[2J"]},
+                           bad_numbers=bad)
     assert tree == {"k\ufffd": [None, 1.5, None, "v"]} and len(bad) == 2
 
 
@@ -73,7 +75,8 @@ def record(**kw) -> Result:
 
 
 def test_a_record_is_cleaned_and_capped_once_and_stays_so():
-    cells = [CellError(i, "error", "E\x1b[1m", NASTY * 100, "tb" * 100_000, "src") for i in range(1, 20_001)]
+    cells = [CellError(i, "error", "E\x1b[1m", NASTY * 100, "tb" * 100_000, "src")
+             for i in range(1, 20_001)]
     r = record(reason=NASTY, flags=[NASTY] * 70, cell_errors=cells, timing={"wall_s": float("nan")})
     once = text.clean_result(r)
     assert len(once.cell_errors) == 21 and once.cell_errors[-1].evalue == "and 19,980 more"
@@ -105,7 +108,8 @@ def rendered(md: str) -> str:
 
 def test_markdown_shows_student_text_and_makes_nothing_of_it():
     r = record(reason=MARKDOWN, flags=[MARKDOWN],
-               cell_errors=[CellError(1, "error", "ValueError", MARKDOWN + " ``` `", source="x = 1")])
+               cell_errors=[CellError(1, "error", "ValueError", MARKDOWN + " ``` `",
+                                      source="x = 1")])
     page = rendered(markdown(text.clean_result(r)))
     assert "<img" not in page and "<a " not in page and "href" not in page
     assert "&lt;img src=x&gt;" in page and "https://evil.example/p.png" in page
@@ -130,7 +134,8 @@ def test_rich_output_shows_markup_and_no_control_codes():
 # --- ids -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stem,expected", [
-    ("김민수", "김민수"), ("e\u0301cole", "école"), ("हिन्दी", "हिन्दी"), ("evil name!", "evil_name"),
+    ("김민수", "김민수"), ("e\u0301cole", "école"), ("हिन्दी", "हिन्दी"),
+    ("evil name!", "evil_name"),
     ("..", "unnamed"), (".hidden", "hidden"), ("a/b", "a_b"), (ESC, "unnamed"), (f"x{RTL}y", "xy"),
 ])
 def test_student_ids_keep_letters_and_stay_file_names(stem, expected):
@@ -156,7 +161,8 @@ def test_ids_of_different_students_never_merge(tmp_path):
     ids = {e.path.name: sid for sid, e in pairs}
     assert len(pairs) == len(names) and len(set(ids.values())) == len(names)
     assert ids["victim!.ipynb"].startswith("victim~")        # never the plain id of victim.ipynb
-    assert ids["Victim.ipynb"] == "Victim" and ids["victim.ipynb"].startswith("victim~")   # any file system
+    # apart on a case-insensitive file system too
+    assert ids["Victim.ipynb"] == "Victim" and ids["victim.ipynb"].startswith("victim~")
     assert ids["김민수.ipynb"] == "김민수" and ids["이서연.ipynb"] == "이서연"
     assert ids["a\udcff.ipynb"] != ids["a\udcfe.ipynb"]
     flagged = {e.path.name for _, e in pairs if e.flags}
@@ -188,7 +194,8 @@ def test_intake_rejects_fifos_sockets_and_folders_without_blocking(tmp_path):
     finally:
         sock.close()
     reasons = {r.student: r.reason for r in found.rejected}
-    assert "named pipe" in reasons["pipe"] and "socket" in reasons["sock"] and "folder" in reasons["folder"]
+    assert "named pipe" in reasons["pipe"] and "socket" in reasons["sock"]
+    assert "folder" in reasons["folder"]
     assert [s.student for s in found.submissions] == ["bom"]
 
 
@@ -261,9 +268,11 @@ def every_output_parses(out: Path, results: list[Result]) -> None:
     with open(out / "final_grades.csv", newline="", encoding="utf-8") as f:
         assert all(not row[0].startswith(safe.CSV_TRIGGERS) for row in csv.reader(f))
     for r in results:
-        record_ = json.loads((out / "results" / f"{r.student}.json").read_text(encoding="utf-8"), **strict)
+        record_ = json.loads((out / "results" / f"{r.student}.json").read_text(encoding="utf-8"),
+                             **strict)
         jsonschema.validate(record_, SCHEMA)
-        json.loads((out / "gradescope" / r.student / "results.json").read_text(encoding="utf-8"), **strict)
+        json.loads((out / "gradescope" / r.student / "results.json").read_text(encoding="utf-8"),
+                   **strict)
         md = (out / "reports" / f"{r.student}.md").read_text(encoding="utf-8")
         page = rendered(md)
         assert "<img" not in page and "<a " not in page, r.student
@@ -285,17 +294,17 @@ def test_a_hostile_class_keeps_every_row_and_every_output(tmp_path):
     console = __import__("rich.console").console.Console(file=io.StringIO(), width=160)
     try:
         with cli.Progress(console, quiet=False) as progress:
-            batch = api.grade(subs, assignment="mini", out=out, jobs=2, sandbox="bwrap", course=MINI_COURSE,
-                              formats=("otter",), on_result=progress)
+            batch = api.grade(subs, assignment="mini", out=out, jobs=2, sandbox="bwrap",
+                              course=MINI_COURSE, formats=("otter",), on_result=progress)
         cli.print_summary(console, batch)
-        again = api.grade(subs, assignment="mini", out=out, jobs=1, sandbox="bwrap", course=MINI_COURSE,
-                          formats=("otter",))
+        again = api.grade(subs, assignment="mini", out=out, jobs=1, sandbox="bwrap",
+                          course=MINI_COURSE, formats=("otter",))
     finally:
         sock.close()
     by = {r.student: r for r in batch.results}
     assert len(batch.results) == 17 and len(by) == 17, sorted(by)
     for sid in full.values():
-        assert by[sid].status == "graded" and by[sid].score == 5, (sid, by[sid].reason, by[sid].flags)
+        assert by[sid].status == "graded" and by[sid].score == 5, (sid, by[sid].reason)
     assert by["이서연"].score == 0 and by["victim~" + intake.digest("victim!.ipynb")].score == 0
     for sid in ("pipe", "sock", "nbformat"):
         assert by[sid].status == "invalid" and by[sid].reason, sid
@@ -311,5 +320,6 @@ def test_a_hostile_class_keeps_every_row_and_every_output(tmp_path):
     assert "\x1b" not in shown and RTL not in shown and "\x00" not in shown, shown
     assert "'[/]'" in shown and "bad\\xfe.ipynb, bad\\xff.ipynb" in shown, shown
     assert again.reused == 14 and again.graded_now == 3       # the invalid ones are re-recorded
-    assert {r.student: r.score for r in again.results} == {r.student: r.score for r in batch.results}
+    scores = {r.student: r.score for r in batch.results}
+    assert {r.student: r.score for r in again.results} == scores
     every_output_parses(out, again.results)

@@ -25,20 +25,22 @@ def write_reports(out: Path, results: list[Result], asg: Assignment, *, formats:
 
     problems = [] if problems is None else problems
     out = Path(out)
-    files = {"grades": out / "grades.csv", "reports": out / "reports", "gradescope": out / "gradescope",
-             "summary": out / "summary.html"}
+    files = {"grades": out / "grades.csv", "reports": out / "reports",
+             "gradescope": out / "gradescope", "summary": out / "summary.html"}
     writers = [
         ("gradebooks", lambda: files.update(write_gradebooks(out, results, asg, formats=formats,
                                                              roster=roster))),
         ("reports", lambda: write_feedback(out, results, problems)),
         ("gradescope", lambda: write_gradescope(out, results, visibility=asg.gradescope_visibility,
                                                 problems=problems)),
-        ("summary", lambda: write_summary(out, results, assignment=asg.name, max_score=asg.max_score)),
+        ("summary", lambda: write_summary(out, results, assignment=asg.name,
+                                          max_score=asg.max_score)),
     ]
     for name, write in writers:
         try:
             write()
         except Exception as exc:  # noqa: BLE001 - one writer's failure never costs the others
             log.exception("writing the %s failed", name)
-            problems.append(f"the {name} could not be written: {type(exc).__name__}: {clean(exc, 300)}")
+            problems.append(f"the {name} could not be written: {type(exc).__name__}: "
+                            f"{clean(exc, 300)}")
     return files

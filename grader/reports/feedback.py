@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from grader.reports.safe import MARKDOWN_BYTES, REPORT_BYTES, md_block, md_code, md_text, write_each
+from grader.reports.safe import (MARKDOWN_BYTES, REPORT_BYTES, md_block, md_code, md_text,
+                                 write_each)
 from grader.results import Result
 
 STATUS_TEXT = {
@@ -33,11 +34,13 @@ def markdown(r: Result) -> str:
     lines += ["", "| question | score | |", "|---|---|---|"]
     for q in r.questions:
         mark = "✅" if q.score == q.max_score and q.max_score else ("⚠️" if q.score else "❌")
-        lines.append(f"| {md_text(q.id)} {md_text(q.title)} | {_fmt(q.score)} / {_fmt(q.max_score)} | {mark} |")
+        lines.append(f"| {md_text(q.id)} {md_text(q.title)} | {_fmt(q.score)} / "
+                     f"{_fmt(q.max_score)} | {mark} |")
     failed = [(q, t) for q in r.questions for t in q.tests if t.outcome in ("failed", "error")]
     if failed:
         lines += ["", "## What to fix", ""]
-        lines += [f"- **{md_text(q.id)}** {md_code(t.name)}: {_md_message(t.message)}" for q, t in failed]
+        lines += [f"- **{md_text(q.id)}** {md_code(t.name)}: {_md_message(t.message)}"
+                  for q, t in failed]
     if r.cell_errors:
         lines += ["", "## Cells that raised an error", ""]
         lines += [_md_cell(c) for c in r.cell_errors]
@@ -47,7 +50,9 @@ def markdown(r: Result) -> str:
 
 
 def _md_message(message: str) -> str:
-    return md_text(message) if "\n" not in message.strip() else "\n" + md_block(message.strip(), "  ")
+    if "\n" not in message.strip():
+        return md_text(message)
+    return "\n" + md_block(message.strip(), "  ")
 
 
 def _md_cell(c) -> str:

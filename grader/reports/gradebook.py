@@ -56,7 +56,8 @@ def grades_csv(results: list[Result], assignment: Assignment) -> str:
                 clean_lines("; ".join(r.all_flags()), CELL_CHARS)]
 
     def blank(r: Result, why: str) -> list:
-        return [r.student, _num(0), _num(assignment.max_score), "error", *(_num(0) for _ in qids), why, ""]
+        return [r.student, _num(0), _num(assignment.max_score), "error",
+                *(_num(0) for _ in qids), why, ""]
 
     return _csv([["student", "score", "max_score", "status", *qids, "reason", "flags"],
                  *_rows(results, row, blank)])
@@ -67,14 +68,17 @@ def otter_csv(results: list[Result], assignment: Assignment) -> str:
     qids = sorted(q.id for q in assignment.questions)
     possible = {q.id: q.points for q in assignment.questions}
     rows = [["file", *qids, "total_points_earned", "percent_correct", "grading_status"],
-            ["points-per-question", *(_num(possible[q]) for q in qids), _num(assignment.max_score), Num("1"), Num("--")]]
+            ["points-per-question", *(_num(possible[q]) for q in qids), _num(assignment.max_score),
+             Num("1"), Num("--")]]
 
     def row(r: Result) -> list:
         scores = r.question_scores()
         name = Path(r.submission.get("path") or f"{r.student}.ipynb").name
         percent = round(r.score / assignment.max_score, 4) if assignment.max_score else 0
-        status = "Completed" if r.status == "graded" else f"{r.status}: {clean_lines(r.reason, CELL_CHARS)}"
-        return [name, *(_num(scores.get(q, 0.0)) for q in qids), _num(r.score), _num(percent), status]
+        status = ("Completed" if r.status == "graded"
+                  else f"{r.status}: {clean_lines(r.reason, CELL_CHARS)}")
+        return [name, *(_num(scores.get(q, 0.0)) for q in qids), _num(r.score), _num(percent),
+                status]
 
     def blank(r: Result, why: str) -> list:
         return [f"{r.student}.ipynb", *(_num(0) for _ in qids), _num(0), _num(0), f"error: {why}"]
