@@ -247,7 +247,13 @@ class Sandbox:
 
     def launch(self, spec: LaunchSpec) -> SandboxProcess:
         if self.stages_data:
-            stage, stage_mb = staging.data(spec.workdir)
+            try:
+                stage, stage_mb = staging.data(spec.workdir)
+            except OSError as exc:
+                from grader.errors import SandboxError
+
+                raise SandboxError(f"the {self.name} sandbox could not start: its work dir could not be "
+                                   f"staged ({exc.strerror}: {exc.filename})") from exc
             spec = dataclasses.replace(spec, stage=stage, stage_mb=stage_mb)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb, label=spec.run_id)
