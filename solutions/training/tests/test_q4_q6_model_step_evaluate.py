@@ -3,47 +3,72 @@
 import torch
 import torch.nn.functional as F
 
-from grader.testing import assert_type, expect, probe, question, tensors_close
+from grader.testing import expect, probe, question, tensors_close, valid_tensor
 
 
 # --------------------------------------------------------------------------------------------- Q4
 @probe
-def mlp_outputs(ns, seed, n_features, n_hidden, n_classes, p_drop, x):
+def mlp_outputs(ns, seed, n_features, n_hidden, n_classes, p_drop, x, mask_seeds):
     torch.manual_seed(seed)
     m = ns.MLP(n_features, n_hidden, n_classes, p_drop=p_drop)
+    if not isinstance(m, nn.Module):
+        return {"type": type(m).__name__}
 
     def out(y):
         return y.detach().clone() if isinstance(y, torch.Tensor) else type(y).__name__
 
+    names = [n for n, _ in m.named_parameters()]
+    params = {n: p.detach().clone() for n, p in m.named_parameters()}
     m.eval()
     eval_y = out(m(x))
     m.train()
-    train_y = [out(m(x)), out(m(x))]
-    return {"is_module": isinstance(m, nn.Module), "names": [n for n, _ in m.named_parameters()],
-            "params": {n: p.detach().clone() for n, p in m.named_parameters()},
-            "eval": eval_y, "train": train_y}
+    train_y = []
+    for s in mask_seeds:                 # the dropout masks come from these seeds
+        torch.manual_seed(s)
+        train_y.append(out(m(x)))
+    return {"names": names, "params": params, "eval": eval_y, "train": train_y}
+
+
+def reference_mlp(seed, n_features, n_hidden, n_classes, p_drop):
+    """fc1, dropout and fc2 created in this order right after torch.manual_seed(seed)."""
+    torch.manual_seed(seed)
+    fc1 = torch.nn.Linear(n_features, n_hidden)
+    torch.nn.Dropout(p_drop)
+    fc2 = torch.nn.Linear(n_hidden, n_classes)
+    return fc1, fc2
 
 
 def mlp_case(student, p_drop):
+    """The student's MLP answers, and the judge's own outputs: eval mode, then training mode with
+    the dropout masks of each seed in `mask_seeds`."""
     rng = student.rng
     n_features, n_hidden, n_classes = rng.randint(2, 6), rng.randint(16, 32), rng.randint(2, 5)
+    seed, mask_seeds = rng.randint(0, 2**31), [rng.randint(0, 2**31) for _ in range(2)]
     x = torch.randn(rng.randint(6, 12), n_features, generator=student.generator)
-    r = student.probe(mlp_outputs, seed=student.seed % 10_000, n_features=n_features, n_hidden=n_hidden,
-                      n_classes=n_classes, p_drop=p_drop, x=x)
-    expect(r["is_module"], "MLP must be a subclass of nn.Module")
+    r = student.probe(mlp_outputs, seed=seed, n_features=n_features, n_hidden=n_hidden,
+                      n_classes=n_classes, p_drop=p_drop, x=x, mask_seeds=mask_seeds)
+    expect("names" in r, f"MLP must be a subclass of nn.Module, not {r.get('type')}")
     expect(r["names"] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
            "MLP should have exactly the layers fc1 and fc2 (nn.Linear), created in that order")
-    p = r["params"]
-    expect(tuple(p["fc1.weight"].shape) == (n_hidden, n_features) and tuple(p["fc2.weight"].shape) == (n_classes, n_hidden),
-           "fc1 should be nn.Linear(n_features, n_hidden) and fc2 nn.Linear(n_hidden, n_classes)")
-    reference = torch.relu(x @ p["fc1.weight"].T + p["fc1.bias"]) @ p["fc2.weight"].T + p["fc2.bias"]
+    fc1, fc2 = reference_mlp(seed, n_features, n_hidden, n_classes, p_drop)
+    for name, value in (("fc1.weight", fc1.weight), ("fc1.bias", fc1.bias),
+                        ("fc2.weight", fc2.weight), ("fc2.bias", fc2.bias)):
+        tensors_close(r["params"][name], value.detach(), rtol=0, atol=0,
+                      name=f"the initial {name} (create self.fc1 = nn.Linear(n_features, n_hidden), "
+                           "self.dropout and self.fc2 = nn.Linear(n_hidden, n_classes), in this order)")
+    with torch.no_grad():
+        hidden = torch.relu(fc1(x))
+        reference = {"eval": fc2(hidden), "train": []}
+        for s in mask_seeds:
+            torch.manual_seed(s)
+            reference["train"].append(fc2(F.dropout(hidden, p_drop, training=True)))
     return r, reference
 
 
 @question("q4", points=2)
 def test_mlp_eval_mode_gives_raw_logits(student):
     r, reference = mlp_case(student, p_drop=0.5)
-    tensors_close(r["eval"], reference, rtol=1e-4, atol=1e-5,
+    tensors_close(r["eval"], reference["eval"], rtol=1e-4, atol=1e-5,
                   name="MLP's output in eval mode (fc2(dropout(relu(fc1(x)))), raw logits without "
                        "softmax, dropout switched off)")
 
@@ -51,15 +76,18 @@ def test_mlp_eval_mode_gives_raw_logits(student):
 @question("q4", points=1)
 def test_mlp_dropout_only_in_training(student):
     r, reference = mlp_case(student, p_drop=0.5)
-    for y in r["train"]:
-        expect(isinstance(y, torch.Tensor) and y.shape == reference.shape,
-               "MLP should return a tensor of shape (N, n_classes) in training mode too")
-    expect(not torch.allclose(r["train"][0], reference, atol=1e-5) and
-           not torch.allclose(r["train"][0], r["train"][1], atol=1e-5),
-           "In training mode (model.train()) MLP's dropout should be active: with p_drop=0.5 two "
-           "forward passes should differ. Use the self.dropout layer in forward.")
+    expect(type(r["train"]) is list and len(r["train"]) == 2, "MLP should return a tensor in training mode")
+    for got, expected in zip(r["train"], reference["train"]):
+        got = valid_tensor(got, dtype=torch.float32, shape=expected.shape,
+                           name="MLP's output in training mode")
+        expect(not torch.allclose(got, reference["eval"], rtol=1e-4, atol=1e-5),
+               "In training mode (model.train()) MLP's dropout should be active: with p_drop=0.5 the "
+               "output should differ from eval mode. Use the self.dropout layer in forward.")
+        tensors_close(got, expected, rtol=1e-4, atol=1e-5,
+                      name="MLP's output in training mode (fc2(dropout(relu(fc1(x)))) with the "
+                           "self.dropout layer)")
     r0, reference0 = mlp_case(student, p_drop=0.0)
-    tensors_close(r0["train"][0], reference0, rtol=1e-4, atol=1e-5,
+    tensors_close(r0["train"][0], reference0["train"][0], rtol=1e-4, atol=1e-5,
                   name="MLP's output in training mode with p_drop=0")
 
 
@@ -76,9 +104,7 @@ def run_steps(ns, weight, bias, stale_w, stale_b, lr, batches):
     steps = []
     for xb, yb in batches:
         value = ns.train_step(model, optimizer, loss_fn, xb, yb)
-        steps.append({"type": type(value).__name__,
-                      "loss": float(value) if isinstance(value, (float, int, torch.Tensor)) and
-                      (not isinstance(value, torch.Tensor) or value.numel() == 1) else None,
+        steps.append({"type": type(value).__name__, "loss": value if type(value) is float else None,
                       "weight": model.weight.detach().clone(), "bias": model.bias.detach().clone()})
     return steps
 
@@ -110,19 +136,22 @@ def step_case(student):
 @question("q5", points=2)
 def test_train_step_updates_parameters(student):
     r, expected = step_case(student)
+    expect(type(r) is list and len(r) == len(expected), "train_step should be called once per batch")
     for i, (a, e) in enumerate(zip(r, expected), 1):
         tensors_close(a["weight"], e["weight"], rtol=1e-4, atol=1e-5,
                       name=f"the weights after train_step number {i} (zero_grad, forward, loss, "
                            "backward, step: each once, in this order)")
-        tensors_close(a["bias"], e["bias"], rtol=1e-4, atol=1e-5, name=f"the bias after train_step number {i}")
+        tensors_close(a["bias"], e["bias"], rtol=1e-4, atol=1e-5,
+                      name=f"the bias after train_step number {i}")
 
 
 @question("q5", points=1)
 def test_train_step_returns_loss_as_float(student):
     r, expected = step_case(student)
+    expect(type(r) is list and len(r) == len(expected), "train_step should be called once per batch")
     for i, (a, e) in enumerate(zip(r, expected), 1):
-        expect(a["type"] == "float", f"train_step should return the loss as a Python float (loss.item()), "
-                                     f"but it returned {a['type']}")
+        expect(type(a["loss"]) is float, "train_step should return the loss as a Python float "
+                                         f"(loss.item()), but it returned {a['type']}")
         expect(abs(a["loss"] - e["loss"]) <= 1e-4 * max(1.0, abs(e["loss"])),
                f"train_step number {i} returned a wrong loss (it should be the loss of the batch "
                "before the update)")
@@ -135,59 +164,117 @@ def run_evaluate(ns, state, X, y, seed):
     model = nn.Sequential(nn.Linear(n_features, n_hidden), nn.ReLU(), nn.Dropout(0.5),
                           nn.Linear(n_hidden, state["3.weight"].shape[0]))
     model.load_state_dict(state)
-    seen = []
-    model[3].register_forward_hook(
-        lambda m, args, out: seen.append({"grad": torch.is_grad_enabled(), "dropout_training": model[2].training}))
     results = []
     for _ in range(2):
         model.train()
         torch.manual_seed(seed)
         value = ns.evaluate(model, X, y)
-        if isinstance(value, (tuple, list)) and len(value) == 2:
-            results.append([v if type(v) is float else type(v).__name__ for v in value])
-        else:
-            results.append(type(value).__name__)
-    return {"results": results, "seen": seen}
+        pair = isinstance(value, (tuple, list)) and len(value) == 2
+        results.append([v if type(v) is float else type(v).__name__ for v in value] if pair
+                       else type(value).__name__)
+    return {"results": results}
 
 
-def evaluate_case(student):
-    rng, g = student.rng, student.generator
+def random_classifier(rng, g):
+    """An MLP with dropout and random weights, its state, and data (X, y) for it."""
     n_features, n_hidden, n_classes = rng.randint(2, 6), rng.randint(16, 32), rng.randint(2, 5)
-    net = torch.nn.Sequential(torch.nn.Linear(n_features, n_hidden), torch.nn.ReLU(), torch.nn.Dropout(0.5),
-                              torch.nn.Linear(n_hidden, n_classes))
+    net = torch.nn.Sequential(torch.nn.Linear(n_features, n_hidden), torch.nn.ReLU(),
+                              torch.nn.Dropout(0.5), torch.nn.Linear(n_hidden, n_classes))
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=g))
     n = rng.randint(30, 60)
     X, y = torch.randn(n, n_features, generator=g), torch.randint(0, n_classes, (n,), generator=g)
-    state = {k: v.clone() for k, v in net.state_dict().items()}
-    r = student.probe(run_evaluate, state=state, X=X, y=y, seed=student.seed % 10_000)
     net.eval()
+    return net, {k: v.clone() for k, v in net.state_dict().items()}, X, y
+
+
+def loss_and_accuracy(logits, y):
+    return F.cross_entropy(logits, y).item(), (logits.argmax(dim=1) == y).double().mean().item()
+
+
+def evaluate_case(student):
+    net, state, X, y = random_classifier(student.rng, student.generator)
+    r = student.probe(run_evaluate, state=state, X=X, y=y, seed=student.seed % 10_000)
     with torch.no_grad():
-        logits = net(X)
-    return r, F.cross_entropy(logits, y).item(), (logits.argmax(dim=1) == y).double().mean().item()
+        loss, acc = loss_and_accuracy(net(X), y)
+    return r, loss, acc
+
+
+def check_pair(value) -> None:
+    """`value`, what the probe reported of evaluate's result, is a pair of two Python floats."""
+    expect(isinstance(value, list), "evaluate should return a tuple (loss, accuracy), but it returned "
+                                    f"{value}")
+    expect(all(type(v) is float for v in value),
+           "evaluate should return two Python floats (use .item()), but it returned "
+           f"({', '.join(v if isinstance(v, str) else type(v).__name__ for v in value)})")
+
+
+def matches(value, loss, acc) -> bool:
+    return abs(value[0] - loss) <= 1e-4 * max(1.0, loss) and abs(value[1] - acc) < 1e-5
 
 
 @question("q6", points=2)
 def test_evaluate_values(student):
     r, loss, acc = evaluate_case(student)
+    expect(type(r["results"]) is list and len(r["results"]) == 2,
+           "evaluate should return (loss, accuracy)")
     for value in r["results"]:
-        expect(isinstance(value, list), f"evaluate should return a tuple (loss, accuracy), but it returned {value}")
-        expect(all(type(v) is float for v in value),
-               "evaluate should return two Python floats (use .item()), but it returned "
-               f"({', '.join(v if isinstance(v, str) else type(v).__name__ for v in value)})")
+        check_pair(value)
         expect(abs(value[0] - loss) <= 1e-4 * max(1.0, loss),
                "evaluate returned a wrong loss: it should be the mean cross-entropy of the raw logits with "
                "the model in eval mode (dropout off)")
-        expect(abs(value[1] - acc) < 1e-5, "evaluate returned a wrong accuracy (eval mode, argmax of each row)")
+        expect(abs(value[1] - acc) < 1e-5,
+               "evaluate returned a wrong accuracy (eval mode, argmax of each row)")
+
+
+@probe
+def run_evaluate_modes(ns, state, X, y, train_shift, grad_shift):
+    class ModeAware(nn.Module):
+        """A classifier whose logits move by train_shift in training mode and by grad_shift
+        while autograd is recording."""
+
+        def __init__(self):
+            super().__init__()
+            n_features, n_hidden = state["0.weight"].shape[1], state["0.weight"].shape[0]
+            self.net = nn.Sequential(nn.Linear(n_features, n_hidden), nn.ReLU(), nn.Dropout(0.5),
+                                     nn.Linear(n_hidden, state["3.weight"].shape[0]))
+            self.net.load_state_dict(state)
+
+        def forward(self, x):
+            out = self.net(x)
+            if self.training:
+                out = out + train_shift
+            if torch.is_grad_enabled():
+                out = out + grad_shift
+            return out
+
+    model = ModeAware()
+    model.train()
+    value = ns.evaluate(model, X, y)
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return [v if type(v) is float else type(v).__name__ for v in value]
+    return type(value).__name__
 
 
 @question("q6", points=1)
 def test_evaluate_uses_eval_and_no_grad(student):
-    r, loss, acc = evaluate_case(student)
-    expect(len(r["seen"]) > 0, "evaluate should run the model on X")
-    expect(all(not s["dropout_training"] for s in r["seen"]),
+    g = student.generator
+    net, state, X, y = random_classifier(student.rng, g)
+    with torch.no_grad():
+        logits = net(X)
+    train_shift = 3 * torch.randn(logits.shape, generator=g)
+    grad_shift = 3 * torch.randn(logits.shape, generator=g)
+    value = student.probe(run_evaluate_modes, state=state, X=X, y=y, train_shift=train_shift,
+                          grad_shift=grad_shift)
+    check_pair(value)
+    expect(not any(matches(value, *loss_and_accuracy(logits + train_shift + extra, y))
+                   for extra in (0, grad_shift)),
            "evaluate ran the model in training mode: call model.eval() before the forward pass")
-    expect(all(not s["grad"] for s in r["seen"]),
+    expect(not matches(value, *loss_and_accuracy(logits + grad_shift, y)),
            "evaluate ran the model with gradient tracking on: do the forward pass inside "
            "`with torch.no_grad():`")
+    expect(matches(value, *loss_and_accuracy(logits, y)),
+           "evaluate returned a wrong loss or accuracy: run the model once on all of X in eval mode "
+           "under torch.no_grad(), and return the mean cross-entropy and the fraction of correct "
+           "argmax predictions")

@@ -4,50 +4,58 @@ import math
 
 import torch
 
-from grader.testing import assert_tensor, expect, probe, question, tensors_equal
+from grader.testing import assert_tensor, expect, probe, question, tensors_equal, valid_tensor
 
 
 # --------------------------------------------------------------------------------------------- Q7
 @probe
-def device_with_cuda(ns):
+def devices_for(ns, pattern):
     original = torch.cuda.is_available
-    answers = {}
+    answers = []
     try:
-        for available in (True, False):
+        for available in pattern:
             torch.cuda.is_available = lambda available=available: available
-            answers[str(available)] = ns.get_device()
+            answers.append(ns.get_device())
     finally:
         torch.cuda.is_available = original
-    return {k: str(v) if isinstance(v, (str, torch.device)) else type(v).__name__ for k, v in answers.items()}
+    return [str(v) if isinstance(v, (str, torch.device)) else type(v).__name__ for v in answers]
 
 
 @question("q7", points=1)
 def test_get_device(student):
-    r = student.probe(device_with_cuda)
-    expect(r["True"] == "cuda", "get_device() should return 'cuda' when torch.cuda.is_available() is true "
-                                "(check it inside the function, each time it is called)")
-    expect(r["False"] == "cpu", "get_device() should return 'cpu' when no GPU is available")
+    pattern = [student.rng.random() < 0.5 for _ in range(12)]
+    pattern[student.rng.randrange(6)], pattern[6 + student.rng.randrange(6)] = True, False
+    r = student.probe(devices_for, pattern=pattern)
+    expect(type(r) is list and len(r) == len(pattern), "get_device() should return a string each time")
+    for available, answer in zip(pattern, r):
+        if available:
+            expect(answer == "cuda", "get_device() should return 'cuda' when torch.cuda.is_available() is "
+                                     "true (check it inside the function, each time it is called)")
+        else:
+            expect(answer == "cpu", "get_device() should return 'cpu' when no GPU is available (check "
+                                    "torch.cuda.is_available() each time it is called)")
 
 
 @probe
 def predict_on_other_device(ns, logits, X):
     class ElsewhereModel(nn.Module):
-        """Its parameters live on the 'meta' device; it records where its inputs were."""
+        """Its parameters live on the 'meta' device; it answers `logits` for inputs on that device
+        and `-logits` (other classes) for inputs anywhere else."""
 
         def __init__(self):
             super().__init__()
             self.anchor = nn.Parameter(torch.zeros(3, device="meta"))
-            self.seen = []
 
         def forward(self, x):
-            self.seen.append(str(x.device))
-            return logits.clone()
+            return (logits if x.device.type == "meta" else -logits).clone()
 
-    model = ElsewhereModel()
-    preds = ns.predict(model, X)
-    return {"seen": model.seen, "preds": preds.detach().clone() if isinstance(preds, torch.Tensor)
-            and preds.device.type == "cpu" else type(preds).__name__,
-            "preds_device": str(preds.device) if isinstance(preds, torch.Tensor) else None}
+    preds = ns.predict(ElsewhereModel(), X)
+    if not isinstance(preds, torch.Tensor):
+        return {"type": type(preds).__name__}
+    try:
+        return {"preds": torch.zeros(preds.shape, dtype=preds.dtype) + preds}    # only a CPU tensor adds
+    except RuntimeError:
+        return {"type": "a tensor that is not on the CPU"}
 
 
 @question("q7", points=1)
@@ -56,13 +64,14 @@ def test_predict_moves_inputs_to_the_models_device(student):
     logits = torch.randn(n, n_classes, generator=student.generator)
     X = torch.randn(n, 3, generator=student.generator)
     r = student.probe(predict_on_other_device, logits=logits, X=X)
-    expect(len(r["seen"]) >= 1, "predict should call the model on X")
-    expect(all(d == "meta" for d in r["seen"]),
+    expect("preds" in r, "predict should return an int64 tensor on the CPU (.cpu()), but it returned "
+                         f"{r.get('type')}")
+    preds = valid_tensor(r["preds"], dtype=torch.int64, shape=(n,), name="predict's result")
+    expect(not torch.equal(preds, (-logits).argmax(dim=1)),
            "predict called the model with inputs on a different device than the model's parameters: "
            "move X to next(model.parameters()).device first (the model may live on a device other "
            "than get_device())")
-    expect(r["preds_device"] == "cpu", "predict should return its result on the CPU (.cpu())")
-    tensors_equal(r["preds"], logits.argmax(dim=1), name="predict's result")
+    tensors_equal(preds, logits.argmax(dim=1), name="predict's result")
 
 
 @probe
@@ -74,10 +83,12 @@ def predict_real(ns, state, X):
         model = model.to("cuda")
     model.train()
     preds = ns.predict(model, X)
-    if isinstance(preds, torch.Tensor):
-        return {"preds": preds.detach().clone() if preds.device.type == "cpu" else None,
-                "device": str(preds.device)}
-    return {"preds": type(preds).__name__, "device": None}
+    if not isinstance(preds, torch.Tensor):
+        return {"type": type(preds).__name__}
+    try:
+        return {"preds": torch.zeros(preds.shape, dtype=preds.dtype) + preds}    # only a CPU tensor adds
+    except RuntimeError:
+        return {"type": "a tensor that is not on the CPU"}
 
 
 @question("q7", points=1)
@@ -91,7 +102,8 @@ def test_predict_classes(student):
             p.copy_(torch.randn(p.shape, generator=g))
     X = torch.randn(student.rng.randint(30, 50), n_features, generator=g)
     r = student.probe(predict_real, state={k: v.clone() for k, v in net.state_dict().items()}, X=X)
-    expect(r["device"] in (None, "cpu"), "predict should return its result on the CPU (.cpu())")
+    expect("preds" in r, "predict should return an int64 tensor on the CPU (.cpu()), but it returned "
+                         f"{r.get('type')}")
     net.eval()
     with torch.no_grad():
         expected = net(X).argmax(dim=1)
@@ -119,49 +131,53 @@ def seeded_models(ns, seed, other_seed, noise_seed, sizes):
     return {"a": a, "b": b, "c": c}
 
 
+def reference_model(seed, n_features, n_hidden, n_classes):
+    """The parameters of MLP(n_features, n_hidden, n_classes) created right after torch.manual_seed(seed)."""
+    torch.manual_seed(seed)
+    fc1, fc2 = torch.nn.Linear(n_features, n_hidden), torch.nn.Linear(n_hidden, n_classes)
+    return {"fc1.weight": fc1.weight.detach(), "fc1.bias": fc1.bias.detach(),
+            "fc2.weight": fc2.weight.detach(), "fc2.bias": fc2.bias.detach()}
+
+
 def seed_case(student):
     rng = student.rng
     sizes = [rng.randint(2, 6), rng.randint(8, 24), rng.randint(2, 5)]
     seed = rng.randint(1, 10_000)
-    r = student.probe(seeded_models, seed=seed, other_seed=seed + rng.randint(1, 99),
-                      noise_seed=rng.randint(0, 10_000), sizes=sizes)
+    other_seed = seed + rng.randint(1, 99)
+    r = student.probe(seeded_models, seed=seed, other_seed=other_seed, noise_seed=rng.randint(0, 10_000),
+                      sizes=sizes)
     for value in r.values():
-        expect(isinstance(value, dict), f"make_model should return an nn.Module (your MLP), but it returned {value}")
-    return r, seed, sizes
+        expect(isinstance(value, dict),
+               f"make_model should return an nn.Module (your MLP), but it returned {value}")
+        expect(list(value) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
+               "make_model should return your MLP(n_features, n_hidden, n_classes, p_drop)")
+    return r, reference_model(seed, *sizes), reference_model(other_seed, *sizes)
+
+
+def check_seeded(params, expected, hint):
+    for name, value in expected.items():
+        tensors_equal(params[name], value, name=f"{name} of make_model's model ({hint})")
 
 
 @question("q8", points=1)
 def test_same_seed_same_model(student):
-    r, seed, sizes = seed_case(student)
-    a, b, c = r["a"], r["b"], r["c"]
-    expect(list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a),
-           "make_model with the same seed gave different weights: call torch.manual_seed(seed) "
-           "first, then create the model")
-    expect(any(not torch.equal(a[k], c[k]) for k in a),
-           "make_model with different seeds gave the same weights: seed with the `seed` argument")
+    r, expected, other = seed_case(student)
+    check_seeded(r["b"], expected, "make_model with the same seed should give the same weights, whatever "
+                                   "random numbers were drawn before: call torch.manual_seed(seed) first, "
+                                   "then create the model")
+    check_seeded(r["c"], other, "seed with the `seed` argument")
 
 
 @question("q8", points=1)
 def test_seed_then_create(student):
-    r, seed, (n_features, n_hidden, n_classes) = seed_case(student)
-    torch.manual_seed(seed)
-    fc1, fc2 = torch.nn.Linear(n_features, n_hidden), torch.nn.Linear(n_hidden, n_classes)
-    expected = {"fc1.weight": fc1.weight, "fc1.bias": fc1.bias, "fc2.weight": fc2.weight, "fc2.bias": fc2.bias}
-    expect(list(r["a"]) == list(expected), "make_model should return your MLP(n_features, n_hidden, n_classes, p_drop)")
-    for name, value in expected.items():
-        tensors_equal(r["a"][name], value.detach(),
-                      name=f"{name} of make_model's model (call torch.manual_seed(seed) right before creating "
-                           "the MLP)")
+    r, expected, other = seed_case(student)
+    check_seeded(r["a"], expected, "call torch.manual_seed(seed) right before creating the MLP")
 
 
 # --------------------------------------------------------------------------------------------- Q9
 @probe
 def train_and_predict(ns, X_train, y_train, X_test, n_classes, seed):
-    import time
-
-    start = time.perf_counter()
     model = ns.train_model(X_train, y_train, n_classes, seed=seed)
-    elapsed = time.perf_counter() - start
     if not isinstance(model, nn.Module):
         return {"type": type(model).__name__}
     params = list(model.parameters())
@@ -169,8 +185,35 @@ def train_and_predict(ns, X_train, y_train, X_test, n_classes, seed):
     model.eval()
     with torch.no_grad():
         logits = model(X_test.to(device))
-    return {"type": "Module", "seconds": elapsed, "shape": list(logits.shape),
-            "logits": logits.detach().float().cpu(), "preds": logits.argmax(dim=1).cpu()}
+    return {"logits": logits.detach().float().cpu() if isinstance(logits, torch.Tensor)
+            else type(logits).__name__}
+
+
+@probe
+def train_twice(ns, X_train, y_train, X_test, n_classes, seed, noise_seed):
+    created = []                     # the parameters of every MLP train_model creates, as created
+    original = ns.MLP.__init__
+
+    def recording_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        created.append({n: p.detach().clone() for n, p in self.named_parameters()})
+
+    torch.manual_seed(noise_seed)    # other random numbers before the call
+    torch.rand(7)
+    ns.MLP.__init__ = recording_init
+    try:
+        model = ns.train_model(X_train, y_train, n_classes, seed=seed)
+    finally:
+        ns.MLP.__init__ = original
+    if not isinstance(model, nn.Module):
+        return {"type": type(model).__name__}
+    params = list(model.parameters())
+    device = params[0].device if params else torch.device("cpu")
+    model.eval()
+    with torch.no_grad():
+        logits = model(X_test.to(device))
+    return {"created": created, "logits": logits.detach().float().cpu() if isinstance(logits, torch.Tensor)
+            else type(logits).__name__}
 
 
 def rings(student, n, n_classes, n_noise, gen_seed):
@@ -195,33 +238,57 @@ def training_data(student, n_train, n_test):
     return X_train, y[:n_train], X_test, y[n_train:], n_classes
 
 
+def held_out_accuracy(r, X_test, y_test, n_classes):
+    """The accuracy on (X_test, y_test) of the logits the probe reported for the trained model."""
+    expect("logits" in r, f"train_model should return the trained model (an nn.Module), but it "
+                          f"returned {r.get('type')}")
+    expect(isinstance(r["logits"], torch.Tensor) and tuple(r["logits"].shape) == (len(X_test), n_classes),
+           "the model returned by train_model should map (M, n_features) inputs to (M, n_classes) logits")
+    logits = valid_tensor(r["logits"], dtype=torch.float32, shape=(len(X_test), n_classes),
+                          name="the trained model's logits")
+    return logits, (logits.argmax(dim=1) == y_test).double().mean().item()
+
+
 @question("q9", points=3)
 def test_train_model_reaches_target_accuracy(student):
     X_train, y_train, X_test, y_test, n_classes = training_data(student, 400, 400)
     r = student.probe(train_and_predict, X_train=X_train, y_train=y_train, X_test=X_test, n_classes=n_classes,
                       seed=student.rng.randint(0, 1000))
-    expect(r["type"] == "Module", f"train_model should return the trained model (an nn.Module), but it "
-                                  f"returned {r['type']}")
-    expect(r["shape"] == [len(X_test), n_classes],
-           "the model returned by train_model should map (M, n_features) inputs to (M, n_classes) logits")
-    accuracy = (r["preds"] == y_test).double().mean().item()
+    _, accuracy = held_out_accuracy(r, X_test, y_test, n_classes)
     expect(accuracy >= 0.9,
            f"the trained model reached {accuracy:.1%} accuracy on held-out data, below the 90% required "
-           "(check the loss, the optimizer steps and the model; a linear model cannot separate these classes)")
+           "(check the loss, the optimizer steps and the model; a linear model cannot separate these "
+           "classes)")
+
+
+def check_seeded_start(created, seed, n_features, n_classes):
+    """Every MLP that train_model created has the initial weights of make_model(seed, ...)."""
+    expect(type(created) is list and len(created) > 0,
+           "train_model should create its model with make_model(seed, X.shape[1], n_hidden, n_classes)")
+    for params in created:
+        expect(type(params) is dict and list(params) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
+               "train_model should create its model with make_model (your MLP)")
+        hidden = valid_tensor(params["fc1.weight"], dtype=torch.float32, name="fc1.weight").shape[0]
+        expected = reference_model(seed, n_features, hidden, n_classes)
+        for name, value in expected.items():
+            tensors_equal(params[name], value,
+                          name=f"the initial {name} of train_model's model (create it with "
+                               "make_model(seed, X.shape[1], n_hidden, n_classes), with the `seed` argument)")
 
 
 @question("q9", points=1)
 def test_train_model_is_reproducible(student):
     X_train, y_train, X_test, y_test, n_classes = training_data(student, 200, 200)
     seed = student.rng.randint(0, 1000)
-    first = student.probe(train_and_predict, X_train=X_train, y_train=y_train, X_test=X_test,
-                          n_classes=n_classes, seed=seed)
-    second = student.probe(train_and_predict, X_train=X_train, y_train=y_train, X_test=X_test,
-                           n_classes=n_classes, seed=seed)
-    for r in (first, second):
-        expect(r["type"] == "Module", f"train_model should return the trained model (an nn.Module), but it "
-                                      f"returned {r['type']}")
-    expect(first["logits"].shape == second["logits"].shape and
-           torch.allclose(first["logits"], second["logits"], rtol=1e-3, atol=1e-4),
+    runs = [student.probe(train_twice, X_train=X_train, y_train=y_train, X_test=X_test, n_classes=n_classes,
+                          seed=seed, noise_seed=student.rng.randint(0, 2**31)) for _ in range(2)]
+    logits = []
+    for r in runs:
+        got, accuracy = held_out_accuracy(r, X_test, y_test, n_classes)
+        expect(accuracy >= 0.75, "train_model did not train the model it returned on the data it was given")
+        check_seeded_start(r["created"], seed, X_train.shape[1], n_classes)
+        logits.append(got)
+    expect(torch.allclose(logits[0], logits[1], rtol=1e-3, atol=1e-4),
            "train_model with the same data and seed gave different models: create the model with "
-           "make_model(seed, ...) so that its initial weights (and dropout) are seeded")
+           "make_model(seed, ...) before drawing any other random numbers, so that its initial weights "
+           "and everything after (dropout, shuffling) are seeded")
