@@ -81,6 +81,15 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
                        ctypes.c_ulong(flags), data and data.encode()), f"mount {source or ''} on {target}")
 
 
+def _hide_keys() -> None:
+    """/proc/keys and /proc/key-users empty: they list the descriptions of every key uid 65534 may
+    view, including keys left in its user keyring by processes outside the grader's control."""
+    for path in ("/proc/keys", "/proc/key-users"):
+        if os.path.exists(path):
+            _mount("/dev/null", path, None, MS_BIND)
+            _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
 # -- the three processes of one submission ---------------------------------------------------------
 def _under_tmp() -> list[str]:
     """Read-only paths of the jail that live under /tmp (a venv in a checkout there, say)."""
@@ -123,6 +132,7 @@ def _make_jail(tmp_mb: int, report: int) -> None:
                 _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
                 os.close(report)
                 _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+                _hide_keys()
                 os.write(mounted_w, b"1")
                 _reap_forever()
             except BaseException:  # noqa: BLE001 - A reports that B never said it was ready
