@@ -144,34 +144,43 @@ def _missing(people, pairs) -> list[str]:
 
 
 def check_file(p: Path, sid: str, max_bytes: int) -> Submission | Rejected:
-    """A Submission for a gradable notebook file, else a Rejected with the reason.
-
-    Only a regular file is read, and opening never blocks nor follows a link: a FIFO, socket,
-    device, folder or link named like a notebook is rejected with the reason."""
+    """A Submission for a gradable notebook file, else a Rejected with the reason (see
+    `read_regular`)."""
     try:
-        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError as exc:
-        return Rejected(sid, p, _open_reason(p, exc))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return Rejected(sid, p, _kind_reason(info.st_mode))
-        if info.st_size > max_bytes:
-            return _too_big(sid, p, info.st_size, max_bytes)
-        raw = _read(fd, max_bytes + 1)
-    except OSError as exc:
-        return Rejected(sid, p, f"the notebook file could not be read ({exc.strerror or exc}); "
-                                "submit it again")
-    finally:
-        os.close(fd)
-    if len(raw) > max_bytes:                     # it grew after it was measured
-        return _too_big(sid, p, len(raw), max_bytes)
+        raw = read_regular(p, max_bytes)
+    except SubmissionError as exc:
+        return Rejected(sid, p, str(exc), size=getattr(exc, "size", 0))
     digest_ = hashlib.sha256(raw).hexdigest()
     try:
         parse_notebook(raw)
     except SubmissionError as exc:
         return Rejected(sid, p, str(exc), digest_, len(raw))
     return Submission(sid, p.resolve(), digest_, len(raw))
+
+
+def read_regular(p: Path, max_bytes: int) -> bytes:
+    """The bytes of the notebook file `p`; SubmissionError (with the reason for the student) unless
+    it is a regular file of at most `max_bytes`.  Opening never blocks nor follows a link: a FIFO,
+    socket, device, folder or link named like a notebook is refused without being read."""
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SubmissionError(_open_reason(p, exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(_kind_reason(info.st_mode))
+        if info.st_size > max_bytes:
+            raise _too_big(info.st_size, max_bytes)
+        raw = _read(fd, max_bytes + 1)
+    except OSError as exc:
+        raise SubmissionError(f"the notebook file could not be read ({exc.strerror or exc}); "
+                              "submit it again") from None
+    finally:
+        os.close(fd)
+    if len(raw) > max_bytes:                     # it grew after it was measured
+        raise _too_big(len(raw), max_bytes)
+    return raw
 
 
 def _read(fd: int, limit: int) -> bytes:
@@ -185,10 +194,11 @@ def _read(fd: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _too_big(sid: str, p: Path, size: int, max_bytes: int) -> Rejected:
-    return Rejected(sid, p, f"the notebook is {size / 2**20:.1f} MiB, over the "
-                            f"{max_bytes / 2**20:g} MiB limit; clear large outputs (Kernel > "
-                            "Restart & Clear Output) and save again", size=size)
+def _too_big(size: int, max_bytes: int) -> SubmissionError:
+    exc = SubmissionError(f"the notebook is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:g} MiB "
+                          "limit; clear large outputs (Kernel > Restart & Clear Output) and save again")
+    exc.size = size
+    return exc
 
 
 def _open_reason(p: Path, exc: OSError) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import grader
 from grader.assignment import Assignment
 from grader.errors import SubmissionError
+from grader.intake import read_regular
 from grader.judge import plugin
 from grader.judge.session import StudentSession
 from grader.notebook import code_cells, parse_notebook
@@ -56,12 +57,15 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
     started = time.time()
     suite_hash = assignment.suite_hash()
     result = Result(student=student, assignment=assignment.name, status="graded",
-                    max_score=assignment.max_score, submission={"path": str(path), "sha256": sha256,
-                                                                "size": path.stat().st_size},
+                    max_score=assignment.max_score, submission={"path": str(path), "sha256": sha256},
                     suite_hash=suite_hash, config_hash=options.config_hash(assignment),
                     grader_version=grader.__version__, run_id=run_id)
     try:
-        cells = code_cells(parse_notebook(path.read_bytes()))
+        raw = read_regular(path, int(assignment.limits["max_notebook_mb"] * 2**20))
+        result.submission["size"] = len(raw)
+        if hashlib.sha256(raw).hexdigest() != sha256:
+            raise SubmissionError("the notebook file changed after it was handed in; grade the class again")
+        cells = code_cells(parse_notebook(raw))
     except SubmissionError as exc:
         result.status, result.reason = "invalid", str(exc)
         result.questions = empty_questions(assignment)
