@@ -201,3 +201,23 @@ def test_a_sandbox_that_cannot_start_is_the_graders_error_not_the_students(tmp_p
     assert "the bwrap sandbox" in run.reason and "start" in run.reason and "missing" in run.reason
     with pytest.raises(Exception, match="could not run"):
         session.probe("p", "def p(ns):\n    return 1\n", {})
+
+
+def test_a_worker_grades_only_the_bytes_intake_saw(tmp_path):
+    import hashlib
+    import os
+
+    from grader import assignment
+    from grader.judge.grade import GradeOptions, grade_one
+
+    asg = assignment.load("mini", MINI_COURSE)
+    nb = tmp_path / "swapped.ipynb"
+    nb.write_bytes((MINI_COURSE / "submissions" / "blank.ipynb").read_bytes())
+    seen = hashlib.sha256(nb.read_bytes()).hexdigest()
+    nb.write_bytes(nb.read_bytes() + b"\n")
+    r = grade_one(asg, "swapped", nb, seen, GradeOptions(sandbox="none"))
+    assert r.status == "invalid" and "changed after it was handed in" in r.reason
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    r = grade_one(asg, "fifo", fifo, seen, GradeOptions(sandbox="none"))     # never blocks
+    assert r.status == "invalid" and "named pipe" in r.reason
