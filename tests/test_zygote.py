@@ -394,3 +394,45 @@ def test_the_filter_refuses_kernel_surface_and_leaves_torch_working():
     assert [out[k] for k in ("io_uring", "keyctl", "unshare", "memfd")] == [-1] * 4
     assert out["memfd_sealed"] >= 0 and out["loader"] == 2
     assert [out[f] for f in (16, 17, 40)] == [97] * 3
+
+
+V2_ONLY = ("mount --make-rprivate / && mount -t cgroup2 cgroup2 /sys/fs/cgroup && "
+           'exec "$0" -m grader.cli "$@"')
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
+def test_a_cgroup_v2_only_layout_fails_closed_and_rlimits_hold_the_attacks(tmp_path):
+    """A cgroup2 mount in a private mount namespace hides this machine's v1 hierarchies: its root
+    offers no pids or memory controller, as on a systemd host that delegates none.  The warm path
+    refuses to grade there, and with --unsafe-no-cgroups the rlimits hold a fork bomb and a 3 GiB
+    allocation and every result says how it was graded."""
+    import json
+    import subprocess
+    import sys
+
+    from corpus import build_class, check, expected
+
+    adversarial = Path(__file__).parent / "adversarial"
+    build_class(adversarial, tmp_path / "subs", "bwrap", ["bwrap"], only=["fork_bomb", "memory_hog"])
+
+    def grade(*extra):
+        cmd = ["unshare", "--mount", "sh", "-c", V2_ONLY, sys.executable, "--course", str(MINI_COURSE),
+               "grade", str(tmp_path / "subs"), "-a", "mini", "-o", str(tmp_path / "out"), "-j", "1", *extra]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                              cwd=Path(__file__).resolve().parent.parent)
+
+    refused = grade()
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "cannot be set" in refused.stderr and "--unsafe-no-cgroups" in refused.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
+    done = grade("--unsafe-no-cgroups")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for case in ("fork_bomb", "memory_hog"):
+        record = json.loads((tmp_path / "out" / "results" / f"{case}.json").read_text())
+        from grader.results import Result
+
+        r = Result.from_dict(record)
+        check(r, expected(adversarial, case), max_score=5)
+        assert r.environment["warm"] is True
+        assert any("rlimits" in f for f in r.all_flags()), r.all_flags()
