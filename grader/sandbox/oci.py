@@ -148,7 +148,7 @@ def _probe(binary: str) -> str | None:
 
 def minimal_rootfs(home: str, prefix: str) -> Path:
     """A root directory with only mount points, the usual symlinks and a passwd entry for nobody."""
-    key = hashlib.sha256(f"{home}|{prefix}|{SANDBOX_PKG_ROOT}|3".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{home}|{prefix}|{SANDBOX_PKG_ROOT}|4".encode()).hexdigest()[:12]
     root = ROOTFS_HOME / f"rootfs-{key}"
     if (root / ".complete").exists():
         return root
@@ -158,6 +158,7 @@ def minimal_rootfs(home: str, prefix: str) -> Path:
               f"{SANDBOX_PKG_ROOT.strip('/')}/grader", DATA_DIR.strip("/"), home.strip("/"), prefix.strip("/")):
         (tmp / d).mkdir(parents=True, exist_ok=True)
     (tmp / "tmp").chmod(0o1777)          # a tmpfs mounted here takes this mode
+    (tmp / SANDBOX_WORKDIR.strip("/")).chmod(0o777)     # the student (uid 65534) writes there
     for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):
         (tmp / link).symlink_to(target)
     (tmp / "etc" / "passwd").write_text(f"nobody:x:{NOBODY}:{NOBODY}:nobody:{SANDBOX_WORKDIR}:/usr/sbin/nologin\n")
