@@ -44,12 +44,16 @@ class GradingFailure(AssertionError):
 
 
 class Probe:
-    """A function shipped, as source, into the student process and run on its namespace."""
+    """A function shipped, as source, into the student process and run on its namespace, with
+    the helper functions it `uses` defined beside it."""
 
-    def __init__(self, fn) -> None:
+    def __init__(self, fn, uses: tuple = ()) -> None:
         self.fn = fn
         self.name = fn.__name__
-        self.source = _standalone_source(fn)
+        for helper in uses:
+            if isinstance(helper, Probe) or not inspect.isfunction(helper) or helper.__name__ == self.name:
+                raise TypeError(f"@probe(uses=...) takes plain functions other than the probe, not {helper!r}")
+        self.source = "".join(_standalone_source(h) for h in uses) + _standalone_source(fn)
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
@@ -68,10 +72,13 @@ def _standalone_source(fn) -> str:
     return ast.unparse(node) + "\n"
 
 
-def probe(fn) -> Probe:
-    """Mark `fn(ns, **kwargs)` as a probe.  It may use only its arguments, `ns`, and the modules
-    torch, nn, F, math and random (or import others in its body), and must return plain data."""
-    return Probe(fn)
+def probe(fn=None, *, uses=()):
+    """Mark `fn(ns, **kwargs)` as a probe.  It may use only its arguments, `ns`, the modules
+    torch, nn, F, math and random (or import others in its body), and the plain functions named in
+    `uses` (`@probe(uses=[build_model])`), which travel with it; it must return plain data."""
+    if fn is None:
+        return lambda f: Probe(f, tuple(uses))
+    return Probe(fn, tuple(uses))
 
 
 def question(qid: str, points: float):

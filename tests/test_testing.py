@@ -53,6 +53,25 @@ def test_probe_source_is_standalone_without_decorators():
     assert my_probe(type("NS", (), {"f": staticmethod(lambda x: x)}), 1) == 2
 
 
+def double_it(x):
+    return 2 * x
+
+
+def test_a_probe_takes_the_helpers_it_uses_along():
+    @probe(uses=[double_it])
+    def with_helper(ns, x):
+        return double_it(x) + 1
+
+    assert with_helper.source.startswith("def double_it(x):") and "def with_helper(ns, x):" in with_helper.source
+    namespace = {}
+    exec(with_helper.source, namespace)            # as the student process defines it
+    assert namespace["with_helper"](None, 3) == 7
+    with pytest.raises(TypeError):
+        probe(uses=[with_helper])(lambda ns: 1)
+    with pytest.raises(TypeError):
+        probe(uses=["double_it"])(double_it)
+
+
 def test_question_validates_its_arguments():
     with pytest.raises(TypeError):
         question("", points=1)

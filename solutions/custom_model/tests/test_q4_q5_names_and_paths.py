@@ -51,37 +51,15 @@ def build(desc):
     return nn.ModuleDict({key: build(child) for key, child in desc[1]})
 
 
-@probe
+@probe(uses=[build])
 def call_on_tree(ns, desc, function, args):
-    def build(d):
-        if d[0] == "linear":
-            return nn.Linear(d[1], d[2], bias=d[3])
-        if d[0] == "bn":
-            return nn.BatchNorm1d(d[1])
-        if d[0] == "relu":
-            return nn.ReLU()
-        if d[0] == "seq":
-            return nn.Sequential(*[build(c) for c in d[1]])
-        return nn.ModuleDict({k: build(c) for k, c in d[1]})
-
     result = ns[function](build(desc), *args)
     plain = isinstance(result, (list, tuple)) and all(type(v) is str for v in result) or type(result) is int
     return {"type": type(result).__name__, "value": result if plain else None}
 
 
-@probe
+@probe(uses=[build])
 def lookup_on_tree(ns, desc, queries, marks):
-    def build(d):
-        if d[0] == "linear":
-            return nn.Linear(d[1], d[2], bias=d[3])
-        if d[0] == "bn":
-            return nn.BatchNorm1d(d[1])
-        if d[0] == "relu":
-            return nn.ReLU()
-        if d[0] == "seq":
-            return nn.Sequential(*[build(c) for c in d[1]])
-        return nn.ModuleDict({k: build(c) for k, c in d[1]})
-
     model = build(desc)
     truth = {"module": dict(model.named_modules()), "parameter": dict(model.named_parameters()),
              "buffer": dict(model.named_buffers())}

@@ -60,38 +60,16 @@ def build(desc):
     return nn.ModuleDict({key: build(child) for key, child in desc[1]})
 
 
-@probe
+@probe(uses=[build])
 def init_values(ns, desc, seed):
-    def build(d):
-        if d[0] == "linear":
-            return nn.Linear(d[1], d[2], bias=d[3])
-        if d[0] == "bn":
-            return nn.BatchNorm1d(d[1])
-        if d[0] == "relu":
-            return nn.ReLU()
-        if d[0] == "seq":
-            return nn.Sequential(*[build(c) for c in d[1]])
-        return nn.ModuleDict({k: build(c) for k, c in d[1]})
-
     model = build(desc)
     torch.manual_seed(seed)
     model.apply(ns.init_weights)
     return [[name, p.detach().clone()] for name, p in model.named_parameters()]
 
 
-@probe
+@probe(uses=[build])
 def init_in_place(ns, desc, seed, pool):
-    def build(d):
-        if d[0] == "linear":
-            return nn.Linear(d[1], d[2], bias=d[3])
-        if d[0] == "bn":
-            return nn.BatchNorm1d(d[1])
-        if d[0] == "relu":
-            return nn.ReLU()
-        if d[0] == "seq":
-            return nn.Sequential(*[build(c) for c in d[1]])
-        return nn.ModuleDict({k: build(c) for k, c in d[1]})
-
     torch.manual_seed(seed)
     model = build(desc)
     before = [p for _, p in model.named_parameters()]
@@ -110,37 +88,15 @@ def init_in_place(ns, desc, seed, pool):
             for (name, p), init in zip(model.named_parameters(), initialised)]
 
 
-@probe
+@probe(uses=[build])
 def apply_order_run(ns, desc):
-    def build(d):
-        if d[0] == "linear":
-            return nn.Linear(d[1], d[2], bias=d[3])
-        if d[0] == "bn":
-            return nn.BatchNorm1d(d[1])
-        if d[0] == "relu":
-            return nn.ReLU()
-        if d[0] == "seq":
-            return nn.Sequential(*[build(c) for c in d[1]])
-        return nn.ModuleDict({k: build(c) for k, c in d[1]})
-
     result = ns.apply_order(build(desc))
     plain = isinstance(result, (list, tuple)) and all(type(v) is str for v in result)
     return {"type": type(result).__name__, "value": list(result) if plain else None}
 
 
-@probe
+@probe(uses=[build])
 def add_gain_run(ns, desc, double, pool):
-    def build(d):
-        if d[0] == "linear":
-            return nn.Linear(d[1], d[2], bias=d[3])
-        if d[0] == "bn":
-            return nn.BatchNorm1d(d[1])
-        if d[0] == "relu":
-            return nn.ReLU()
-        if d[0] == "seq":
-            return nn.Sequential(*[build(c) for c in d[1]])
-        return nn.ModuleDict({k: build(c) for k, c in d[1]})
-
     model = build(desc)
     if double:
         model.double()
