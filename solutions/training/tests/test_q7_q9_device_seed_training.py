@@ -175,21 +175,25 @@ def test_seed_then_create(student):
 
 
 # --------------------------------------------------------------------------------------------- Q9
-@probe
-def train_and_predict(ns, X_train, y_train, X_test, n_classes, seed):
-    model = ns.train_model(X_train, y_train, n_classes, seed=seed)
-    if not isinstance(model, nn.Module):
-        return {"type": type(model).__name__}
+def logits_on(model, X_test):
+    """The trained model's logits on X_test in eval mode, on the CPU (or its type name)."""
     params = list(model.parameters())
     device = params[0].device if params else torch.device("cpu")
     model.eval()
     with torch.no_grad():
         logits = model(X_test.to(device))
-    return {"logits": logits.detach().float().cpu() if isinstance(logits, torch.Tensor)
-            else type(logits).__name__}
+    return logits.detach().float().cpu() if isinstance(logits, torch.Tensor) else type(logits).__name__
 
 
-@probe
+@probe(uses=[logits_on])
+def train_and_predict(ns, X_train, y_train, X_test, n_classes, seed):
+    model = ns.train_model(X_train, y_train, n_classes, seed=seed)
+    if not isinstance(model, nn.Module):
+        return {"type": type(model).__name__}
+    return {"logits": logits_on(model, X_test)}
+
+
+@probe(uses=[logits_on])
 def train_twice(ns, X_train, y_train, X_test, n_classes, seed, noise_seed):
     created = []                     # the parameters of every MLP train_model creates, as created
     original = ns.MLP.__init__
@@ -207,13 +211,7 @@ def train_twice(ns, X_train, y_train, X_test, n_classes, seed, noise_seed):
         ns.MLP.__init__ = original
     if not isinstance(model, nn.Module):
         return {"type": type(model).__name__}
-    params = list(model.parameters())
-    device = params[0].device if params else torch.device("cpu")
-    model.eval()
-    with torch.no_grad():
-        logits = model(X_test.to(device))
-    return {"created": created, "logits": logits.detach().float().cpu() if isinstance(logits, torch.Tensor)
-            else type(logits).__name__}
+    return {"created": created, "logits": logits_on(model, X_test)}
 
 
 def rings(student, n, n_classes, n_noise, gen_seed):
