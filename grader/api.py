@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import grader
 from grader import assignment as assignment_mod
 from grader import intake
 from grader.assignment import Assignment
+from grader.build import build_id
 from grader.errors import StoreError, UsageError
 from grader.judge.grade import GradeOptions, check_points, check_suite, empty_questions
 from grader.reports import write_reports
@@ -176,7 +176,7 @@ class _BatchRun:
         pending = []
         for sub in self.found.submissions:
             hit = self.store.reusable(sub.student, sha256=sub.sha256, suite_hash=self.suite_hash,
-                                      config_hash=self.config_hash, grader_version=grader.__version__)
+                                      config_hash=self.config_hash, grader_version=build_id())
             if hit is not None:
                 self.record(hit, True)
             else:
@@ -207,7 +207,7 @@ class _BatchRun:
     def _base(self, student: str, **kw) -> Result:
         return Result(student=student, assignment=self.asg.name, max_score=self.asg.max_score,
                       questions=empty_questions(self.asg), suite_hash=self.suite_hash,
-                      config_hash=self.config_hash, grader_version=grader.__version__, run_id=self.run_id,
+                      config_hash=self.config_hash, grader_version=build_id(), run_id=self.run_id,
                       environment={"sandbox": self.options.sandbox, "host": socket.gethostname()}, **kw)
 
 

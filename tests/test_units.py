@@ -221,3 +221,29 @@ def test_a_worker_grades_only_the_bytes_intake_saw(tmp_path):
     os.mkfifo(fifo)
     r = grade_one(asg, "fifo", fifo, seen, GradeOptions(sandbox="none"))     # never blocks
     assert r.status == "invalid" and "named pipe" in r.reason
+
+
+def test_a_change_to_what_scores_regrades_every_stored_result(tmp_path, monkeypatch):
+    import grader
+    from grader import api, build
+
+    package = tmp_path / "grader"
+    shutil.copytree(Path(grader.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = build.source_digest(package)
+    with open(package / "reports" / "summary.py", "a") as f:
+        f.write("\n# how a report looks never changes a score\n")
+    assert build.source_digest(package) == before
+    with open(package / "testing.py", "a") as f:
+        f.write("\n# a fix in a scoring helper\n")
+    assert build.source_digest(package) != before
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copyfile(MINI_COURSE / "submissions" / "blank.ipynb", subs / "blank.ipynb")
+    grade = dict(assignment="mini", out=tmp_path / "out", sandbox="none", course=MINI_COURSE, jobs=1)
+    first = api.grade(subs, **grade)
+    assert first.graded_now == 1 and first.results[0].grader_version == build.build_id()
+    assert build.build_id().startswith(grader.__version__ + "+") and " torch " in build.build_id()
+    assert api.grade(subs, **grade).reused == 1
+    monkeypatch.setattr(api, "build_id", lambda: "0.1.0+another torch 2.13.0")
+    assert api.grade(subs, **grade).reused == 0

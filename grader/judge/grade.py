@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grader
 from grader.assignment import Assignment
+from grader.build import build_id
 from grader.errors import SubmissionError
 from grader.intake import read_regular
 from grader.judge import plugin
@@ -59,7 +59,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
     result = Result(student=student, assignment=assignment.name, status="graded",
                     max_score=assignment.max_score, submission={"path": str(path), "sha256": sha256},
                     suite_hash=suite_hash, config_hash=options.config_hash(assignment),
-                    grader_version=grader.__version__, run_id=run_id)
+                    grader_version=build_id(), run_id=run_id)
     try:
         raw = read_regular(path, int(assignment.limits["max_notebook_mb"] * 2**20))
         result.submission["size"] = len(raw)

@@ -1,0 +1,46 @@
+"""What graded a result: the grader's version, a digest of its source that can change a score,
+and the torch version.  Stored in every record (`Result.grader_version`) and part of the key under
+which a stored result is reused, so a fix in the judge, the protocol, the runner or a scoring
+helper regrades every stored result, while a change to how reports look does not."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+import grader
+
+# what never changes a score: the writers of reports read the records, the CLI and the benchmark
+# drive the library, and the forging runners only run in verify
+_NOT_SCORING = ("reports", "cli.py", "bench.py", "forge.py")
+
+
+def source_digest(package: Path) -> str:
+    """sha256 over the path and bytes of every scoring source file under `package`."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        relative = path.relative_to(package)
+        if path.suffix not in (".py", ".json") or "__pycache__" in relative.parts \
+                or relative.parts[0] in _NOT_SCORING:
+            continue
+        digest.update(f"{relative.as_posix()}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _torch_version() -> str:
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+@functools.lru_cache(maxsize=1)
+def build_id() -> str:
+    """This grader's identity for stored results, e.g. "0.1.0+3f2a9c1b2d4e torch 2.13.0"."""
+    package = Path(grader.__file__).resolve().parent
+    return f"{grader.__version__}+{source_digest(package)[:12]} torch {_torch_version()}"
+
+
+__all__ = ["build_id", "source_digest"]
