@@ -288,6 +288,7 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
 
 
 FORGERS_NOTEBOOK = "forging runners"
+VERIFY_SEEDS = 20       # seeds each mutant and the solution are graded under
 
 
 @dataclass
@@ -319,12 +320,16 @@ def assign(names: list[str] | None = None, *, course: Path | str | None = None,
 
 
 def verify(names: list[str] | None = None, *, course: Path | str | None = None, sandbox: str = "auto",
-           jobs: int | None = None, out: Path | str | None = None,
+           jobs: int | None = None, out: Path | str | None = None, seeds: int = VERIFY_SEEDS,
            on_result: Callable[[Result, int, int, bool], None] | None = None) -> list[VerifyCheck]:
     """Grade each assignment's solution (must be full marks), blank student notebook (must be 0)
-    and every mutant (must lose points on the questions it names)."""
+    and every mutant (must lose points on the questions it names), the solution and the mutants
+    under `seeds` different seeds each: a hidden test draws its inputs from the notebook's bytes,
+    so a mutant that keeps full marks under one seed of twenty is caught by luck, not by design."""
     import tempfile
 
+    if not isinstance(seeds, int) or seeds < 1:
+        raise UsageError(f"seeds must be a whole number of at least 1, not {seeds!r}")
     root = Path(course).resolve() if course else Path.cwd().resolve()
     names = names or assignment_mod.list_names(root)
     if not names:
@@ -333,11 +338,25 @@ def verify(names: list[str] | None = None, *, course: Path | str | None = None, 
     with tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
         for name in names:
             work = Path(out) / name if out else Path(tmp) / name
-            checks += _verify_one(assignment_mod.load(name, root), root, work, sandbox, jobs, on_result)
+            checks += _verify_one(assignment_mod.load(name, root), root, work, sandbox, jobs, seeds, on_result)
     return checks
 
 
-def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int | None,
+def _seeded(notebook: Path, dest_dir: Path, stem: str, seeds: int) -> list[str]:
+    """`seeds` copies of `notebook` that differ only in a metadata field (so each draws other
+    inputs in every hidden test); the first is the notebook itself.  Returns their stems."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    stems = [stem] + [f"{stem}-s{k:02d}" for k in range(1, seeds)]
+    for k, name in enumerate(stems):
+        if k:
+            nb.metadata["grader_verify_seed"] = k
+        nbformat.write(nb, dest_dir / f"{name}.ipynb")
+    return stems
+
+
+def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int | None, seeds: int,
                 on_result) -> list[VerifyCheck]:
     import shutil
 
@@ -346,17 +365,19 @@ def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int
     release = assign_mod.build_release(asg, work / "release")
     subs = work / "submissions"
     subs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(release.solution, subs / "solution.ipynb")
+    solutions = _seeded(release.solution, subs, "solution", seeds)
     shutil.copyfile(release.student, subs / "blank.ipynb")
     mutants = assign_mod.load_mutants(asg)
+    variants = {}
     for m in mutants:
-        assign_mod.apply_mutant(release.solution, m, subs / f"mutant-{m.name}.ipynb")
+        assign_mod.apply_mutant(release.solution, m, work / f"mutant-{m.name}.ipynb")
+        variants[m.name] = _seeded(work / f"mutant-{m.name}.ipynb", subs, f"mutant-{m.name}", seeds)
     batch = grade(subs, assignment=str(asg.directory), out=work / "out", jobs=jobs, sandbox=sandbox,
                   course=root, on_result=on_result)
     by_id = {r.student: r for r in batch.results}
-    checks = [_expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"]),
+    checks = [_expect_full(asg, [by_id[s] for s in solutions]), _expect_zero(asg, by_id["blank"]),
               _public_tests_pass(asg, release.solution, sandbox), _forgers_fail(asg, release.solution, sandbox)]
-    checks += [_expect_loss(asg, m, by_id[f"mutant-{m.name}"]) for m in mutants]
+    checks += [_expect_loss(asg, m, [by_id[s] for s in variants[m.name]]) for m in mutants]
     return checks
 
 
@@ -395,19 +416,41 @@ def _failing_tests(r: Result, passed: bool) -> str:
                      if (t.outcome == "passed") == passed)[:400]
 
 
-def _expect_full(asg: Assignment, r: Result) -> VerifyCheck:
-    ok = r.score == r.max_score == asg.max_score
-    return _check(asg, r, "full marks", ok, "" if ok else _failing_tests(r, passed=False))
+def _expect_full(asg: Assignment, runs: list[Result]) -> VerifyCheck:
+    """The solution earns full marks under every seed (a test that fails it for some draws is
+    broken)."""
+    bad = [r for r in runs if r.status != "graded" or not r.score == r.max_score == asg.max_score]
+    check = _check(asg, bad[0] if bad else runs[0], "full marks" + _under(runs), not bad,
+                   _failing_tests(bad[0], passed=False) if bad else "")
+    if bad:
+        check.detail = f"under {len(bad)} of {len(runs)} seeds: {check.detail}"
+    return check
+
+
+def _under(runs: list) -> str:
+    return f" under {len(runs)} seeds" if len(runs) > 1 else ""
 
 
 def _expect_zero(asg: Assignment, r: Result) -> VerifyCheck:
     return _check(asg, r, "zero", r.score == 0, "" if r.score == 0 else "passes: " + _failing_tests(r, True))
 
 
-def _expect_loss(asg: Assignment, m, r: Result) -> VerifyCheck:
-    scores = {q.id: (q.score, q.max_score) for q in r.questions}
-    kept = [q for q in m.loses if scores[q][0] >= scores[q][1]]
-    also = [q for q, (got, top) in scores.items() if q not in m.loses and got < top]
-    detail = f"keeps full marks on {', '.join(kept)} ({m.description})" if kept else (
-        f"also loses {', '.join(also)}" if also else "")
-    return _check(asg, r, "loses " + ", ".join(m.loses), not kept, detail)
+def _expect_loss(asg: Assignment, m, runs: list[Result]) -> VerifyCheck:
+    """The mutant loses points on a question it names under every seed; the check's score is the
+    number of seeds that caught it (its kill rate is score / max_score)."""
+    def kept(r: Result) -> list[str]:
+        scores = {q.id: (q.score, q.max_score) for q in r.questions}
+        return [q for q in m.loses if scores[q][0] >= scores[q][1]]
+
+    lucky = [k for k, r in enumerate(runs) if r.status != "graded" or kept(r)]
+    first = runs[0]
+    also = [q.id for q in first.questions if q.id not in m.loses and q.score < q.max_score]
+    if lucky:
+        r = runs[lucky[0]]
+        why = f"status {r.status}: {r.reason}" if r.status != "graded" else \
+            f"keeps full marks on {', '.join(kept(r))} ({m.description})"
+        detail = f"under {len(lucky)} of {len(runs)} seeds: {why}" if len(runs) > 1 else why
+    else:
+        detail = f"also loses {', '.join(also)}" if also else ""
+    return VerifyCheck(asg.name, first.student, "loses " + ", ".join(m.loses) + _under(runs),
+                       len(runs) - len(lucky), len(runs), not lucky, detail)

@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("-j", "--jobs", type=int, default=None, help="parallel worker slots")
     v.add_argument("--sandbox", choices=CHOICES, default="auto", help="isolation backend")
     v.add_argument("-o", "--out", type=Path, default=None, help="keep the graded notebooks and results here")
+    v.add_argument("--seeds", type=int, default=None,
+                   help="grade the solution and every mutant under this many seeds (default 20)")
     return p
 
 
@@ -277,7 +279,9 @@ def cmd_verify(args) -> int:
     from grader import api
 
     console = Console(highlight=False)
-    checks = api.verify(args.names, course=args.course, sandbox=args.sandbox, jobs=args.jobs, out=args.out)
+    seeds = {} if args.seeds is None else {"seeds": args.seeds}
+    checks = api.verify(args.names, course=args.course, sandbox=args.sandbox, jobs=args.jobs, out=args.out,
+                        **seeds)
     table = Table(title="verify")
     for col in ("assignment", "notebook", "expected", "score", "result", "detail"):
         table.add_column(col, overflow="fold")
@@ -293,6 +297,13 @@ def cmd_verify(args) -> int:
                   f"({n_mutants} mutants over {len({c.assignment for c in checks})} assignments); "
                   f"{sum(c.score for c in forged):g} of {sum(c.max_score for c in forged):g} "
                   "(forger, hidden test) pairs pass under a forging runner")
+    rates = []
+    for name in dict.fromkeys(c.assignment for c in checks):
+        mutants = [c for c in checks if c.assignment == name and c.notebook.startswith("mutant-")]
+        if mutants:
+            rates.append(f"{shown(name)} {min(c.score / c.max_score for c in mutants):.0%}")
+    if rates:
+        console.print("lowest kill rate of a mutant over the seeds: " + ", ".join(rates))
     return 1 if failed else 0
 
 

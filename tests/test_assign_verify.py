@@ -50,13 +50,21 @@ def test_verify_holds_and_catches_a_mutant_that_loses_nothing(course):
         "# loses: q2\nclass Scale(nn.Module):\n    def __init__(self, factor):\n        super().__init__()\n"
         "        self.factor = nn.Parameter(torch.tensor(float(factor)))\n\n"
         "    def forward(self, x):\n        return x * self.factor\n")
-    checks = {c.notebook: c for c in api.verify(course=course, jobs=2)}
+    (mutants / "q1_odd_sizes_only.py").write_text(
+        "# mutant: doubles every tensor but an int64 one of even length, so it is caught by luck\n"
+        "# cell: def double(t):\n# loses: q1\n"
+        "def double(t):\n    return t if t.dtype == torch.int64 and t.numel() % 2 == 0 else t * 2\n")
+    checks = {c.notebook: c for c in api.verify(course=course, jobs=2, seeds=8)}
     assert checks["solution"].ok and checks["solution"].score == 5
+    assert checks["solution"].expectation == "full marks under 8 seeds"
     assert checks["blank"].ok and checks["blank"].score == 0
     assert checks["solution, public tests"].ok and checks["solution, public tests"].max_score == 2
-    assert checks["mutant-q1_hardcoded_example"].ok and checks["mutant-q2_plain_attribute"].ok
+    for sound in ("mutant-q1_hardcoded_example", "mutant-q2_plain_attribute"):
+        assert checks[sound].ok and (checks[sound].score, checks[sound].max_score) == (8, 8)
     bad = checks["mutant-q2_not_really_wrong"]
-    assert not bad.ok and "keeps full marks on q2" in bad.detail
+    assert not bad.ok and bad.score == 0 and "under 8 of 8 seeds: keeps full marks on q2" in bad.detail
+    lucky = checks["mutant-q1_odd_sizes_only"]           # caught under some seeds, not all
+    assert not lucky.ok and 0 < lucky.score < 8 and f"under {8 - lucky.score:g} of 8 seeds" in lucky.detail
 
 
 @pytest.mark.parametrize("text,match", [

@@ -326,3 +326,19 @@ def test_plain_vetoed(student):
     assert warm == cold == {"test_plain": "passed", "test_plain_vetoed": "error",
                             "test_sub": "skipped", "test_sub_vetoed": "skipped"}
     assert not plugin.warm_suite(tmp_path, f"hooks-{tmp_path}").called_directly
+
+
+def test_a_test_checks_several_cases():
+    from grader.judge.plugin import Student
+
+    s = Student(None, seed=11)
+    cases = s.cases((1, 1), (2, 4), draw=lambda rng: (rng.randint(5, 9), rng.randint(5, 9)))
+    assert cases[:2] == [(1, 1), (2, 4)] and len(cases) == 4
+    assert all(5 <= a <= 9 and 5 <= b <= 9 for a, b in cases[2:])
+    again = Student(None, seed=11).cases((1, 1), (2, 4), draw=lambda rng: (rng.randint(5, 9), rng.randint(5, 9)))
+    assert again == cases                       # the same draws for the same notebook and test
+    assert s.cases(1, 2, 3) == [1, 2, 3]
+    with pytest.raises(TypeError, match="at least three"):
+        s.cases(1, draw=lambda rng: 2, n=1)
+    with pytest.raises(TypeError, match="needs draw"):
+        s.cases(1, 2, 3, n=4)

@@ -58,6 +58,22 @@ class Student:
         self.rng = random.Random(seed)
         self.generator = torch.Generator().manual_seed(seed)
 
+    def cases(self, *fixed, draw=None, n: int = 2) -> list:
+        """The cases one test checks, in order: the `fixed` ones (the smallest legal sizes, the
+        notebook's own example), then `n` drawn by `draw(self.rng)` (sizes far from the example).
+        At least three in all: an answer that only works for one size must not pass by the luck
+        of a single draw::
+
+            for n, d in student.cases((1, 1), (2, 4), draw=lambda rng: (rng.randint(5, 9), 7)):
+                ...
+        """
+        if draw is None and n != 2:
+            raise TypeError("student.cases(n=...) needs draw=")
+        out = [*fixed, *(draw(self.rng) for _ in range(n))] if draw is not None else list(fixed)
+        if len(out) < 3:
+            raise TypeError(f"a hidden test should check at least three cases, not {len(out)}")
+        return out
+
     def probe(self, fn: Probe, *, timeout: float | None = None, **kwargs):
         """Run probe `fn` in the student process with `kwargs` (plain data) and return its value."""
         if not isinstance(fn, Probe):
