@@ -376,7 +376,8 @@ def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int
                   course=root, on_result=on_result)
     by_id = {r.student: r for r in batch.results}
     checks = [_expect_full(asg, [by_id[s] for s in solutions]), _expect_zero(asg, by_id["blank"]),
-              _public_tests_pass(asg, release.solution, sandbox), _forgers_fail(asg, release.solution, sandbox)]
+              _public_tests_pass(asg, release.solution, sandbox), _runs_in_a_kernel(asg, release.solution),
+              _forgers_fail(asg, release.solution, sandbox)]
     checks += [_expect_loss(asg, m, [by_id[s] for s in variants[m.name]]) for m in mutants]
     return checks
 
@@ -391,6 +392,16 @@ def _public_tests_pass(asg: Assignment, solution: Path, sandbox: str) -> VerifyC
                                            + ", ".join(failing))
     return VerifyCheck(asg.name, "solution, public tests", "all pass", len(report.questions) - len(failing),
                        len(report.questions), report.all_passed, detail)
+
+
+def _runs_in_a_kernel(asg: Assignment, solution: Path) -> VerifyCheck:
+    """The release, with the solution's answers, runs top to bottom in a Jupyter kernel and every
+    `grader.check` cell passes where it stands."""
+    from grader import assign as assign_mod
+
+    problems = assign_mod.run_in_kernel(asg, solution)
+    return VerifyCheck(asg.name, "release, top to bottom", "runs, every check passes", len(problems), 0,
+                       not problems, "; ".join(problems)[:1200])
 
 
 def _forgers_fail(asg: Assignment, solution: Path, sandbox: str) -> VerifyCheck:

@@ -134,3 +134,42 @@ def apply_mutant(solution: Path, mutant: Mutant, dest: Path) -> None:
                               "cells of the solution notebook; it must occur in exactly one")
     hits[0].source = mutant.source
     nbformat.write(nb, dest)
+
+
+def run_in_kernel(asg: Assignment, notebook: Path, *, timeout: float | None = None) -> list[str]:
+    """Run `notebook` (the release with the solution's answers) top to bottom in a real Jupyter
+    kernel, as a student's "Restart & Run All" would, in a folder holding only it and the
+    assignment's data files; returns what went wrong: each cell that raised and each
+    `grader.check(...)` cell that did not pass in place (empty when the release works)."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
+        shutil.copyfile(notebook, Path(tmp) / notebook.name)
+        for f in asg.files:
+            shutil.copy2(f, Path(tmp) / f.name)
+        # a student's Jupyter has no cell limit, and importing otter or torch there takes a while
+        limit = timeout or max(float(asg.limits["cell_timeout"]), 120.0)
+        client = NotebookClient(nb, timeout=limit, kernel_name="python3",
+                                allow_errors=True, resources={"metadata": {"path": tmp}})
+        try:
+            client.execute()
+        except Exception as exc:  # noqa: BLE001 - a kernel that died or a cell past its time
+            return [f"the notebook did not run to the end in a kernel ({type(exc).__name__}: {exc})"]
+    return [problem for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for problem in _cell_problems(i, cell)]
+
+
+def _cell_problems(index: int, cell) -> list[str]:
+    head = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+    problems = [f"cell {index} ({head}) raised {o.ename}: {o.evalue[:200]}"
+                for o in cell.outputs if o.output_type == "error"]
+    checks = re.findall(r"grader\.check\(\s*['\"]([^'\"]+)['\"]", cell.source)
+    if checks and not problems:
+        shown = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs
+                        if o.output_type == "execute_result")
+        if "All test cases passed!" not in shown:
+            lines = [line.strip() for line in shown.splitlines() if line.strip()]
+            problems.append(f"cell {index}: grader.check({checks[0]!r}) fails in place: "
+                            + " | ".join(lines[:8])[:400])
+    return problems

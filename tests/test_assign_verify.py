@@ -63,6 +63,7 @@ def test_verify_holds_and_catches_a_mutant_that_loses_nothing(course):
         assert checks[sound].ok and (checks[sound].score, checks[sound].max_score) == (8, 8)
     bad = checks["mutant-q2_not_really_wrong"]
     assert not bad.ok and bad.score == 0 and "under 8 of 8 seeds: keeps full marks on q2" in bad.detail
+    assert checks["release, top to bottom"].ok
     lucky = checks["mutant-q1_odd_sizes_only"]           # caught under some seeds, not all
     assert not lucky.ok and 0 < lucky.score < 8 and f"under {8 - lucky.score:g} of 8 seeds" in lucky.detail
 
@@ -130,3 +131,21 @@ def test_grader_check_command_for_students(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(renamed), "-q", "q7"],
                              capture_output=True, text=True, cwd=ROOT)
     assert missing.returncode == 2 and "no public tests for q7" in missing.stderr
+
+
+def test_a_release_that_fails_top_to_bottom_is_caught(course, tmp_path):
+    from grader import assign, assignment
+
+    asg = assignment.load("mini", course)
+    release = assign.build_release(asg, tmp_path / "release")
+    assert assign.run_in_kernel(asg, release.solution) == []
+    nb = nbformat.read(release.solution, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if 'grader.check("q1")' in c.source)
+    define = next(i for i, c in enumerate(nb.cells) if "def double" in c.source)
+    nb.cells.insert(define, nb.cells.pop(check))       # the check now runs before double exists
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('a broken last cell')"))
+    nbformat.write(nb, release.solution)
+    problems = assign.run_in_kernel(asg, release.solution)
+    assert len(problems) == 2, problems
+    assert "grader.check('q1') fails in place" in problems[0] and "double" in problems[0]
+    assert "raised RuntimeError: a broken last cell" in problems[1]
