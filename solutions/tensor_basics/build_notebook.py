@@ -45,9 +45,15 @@ Creation, dtypes, indexing, `view`/`reshape`, `permute`/`contiguous`, `squeeze`/
 * The public tests under each answer check one small, fixed example. The hidden tests use other
   shapes and random values, and also check *how* the result is stored (shared storage 메모리 공유,
   strides, in-place changes). Write code that works in general, not just for the example.
-* Each question is graded on its own: an error in one answer does not cost you the others.
-* Before you submit, restart the kernel and run all cells from top to bottom.
-* You only need `torch` and `numpy`; do not install or import other packages."""
+* No question builds on another: each is graded on its own, and an error in one answer does not
+  cost you points in any other.
+* Where a question asks for a Python `int`, `float` or `bool`, it means exactly that type: a
+  `numpy.int64`, `numpy.float64`, `numpy.bool_` or a 0-dim tensor is not accepted (use `.item()`).
+* Results are compared exactly, except where a question states a tolerance.
+* Printing inside your functions (for debugging) is fine: no test looks at what your code prints.
+* You may import the standard library, `numpy`, `torch` and `matplotlib` (for your own plots);
+  do not install or import other packages.
+* Before you submit, restart the kernel and run all cells from top to bottom."""
 
 SETUP = """\
 import numpy as np
@@ -95,13 +101,16 @@ def share_numpy(arr):
 
 def count_elements(t):
     return t.numel()  # SOLUTION""", ["""\
-t = as_float32([[1, 2], [3, 4]])
-assert t.dtype == torch.float32 and t.shape == (2, 2)
-a = np.arange(3.0)
-s = share_numpy(a)
-a[0] = 10.0
-assert s[0].item() == 10.0
-assert count_elements(torch.zeros(2, 3)) == 6 and type(count_elements(torch.zeros(2, 3))) is int"""]))
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    t = as_float32([[1, 2], [3, 4]])
+    a = np.arange(3.0)
+    s = share_numpy(a)
+    a[0] = 10.0
+    n = count_elements(torch.zeros(2, 3))
+assert type(t) is torch.Tensor and t.dtype == torch.float32 and t.tolist() == [[1., 2.], [3., 4.]]
+assert type(s) is torch.Tensor and s[0].item() == 10.0
+assert type(n) is int and n == 6"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q2", 2, [r"""
@@ -129,10 +138,13 @@ def col_keepdim(x, j):
 
 def every_other_row(x):
     return x[::2]  # SOLUTION""", ["""\
+import contextlib, io
 x = torch.arange(12).view(3, 4)
-assert row_keepdim(x, 1).shape == (1, 4) and row_keepdim(x, 1)[0, 0].item() == 4
-assert col_keepdim(x, 2).shape == (3, 1) and col_keepdim(x, 2)[2, 0].item() == 10
-assert every_other_row(x).shape == (2, 4) and every_other_row(x)[1, 0].item() == 8"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    r, c, e = row_keepdim(x, 1), col_keepdim(x, 2), every_other_row(x)
+assert r.shape == (1, 4) and r.tolist() == [[4, 5, 6, 7]]
+assert c.shape == (3, 1) and c.tolist() == [[2], [6], [10]]
+assert e.shape == (2, 4) and e.tolist() == [[0, 1, 2, 3], [8, 9, 10, 11]]"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q3", 2, [r"""
@@ -153,7 +165,8 @@ the result may or may not change `x`.
   **always shares storage** with `x`. If that is impossible without a copy, it must raise a
   `RuntimeError` (do not copy silently).
 * `layout(x)`: return a dict `{"shape": ..., "stride": ..., "contiguous": ...}` where `shape` and
-  `stride` are tuples of Python ints and `contiguous` is a Python `bool`.
+  `stride` are tuples of Python ints (a `torch.Size`, which is a tuple, is accepted too; a list is
+  not) and `contiguous` is a Python `bool`.
 """], """\
 def merge_last_two(x):
     # BEGIN SOLUTION
@@ -166,11 +179,14 @@ def layout(x):
     # BEGIN SOLUTION
     return {"shape": tuple(x.shape), "stride": x.stride(), "contiguous": x.is_contiguous()}
     # END SOLUTION""", ["""\
+import contextlib, io
 x = torch.arange(24).view(2, 3, 4)
-m = merge_last_two(x)
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    m = merge_last_two(x)
+    d, dt = layout(x), layout(x.transpose(0, 2))
 assert m.shape == (2, 12) and m.data_ptr() == x.data_ptr()
-assert layout(x) == {"shape": (2, 3, 4), "stride": (12, 4, 1), "contiguous": True}
-assert layout(x.transpose(0, 2))["contiguous"] is False"""]))
+assert d == {"shape": (2, 3, 4), "stride": (12, 4, 1), "contiguous": True}
+assert dt["contiguous"] is False"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q4", 2, [r"""
@@ -178,22 +194,27 @@ QUESTIONS.append(q("q4", 2, [r"""
 
 `x.transpose(d0, d1)` swaps two dimensions and `x.permute(*dims)` reorders all of them. Neither
 copies data: they only change the strides, so the result is usually **not contiguous** and a
-following `.view(...)` fails. Call `.contiguous()` first (it copies into row-major order), or use
-`.reshape(...)`.
+following `.view(...)` fails. Call `.contiguous()` first (it copies into row-major order).
+`.reshape(...)` also gives the right shape, but it returns a view whenever it can, and that view need
+not be contiguous (with `N == 1`, `x.permute(0, 2, 3, 1).reshape(-1, C)` is a non-contiguous view),
+so here it does not replace `.contiguous()`.
 
 Images are often stored `(N, C, H, W)` (channels first). Many operations want one row per pixel
 with its `C` channel values.
 """, r"""
 **Implement** `pixels_as_rows(x)`: `x` has shape `(N, C, H, W)`; return a **contiguous** tensor
-of shape `(N*H*W, C)` whose row number `n*H*W + h*W + w` is `x[n, :, h, w]`.
+of shape `(N*H*W, C)` whose row number `n*H*W + h*W + w` is `x[n, :, h, w]`, for every size
+(also `N == 1`, `C == 1`, `H == 1` or `W == 1`). "Contiguous" is PyTorch's `is_contiguous()`.
 """], """\
 def pixels_as_rows(x):
     # BEGIN SOLUTION
     n, c, h, w = x.shape
     return x.permute(0, 2, 3, 1).contiguous().view(n * h * w, c)
     # END SOLUTION""", ["""\
+import contextlib, io
 x = torch.arange(24.).view(1, 2, 3, 4)
-r = pixels_as_rows(x)
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    r = pixels_as_rows(x)
 assert r.shape == (12, 2) and r.is_contiguous()
 assert r[5].tolist() == [5.0, 17.0]"""]))
 
@@ -218,8 +239,10 @@ def drop_channel(x):
 
 def add_batch(x):
     return x.unsqueeze(0)  # SOLUTION""", ["""\
-assert drop_channel(torch.zeros(4, 1, 5)).shape == (4, 5)
-assert add_batch(torch.zeros(3, 2, 2)).shape == (1, 3, 2, 2)"""]))
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    a, b = drop_channel(torch.zeros(4, 1, 5)), add_batch(torch.zeros(3, 2, 2))
+assert a.shape == (4, 5) and b.shape == (1, 3, 2, 2)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q6", 2, [r"""
@@ -233,7 +256,8 @@ independently. Broadcasting (브로드캐스팅) uses the same trick as `expand`
 **Implement** for `v` of shape `(D,)` and an int `n`:
 
 * `broadcast_rows(v, n)`: return shape `(n, D)` where every row equals `v`, **without copying**
-  (it shares storage with `v`; the row stride is 0).
+  (it shares storage with `v`: when `n > 1` the row stride is 0; for `n == 1` PyTorch keeps a
+  size-1 dimension's stride as it is, and any stride is accepted there).
 * `tile_rows(v, n)`: return shape `(n, D)` where every row equals `v`, as a **new contiguous
   tensor** that does not share memory with `v`.
 """], """\
@@ -243,11 +267,13 @@ def broadcast_rows(v, n):
 
 def tile_rows(v, n):
     return v.repeat(n, 1)  # SOLUTION""", ["""\
+import contextlib, io
 v = torch.tensor([1., 2., 3.])
-b = broadcast_rows(v, 4)
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    b, t = broadcast_rows(v, 4), tile_rows(v, 4)
 assert b.shape == (4, 3) and b.stride(0) == 0 and b.data_ptr() == v.data_ptr()
-t = tile_rows(v, 4)
-assert t.shape == (4, 3) and t.is_contiguous() and t.data_ptr() != v.data_ptr()"""]))
+assert t.shape == (4, 3) and t.is_contiguous() and t.data_ptr() != v.data_ptr()
+assert b.tolist() == t.tolist() == [[1., 2., 3.]] * 4"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q7", 2, [r"""
@@ -263,8 +289,9 @@ into `k` pieces along `dim` (the last piece may be smaller) and returns a tuple 
   of shape `(len(samples), *S)`.
 * `join_rows(parts)`: `parts` is a list of 2-D tensors with the same number of columns; return them
   one under the other (shape `(sum of rows, C)`).
-* `split_features(x, k)`: `x` has shape `(N, k*F)`; return a tuple of `k` tensors of shape
-  `(N, F)`: the first `F` columns, the next `F`, and so on.
+* `split_features(x, k)`: `x` has shape `(N, k*F)`; return a `tuple` (what `chunk` and `split`
+  return; a list is not accepted) of `k` tensors of shape `(N, F)`: the first `F` columns, the
+  next `F`, and so on.
 """], """\
 def make_batch(samples):
     return torch.stack(samples, dim=0)  # SOLUTION
@@ -276,11 +303,13 @@ def join_rows(parts):
 
 def split_features(x, k):
     return tuple(x.chunk(k, dim=1))  # SOLUTION""", ["""\
+import contextlib, io
 a, b = torch.zeros(2, 3), torch.ones(2, 3)
-assert make_batch([a, b]).shape == (2, 2, 3)
-assert join_rows([a, torch.ones(1, 3)]).shape == (3, 3)
-parts = split_features(torch.arange(8.).view(2, 4), 2)
-assert len(parts) == 2 and parts[1].tolist() == [[2., 3.], [6., 7.]]"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    batch, rows = make_batch([a, b]), join_rows([a, torch.ones(1, 3)])
+    parts = split_features(torch.arange(8.).view(2, 4), 2)
+assert batch.shape == (2, 2, 3) and rows.shape == (3, 3)
+assert type(parts) is tuple and len(parts) == 2 and parts[1].tolist() == [[2., 3.], [6., 7.]]"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q8", 2, [r"""
@@ -297,6 +326,9 @@ the memory order and scrambles the values).
 """, r"""
 **Implement**
 
+Float results here are compared with a tolerance: a value `y` is accepted for the exact value `e`
+when `|y - e| <= 1e-5 + 1e-4 * |e|` (so the order of the additions does not matter).
+
 * `dot_value(a, b)`: dot product of two 1-D float tensors, as a Python `float`.
 * `attention_scores(q, k)`: `q` has shape `(B, T, D)`, `k` shape `(B, S, D)`; return `(B, T, S)`
   with `out[b, t, s] = sum_d q[b, t, d] * k[b, s, d]`.
@@ -312,10 +344,13 @@ def attention_scores(q, k):
 
 def project(x, W):
     return torch.matmul(x, W)  # SOLUTION""", ["""\
-assert dot_value(torch.tensor([1., 2.]), torch.tensor([3., 4.])) == 11.0
+import contextlib, io
 q_, k_ = torch.ones(2, 3, 4), torch.ones(2, 5, 4)
-assert attention_scores(q_, k_).shape == (2, 3, 5)
-assert project(torch.ones(2, 3, 4), torch.ones(4, 6)).shape == (2, 3, 6)"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    d = dot_value(torch.tensor([1., 2.]), torch.tensor([3., 4.]))
+    s, p = attention_scores(q_, k_), project(torch.ones(2, 3, 4), torch.ones(4, 6))
+assert type(d) is float and abs(d - 11.0) <= 1e-5 + 1e-4 * 11.0
+assert s.shape == (2, 3, 5) and p.shape == (2, 3, 6)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q9", 2, [r"""
@@ -351,11 +386,15 @@ def batch_diagonals(x):
 
 def select_rows(x, idx):
     return x.index_select(0, idx)  # SOLUTION""", ["""\
+import contextlib, io
 s = torch.tensor([[0.1, 0.9], [0.8, 0.2]])
-assert pick_scores(s, torch.tensor([1, 0])).tolist() == [0.8999999761581421, 0.800000011920929]
 x = torch.arange(8.).view(2, 2, 2)
-assert batch_diagonals(x).tolist() == [[0., 3.], [4., 7.]]
-assert select_rows(torch.arange(6).view(3, 2), torch.tensor([2, 0])).tolist() == [[4, 5], [0, 1]]"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    p, d = pick_scores(s, torch.tensor([1, 0])), batch_diagonals(x)
+    r = select_rows(torch.arange(6).view(3, 2), torch.tensor([2, 0]))
+assert torch.equal(p, torch.tensor([0.9, 0.8]))
+assert d.tolist() == [[0., 3.], [4., 7.]]
+assert r.tolist() == [[4, 5], [0, 1]]"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q10", 2, [r"""
@@ -380,10 +419,13 @@ def clip_inplace(x, lo, hi):
     x.clamp_(lo, hi)
     return x
     # END SOLUTION""", ["""\
+import contextlib, io
 x = torch.tensor([-2., 0.5, 3.])
-y = clipped(x, 0., 1.)
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    y = clipped(x, 0., 1.)
 assert y.tolist() == [0., 0.5, 1.] and x.tolist() == [-2., 0.5, 3.]
-z = clip_inplace(x, 0., 1.)
+with contextlib.redirect_stdout(io.StringIO()):
+    z = clip_inplace(x, 0., 1.)
 assert z is x and x.tolist() == [0., 0.5, 1.]"""]))
 
 

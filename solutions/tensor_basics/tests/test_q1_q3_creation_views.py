@@ -110,15 +110,14 @@ def layouts(ns, shape, dims):
     d = ns.layout(x)
     if not isinstance(d, dict):
         return {"type": type(d).__name__}
-    res = {"type": "dict"}
-    for key in ("shape", "stride", "contiguous"):
-        v = d.get(key)
-        res[key + "_type"] = type(v).__name__
-        if isinstance(v, (tuple, list)):
-            res[key] = [x if type(x) is int else None for x in v]
-        elif type(v) is bool:
-            res[key] = v
-    return res
+    return {"type": "dict", **{key: d.get(key) for key in ("shape", "stride", "contiguous")}}
+
+
+def int_tuple(value) -> list | None:
+    """The judge's reading of a reported shape or stride: a tuple (or torch.Size) of Python ints."""
+    if not isinstance(value, tuple) or not all(type(v) is int for v in value):
+        return None
+    return list(value)
 
 
 def shape3(student):
@@ -148,9 +147,9 @@ def test_layout(student):
     r = student.probe(layouts, shape=shape, dims=dims)
     expect(r["type"] == "dict", f"layout(x) should return a dict, not {r['type']}.")
     x = torch.zeros(shape).permute(*dims)
-    expect(r.get("shape_type") == "tuple" and r.get("shape") == list(x.shape),
+    expect(int_tuple(r.get("shape")) == list(x.shape),
            "layout(x)['shape'] should be the shape as a tuple of ints.")
-    expect(r.get("stride_type") == "tuple" and r.get("stride") == list(x.stride()),
+    expect(int_tuple(r.get("stride")) == list(x.stride()),
            "layout(x)['stride'] should be the strides as a tuple of ints.")
-    expect(r.get("contiguous_type") == "bool", "layout(x)['contiguous'] should be a Python bool.")
+    expect(type(r.get("contiguous")) is bool, "layout(x)['contiguous'] should be a Python bool.")
     expect(r.get("contiguous") == x.is_contiguous(), "layout(x)['contiguous'] is wrong.")
