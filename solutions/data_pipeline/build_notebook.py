@@ -51,9 +51,16 @@ assignment you build that pipeline (데이터 파이프라인) yourself:
 * The public tests under each answer check one small example on `patients.csv`. The hidden tests
   use other tables (other columns, other sizes), other sentences and other seeds, so write code that
   works in general, not just for the example.
-* Each question is graded on its own; later questions may call your earlier answers.
+* Questions 3 and 5 build on earlier answers: `make_scaled_datasets` (question 3) calls your
+  `TabularDataset` and `StandardScaler`, and `TextDataset` (question 5) calls your `encode`, so a bug
+  there can also cost points in question 3 or 5; every other question is graded on its own.
+* Where a float result is compared, the question states the tolerance: a value passes when
+  `torch.allclose(yours, expected, rtol=..., atol=...)` holds with the numbers it gives.
+* Where an `int` is asked for, a Python `int` and a `numpy.int64` both count; a float (`2.0`) does not.
+* Printing inside your functions (to debug) is fine: no check depends on what your code prints.
 * Before you submit, restart the kernel and run all cells from top to bottom.
-* Use only `torch`, `pandas` and the standard library."""
+* You may import `torch`, `pandas`, `numpy`, `matplotlib` (for your own plots) and the standard
+  library; nothing else is installed where the notebook is graded."""
 
 SETUP = """\
 from collections import Counter
@@ -105,7 +112,8 @@ Load the file **once** in `__init__` and keep what you need **on `self`** (e.g. 
 * `__init__(self, path, train=True)`: read the CSV at `path` (`pd.read_csv`); keep the rows whose
   `split` is `"train"` when `train` is true, else the rows whose `split` is `"test"` (in file order).
   The feature columns are **all columns except** `patient_id`, `notes`, `split` and `label`, in the
-  order of the file (other files may have other feature columns, e.g. more or fewer of them).
+  order of the file (other files may have other feature columns, e.g. more or fewer of them, down to
+  a single one, and a split may have a single row).
   Store
   * `self.feature_names`: the list of feature column names,
   * `self.data`: a `torch.float32` tensor of shape `(N, F)` (N kept rows, F features),
@@ -113,6 +121,10 @@ Load the file **once** in `__init__` and keep what you need **on `self`** (e.g. 
 * `__len__(self)`: the number N of kept rows.
 * `__getitem__(self, idx)`: the tuple `(self.data[idx], self.labels[idx])`: a float32 tensor of
   shape `(F,)` and an int64 scalar tensor.
+
+`self.data` and the features are compared with `rtol=1e-5, atol=1e-6` (the float32 values of the
+file's numbers); `feature_names` must be a Python `list` (not a pandas `Index`), and the labels must be
+equal.
 """], """\
 class TabularDataset(Dataset):
     def __init__(self, path, train=True):
@@ -130,12 +142,19 @@ class TabularDataset(Dataset):
 
     def __getitem__(self, idx):
         return self.data[idx], self.labels[idx]  # SOLUTION""", ["""\
-assert train_ds.feature_names == ["age", "income", "cholesterol", "bmi", "steps_per_day"]
-assert len(train_ds) + len(test_ds) == 300
-x, y = train_ds[0]
-assert x.dtype == torch.float32 and x.shape == (5,)
-assert y.dtype == torch.int64 and y.shape == ()
-assert torch.equal(test_ds[len(test_ds) - 1][0], test_ds.data[-1])"""], example="""\
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q1_train = TabularDataset("patients.csv", train=True)
+    q1_test = TabularDataset("patients.csv", train=False)
+    q1_sizes = len(q1_train) + len(q1_test)
+    q1_x, q1_y = q1_train[0]
+    q1_last = q1_test[len(q1_test) - 1][0]
+assert type(q1_train.feature_names) is list
+assert q1_train.feature_names == ["age", "income", "cholesterol", "bmi", "steps_per_day"]
+assert q1_sizes == 300
+assert q1_x.dtype == torch.float32 and q1_x.shape == (5,)
+assert q1_y.dtype == torch.int64 and q1_y.shape == ()
+assert torch.equal(q1_last, q1_test.data[-1])"""], example="""\
 # The two splits of patients.csv; later questions use them.
 train_ds = TabularDataset("patients.csv", train=True)
 test_ds = TabularDataset("patients.csv", train=False)"""))
@@ -155,13 +174,13 @@ columns, so the column just becomes 0 after centering.
 """, r"""
 **Implement** `class StandardScaler` (a plain class, not a module):
 
-* `fit(self, x)`: `x` is a float tensor of shape `(N, F)`. Store `self.mean` and `self.std`, float
-  tensors of shape `(F,)`: the column means and population standard deviations, with every std that
+* `fit(self, x)`: `x` is a float tensor of shape `(N, F)` (float32 or float64, N and F at least 1).
+  Store `self.mean` and `self.std`, tensors of shape `(F,)` and of the same dtype as `x`: the column means and population standard deviations, with every std that
   is exactly 0 replaced by 1. Return `self` (so `StandardScaler().fit(x)` gives the scaler).
 * `transform(self, x)`: return `(x - self.mean) / self.std` (same shape as `x`).
 * `inverse_transform(self, z)`: undo `transform`: return `z * self.std + self.mean`.
 
-Do not change `x` in place.
+Do not change `x` in place. `mean`, `std` and the results are compared with `rtol=1e-4, atol=1e-4`.
 """], """\
 class StandardScaler:
     def fit(self, x):
@@ -177,12 +196,16 @@ class StandardScaler:
 
     def inverse_transform(self, z):
         return z * self.std + self.mean  # SOLUTION""", ["""\
-x = torch.tensor([[1.0, 10.0, 5.0], [3.0, 30.0, 5.0]])
-scaler = StandardScaler().fit(x)
-assert torch.allclose(scaler.mean, torch.tensor([2.0, 20.0, 5.0]))
-assert torch.allclose(scaler.std, torch.tensor([1.0, 10.0, 1.0]))
-assert torch.allclose(scaler.transform(x), torch.tensor([[-1.0, -1.0, 0.0], [1.0, 1.0, 0.0]]))
-assert torch.allclose(scaler.inverse_transform(scaler.transform(x)), x)"""]))
+import contextlib, io
+q2_x = torch.tensor([[1.0, 10.0, 5.0], [3.0, 30.0, 5.0]])
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q2_scaler = StandardScaler().fit(q2_x)
+    q2_z = q2_scaler.transform(q2_x)
+    q2_back = q2_scaler.inverse_transform(q2_z)
+assert torch.allclose(q2_scaler.mean, torch.tensor([2.0, 20.0, 5.0]), rtol=1e-4, atol=1e-4)
+assert torch.allclose(q2_scaler.std, torch.tensor([1.0, 10.0, 1.0]), rtol=1e-4, atol=1e-4)
+assert torch.allclose(q2_z, torch.tensor([[-1.0, -1.0, 0.0], [1.0, 1.0, 0.0]]), rtol=1e-4, atol=1e-4)
+assert torch.allclose(q2_back, q2_x, rtol=1e-4, atol=1e-4)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q3", 2, [r"""
@@ -199,6 +222,8 @@ then transform both splits with that same scaler.**
 * fit a `StandardScaler` on `train_ds.data` only,
 * replace `train_ds.data` and `test_ds.data` by their transformed versions (float32),
 * return the tuple `(train_ds, test_ds, scaler)`.
+
+The scaler's `mean` and `std` and both datasets' `data` are compared with `rtol=1e-4, atol=1e-4`.
 """], """\
 def make_scaled_datasets(path):
     # BEGIN SOLUTION
@@ -209,11 +234,14 @@ def make_scaled_datasets(path):
     test_ds.data = scaler.transform(test_ds.data)
     return train_ds, test_ds, scaler
     # END SOLUTION""", ["""\
-scaled_train, scaled_test, patient_scaler = make_scaled_datasets("patients.csv")
-assert torch.allclose(scaled_train.data.mean(dim=0), torch.zeros(5), atol=1e-4)
-assert torch.allclose(scaled_train.data.std(dim=0, unbiased=False), torch.ones(5), atol=1e-4)
-assert torch.allclose(patient_scaler.mean, TabularDataset("patients.csv").data.mean(dim=0))
-assert scaled_test.data.dtype == torch.float32"""]))
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q3_train, q3_test, q3_scaler = make_scaled_datasets("patients.csv")
+    q3_raw = TabularDataset("patients.csv").data
+assert torch.allclose(q3_train.data.mean(dim=0), torch.zeros(5), rtol=1e-4, atol=1e-4)
+assert torch.allclose(q3_train.data.std(dim=0, unbiased=False), torch.ones(5), rtol=1e-4, atol=1e-4)
+assert torch.allclose(q3_scaler.mean, q3_raw.mean(dim=0), rtol=1e-4, atol=1e-4)
+assert q3_test.data.dtype == torch.float32"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q4", 3, [r"""
@@ -232,7 +260,7 @@ Here a sentence is tokenized by lower-casing it and splitting on whitespace:
 **Implement**
 
 * `tokenize(sentence)`: the list `sentence.lower().split()`.
-* `build_vocab(sentences, min_freq=1)`: a `dict` from token (str) to index (int). It starts with
+* `build_vocab(sentences, min_freq=1)`: a `dict` from token (str) to index (`int`). It starts with
   `{"<pad>": 0, "<unk>": 1}`; then come the tokens of all the sentences that occur **at least
   `min_freq` times** in total, sorted by **decreasing count, ties in alphabetical order**, with the
   indices 2, 3, 4, ...
@@ -259,11 +287,16 @@ def encode(sentence, vocab):
     # BEGIN SOLUTION
     return torch.tensor([vocab.get(token, 1) for token in tokenize(sentence)], dtype=torch.int64)
     # END SOLUTION""", ["""\
-toy = build_vocab(["the cat sat", "The dog sat", "a cat"])
-assert toy == {"<pad>": 0, "<unk>": 1, "cat": 2, "sat": 3, "the": 4, "a": 5, "dog": 6}
-assert build_vocab(["the cat sat", "The dog sat", "a cat"], min_freq=2) == {"<pad>": 0, "<unk>": 1, "cat": 2, "sat": 3, "the": 4}
-assert torch.equal(encode("The bird sat", toy), torch.tensor([4, 1, 3]))
-assert encode("", toy).dtype == torch.int64"""]))
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q4_toy = build_vocab(["the cat sat", "The dog sat", "a cat"])
+    q4_min2 = build_vocab(["the cat sat", "The dog sat", "a cat"], min_freq=2)
+    q4_bird = encode("The bird sat", q4_toy)
+    q4_empty = encode("", q4_toy)
+assert q4_toy == {"<pad>": 0, "<unk>": 1, "cat": 2, "sat": 3, "the": 4, "a": 5, "dog": 6}
+assert q4_min2 == {"<pad>": 0, "<unk>": 1, "cat": 2, "sat": 3, "the": 4}
+assert torch.equal(q4_bird, torch.tensor([4, 1, 3]))
+assert q4_empty.dtype == torch.int64"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q5", 2, [r"""
@@ -297,10 +330,18 @@ class TextDataset(Dataset):
         # BEGIN SOLUTION
         return encode(self.sentences[idx], self.vocab), torch.tensor(self.labels[idx], dtype=torch.int64)
         # END SOLUTION""", ["""\
-assert len(notes_ds) == 300
-tokens, label = notes_ds[0]
-assert torch.equal(tokens, encode(patients["notes"][0], note_vocab))
-assert label.dtype == torch.int64 and label.shape == ()"""], example="""\
+import contextlib, io
+import pandas as pd
+q5_patients = pd.read_csv("patients.csv")
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q5_vocab = build_vocab(q5_patients["notes"], min_freq=2)
+    q5_ds = TextDataset(list(q5_patients["notes"]), list(q5_patients["label"]), q5_vocab)
+    q5_len = len(q5_ds)
+    q5_tokens, q5_label = q5_ds[0]
+    q5_expected = encode(q5_patients["notes"][0], q5_vocab)
+assert q5_len == 300
+assert torch.equal(q5_tokens, q5_expected)
+assert q5_label.dtype == torch.int64 and q5_label.shape == ()"""], example="""\
 # The nurses' notes of patients.csv as a text dataset; question 6 batches it.
 patients = pd.read_csv("patients.csv")
 note_vocab = build_vocab(patients["notes"], min_freq=2)
@@ -341,13 +382,16 @@ def pad_collate(batch):
     labels = torch.stack([label for _, label in batch]).to(torch.int64)
     return padded, lengths, labels
     # END SOLUTION""", ["""\
-batch = [(torch.tensor([5, 6, 7]), torch.tensor(1)), (torch.tensor([8]), torch.tensor(0))]
-padded, lengths, labels = pad_collate(batch)
-assert torch.equal(padded, torch.tensor([[5, 6, 7], [8, 0, 0]]))
-assert torch.equal(lengths, torch.tensor([3, 1])) and torch.equal(labels, torch.tensor([1, 0]))
-notes_loader = DataLoader(notes_ds, batch_size=8, collate_fn=pad_collate)
-padded, lengths, labels = next(iter(notes_loader))
-assert padded.shape == (8, int(lengths.max()))"""]))
+import contextlib, io
+q6_batch = [(torch.tensor([5, 6, 7]), torch.tensor(1)), (torch.tensor([8]), torch.tensor(0))]
+q6_items = [(torch.tensor([3, 4]), torch.tensor(0)), (torch.tensor([2, 9, 9, 5]), torch.tensor(1))] * 4
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q6_padded, q6_lengths, q6_labels = pad_collate(q6_batch)
+    q6_loader = DataLoader(q6_items, batch_size=8, collate_fn=pad_collate)
+    q6_lp, q6_ll, q6_lb = next(iter(q6_loader))
+assert torch.equal(q6_padded, torch.tensor([[5, 6, 7], [8, 0, 0]]))
+assert torch.equal(q6_lengths, torch.tensor([3, 1])) and torch.equal(q6_labels, torch.tensor([1, 0]))
+assert q6_lp.shape == (8, 4) and torch.equal(q6_ll, torch.tensor([2, 4] * 4))"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q7", 2, [r"""
@@ -373,9 +417,13 @@ def split_dataset(dataset, val_fraction, seed):
     train_subset, val_subset = random_split(dataset, [n_train, n_val], generator=generator)
     return train_subset, val_subset
     # END SOLUTION""", ["""\
-assert len(fit_ds) == 188 and len(val_ds) == 47
-assert sorted(fit_ds.indices + val_ds.indices) == list(range(len(train_ds)))
-assert split_dataset(train_ds, 0.2, seed=42)[1].indices == val_ds.indices"""], example="""\
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q7_fit, q7_val = split_dataset(list(range(235)), 0.2, seed=42)
+    q7_again = split_dataset(list(range(235)), 0.2, seed=42)[1]
+assert len(q7_fit) == 188 and len(q7_val) == 47
+assert sorted(q7_fit.indices + q7_val.indices) == list(range(235))
+assert q7_again.indices == q7_val.indices"""], example="""\
 # 20% of the training rows become the validation set; question 8 uses both parts.
 fit_ds, val_ds = split_dataset(train_ds, 0.2, seed=42)"""))
 
@@ -400,11 +448,16 @@ def make_loaders(train_ds, val_ds, batch_size):
     val_loader = DataLoader(val_ds, batch_size=batch_size, shuffle=False, drop_last=False)
     return train_loader, val_loader
     # END SOLUTION""", ["""\
-train_loader, val_loader = make_loaders(fit_ds, val_ds, batch_size=32)
-assert len(train_loader) == 188 // 32 and len(val_loader) == 2
-xb, yb = next(iter(val_loader))
-assert xb.shape == (32, 5) and yb.shape == (32,)
-assert torch.equal(xb[0], val_ds[0][0])"""]))
+import contextlib, io
+q8_fit = TensorDataset(torch.randn(188, 5), torch.zeros(188, dtype=torch.int64))
+q8_val = TensorDataset(torch.randn(47, 5), torch.zeros(47, dtype=torch.int64))
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q8_train_loader, q8_val_loader = make_loaders(q8_fit, q8_val, batch_size=32)
+    q8_sizes = (len(q8_train_loader), len(q8_val_loader))
+    q8_xb, q8_yb = next(iter(q8_val_loader))
+assert q8_sizes == (188 // 32, 2)
+assert q8_xb.shape == (32, 5) and q8_yb.shape == (32,)
+assert torch.equal(q8_xb[0], q8_val[0][0])"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q9", 3, [r"""
@@ -424,6 +477,9 @@ sampler decides the order).
 * the sampler: `WeightedRandomSampler(weights, num_samples=len(labels), replacement=True,
   generator=torch.Generator().manual_seed(seed))`;
 * return `DataLoader(dataset, batch_size=batch_size, sampler=sampler)`.
+
+The sampler's weights are compared after dividing them by their sum (so float32 or float64 weights,
+or any positive multiple of them, pass), with `rtol=1e-5, atol=1e-7`.
 """], """\
 def make_balanced_loader(dataset, labels, batch_size, seed):
     # BEGIN SOLUTION
@@ -433,10 +489,14 @@ def make_balanced_loader(dataset, labels, batch_size, seed):
                                     generator=torch.Generator().manual_seed(seed))
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler)
     # END SOLUTION""", ["""\
-balanced = make_balanced_loader(train_ds, train_ds.labels, batch_size=50, seed=0)
-assert type(balanced.sampler) is WeightedRandomSampler and len(balanced.sampler) == len(train_ds)
-drawn = torch.cat([yb for _, yb in balanced])
-assert len(drawn) == len(train_ds) and abs(drawn.float().mean().item() - 0.5) < 0.1"""]))
+import contextlib, io
+q9_labels = torch.tensor([0] * 200 + [1] * 35)
+q9_ds = TensorDataset(torch.arange(235), q9_labels)
+with contextlib.redirect_stdout(io.StringIO()):   # what your code prints is not checked
+    q9_loader = make_balanced_loader(q9_ds, q9_labels, batch_size=50, seed=0)
+    q9_drawn = torch.cat([yb for _, yb in q9_loader])
+assert type(q9_loader.sampler) is WeightedRandomSampler and len(q9_loader.sampler) == 235
+assert len(q9_drawn) == 235 and abs(q9_drawn.float().mean().item() - 0.5) < 0.1"""]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,23 +8,34 @@ FEATURE_POOL = ["age", "income", "heart_rate", "glucose", "weight_kg", "height_c
                 "systolic_bp", "visits", "creatinine"]
 
 
-def make_table(rng, n_train=None, n_test=None, shift_test=False):
-    """A random table: (csv text, feature names, train rows, test rows, train labels, test labels)."""
-    names = rng.sample(FEATURE_POOL, rng.randint(2, 5))
+# (train rows, test rows, feature columns): the smallest table, patients.csv's sizes, then drawn ones
+TABLE_CASES = ((1, 1, 1), (235, 65, 5))
+
+
+def draw_table(rng):
+    return rng.choice([(rng.randint(9, 20), rng.randint(2, 9), rng.randint(2, 4)),
+                       (rng.randint(60, 120), rng.randint(1, 3), rng.randint(7, 10))])
+
+
+def make_table(rng, n_train=None, n_test=None, shift_test=False, n_features=None):
+    """A random table: (csv text, feature names, {"train"|"test": (rows, labels)})."""
+    names = rng.sample(FEATURE_POOL, n_features or rng.randint(2, 5))
     n_train = n_train or rng.randint(9, 20)
     n_test = n_test or rng.randint(4, 9)
     splits = ["train"] * n_train + ["test"] * n_test
     rng.shuffle(splits)
     scales = [10 ** rng.randint(-1, 4) for _ in names]
     header = ["patient_id"] + names[:1] + ["notes"] + names[1:] + ["split", "label"]
+    header = header if len(names) > 1 else ["patient_id", "notes", names[0], "split", "label"]
     lines, rows = [",".join(header)], {"train": ([], []), "test": ([], [])}
     for i, split in enumerate(splits):
         offset = 5.0 if (shift_test and split == "test") else 0.0
         values = [round(rng.gauss(offset, 1.0) * s + 2 * s, 2) for s in scales]
         label = rng.randint(0, 1)
         note = rng.choice(["feels fine", "Chest pain and tired", "no complaints", "walks daily"])
-        lines.append(",".join([f"X{i:03d}", repr(values[0]), note] + [repr(v) for v in values[1:]]
-                              + [split, str(label)]))
+        cells = ([repr(values[0]), note] + [repr(v) for v in values[1:]] if len(values) > 1
+                 else [note, repr(values[0])])
+        lines.append(",".join([f"X{i:03d}"] + cells + [split, str(label)]))
         rows[split][0].append(values)
         rows[split][1].append(label)
     return "\n".join(lines) + "\n", names, rows
@@ -45,7 +56,11 @@ def tabular(ns, csv_text, filename, train, indices, shift):
     with open(filename, "w") as f:
         f.write(csv_text)
     ds = ns.TabularDataset(filename, train=train)
-    out = {"len": len(ds), "names": list(getattr(ds, "feature_names", [])),
+    try:                                     # a list concatenates with a list; a pandas Index adds elementwise
+        names = list(ds.feature_names + ["<end>"])
+    except Exception:
+        names = None
+    out = {"len": len(ds), "names": names,
            "data": ds.data.clone() if isinstance(ds.data, torch.Tensor) else ds.data, "labels": ds.labels,
            "items": [plain(ds[i]) for i in indices]}
     try:                                     # a Dataset subclass concatenates with +
@@ -59,7 +74,12 @@ def tabular(ns, csv_text, filename, train, indices, shift):
 
 
 def check_tabular(student, train):
-    csv_text, names, rows = make_table(student.rng)
+    for n_train, n_test, n_features in student.cases(*TABLE_CASES, draw=draw_table):
+        check_table(student, train, n_train, n_test, n_features)
+
+
+def check_table(student, train, n_train, n_test, n_features):
+    csv_text, names, rows = make_table(student.rng, n_train, n_test, n_features=n_features)
     split = "train" if train else "test"
     x = torch.tensor(rows[split][0], dtype=torch.float64).float()
     y = torch.tensor(rows[split][1], dtype=torch.int64)
@@ -73,8 +93,9 @@ def check_tabular(student, train):
            and concat[0].shape == x[0].shape and same_values(concat[0], x[0]),
            "TabularDataset should subclass torch.utils.data.Dataset (so that, for example, ds + ds "
            "concatenates two datasets)")
-    expect(r["names"] == names, "feature_names should list every column except patient_id, notes, split "
-           "and label, in the order of the file (the hidden tests use a table with other columns)")
+    expect(r["names"] == names + ["<end>"],
+           "feature_names should be a list (not a pandas Index) of every column except patient_id, notes, "
+           "split and label, in the order of the file (the hidden tests use tables with other columns)")
     expect(r["len"] == n, f"len() of the {split} dataset is not the number of {split} rows of the file "
            "(check __len__ and the row selection with the train flag)")
     tensors_close(r["data"], x, name=f"the {split} dataset's self.data")
@@ -113,14 +134,30 @@ def scaler_run(ns, x, z):
     return out
 
 
+# (rows, columns, dtype): one row and one column, the notebook's 2 x 3, float64, then drawn ones
+SCALER_CASES = ((1, 1, "float32"), (2, 3, "float32"), (6, 4, "float64"))
+
+
+def draw_scaler(rng):
+    return rng.choice([(rng.randint(5, 12), rng.randint(2, 5), "float32"),
+                       (rng.randint(150, 300), rng.randint(12, 20), rng.choice(["float32", "float64"]))])
+
+
+def scaler_input(student, n, f, dtype):
+    rng, g = student.rng, student.generator
+    scale = torch.tensor([10.0 ** rng.randint(-2, 4) for _ in range(f)])
+    x = (torch.randn(n, f, generator=g) * scale + 3.0).to(getattr(torch, dtype))
+    x[:, rng.randrange(f)] = float(rng.randint(-5, 5))
+    return x, torch.randn(n, f, generator=g).to(x.dtype)
+
+
 @question("q2", points=2)
 def test_scaler_fit_transform(student):
-    rng, g = student.rng, student.generator
-    n, f = rng.randint(5, 12), rng.randint(2, 5)
-    x = torch.randn(n, f, generator=g) * torch.tensor([10.0 ** rng.randint(-2, 4) for _ in range(f)]) + 3.0
-    const = rng.randrange(f)
-    x[:, const] = float(rng.randint(-5, 5))
-    z = torch.randn(n, f, generator=g)
+    for n, f, dtype in student.cases(*SCALER_CASES, draw=draw_scaler):
+        check_scaler(student, *scaler_input(student, n, f, dtype))
+
+
+def check_scaler(student, x, z):
     r = student.probe(scaler_run, x=x, z=z)
     mean = x.mean(dim=0)
     std = x.std(dim=0, unbiased=False)
@@ -141,13 +178,13 @@ def test_scaler_fit_transform(student):
 
 @question("q2", points=1)
 def test_scaler_inverse(student):
-    g = student.generator
-    x = torch.randn(7, 3, generator=g) * torch.tensor([1000.0, 1.0, 0.01]) + 50.0
-    z = torch.randn(7, 3, generator=g)
-    r = student.probe(scaler_run, x=x, z=z)
-    mean, std = x.mean(dim=0), x.std(dim=0, unbiased=False)
-    tensors_close(r["inverse"], z * std + mean, rtol=1e-4, atol=1e-3,
-                  name="inverse_transform(z) (it should undo transform)")
+    for n, f, dtype in student.cases(*SCALER_CASES, draw=draw_scaler):
+        x, z = scaler_input(student, n, f, dtype)
+        r = student.probe(scaler_run, x=x, z=z)
+        mean, std = x.mean(dim=0), x.std(dim=0, unbiased=False)
+        std = torch.where(std == 0, torch.ones_like(std), std)
+        tensors_close(r["inverse"], z * std + mean, rtol=1e-4, atol=1e-4,
+                      name="inverse_transform(z) (it should undo transform)")
 
 
 @probe
@@ -160,7 +197,12 @@ def scaled(ns, csv_text, filename):
 
 @question("q3", points=2)
 def test_scaler_fitted_on_train_only(student):
-    csv_text, names, rows = make_table(student.rng, shift_test=True)
+    for n_train, n_test, n_features in student.cases(*TABLE_CASES, draw=draw_table):
+        check_scaled(student, n_train, n_test, n_features)
+
+
+def check_scaled(student, n_train, n_test, n_features):
+    csv_text, names, rows = make_table(student.rng, n_train, n_test, shift_test=True, n_features=n_features)
     train = torch.tensor(rows["train"][0], dtype=torch.float64).float()
     test = torch.tensor(rows["test"][0], dtype=torch.float64).float()
     r = student.probe(scaled, csv_text=csv_text, filename=f"judge_q3_{student.seed % 1000}.csv")

@@ -36,15 +36,31 @@ def ref_encode(sentence, vocab):
 @probe
 def vocab_run(ns, texts, min_freq, queries):
     v = ns.build_vocab(texts, min_freq=min_freq)
-    return {"type": type(v).__name__, "vocab": dict(v) if isinstance(v, dict) else None,
+    def index(i):                            # a Python int or a numpy.int64 (never a bool or a float)
+        return i.__index__() if hasattr(type(i), "__index__") and not isinstance(i, bool) else None
+    return {"type": type(v).__name__,
+            "vocab": {k: index(i) for k, i in v.items()} if isinstance(v, dict) else None,
             "tokens": [ns.tokenize(q) for q in queries],
             "encoded": [ns.encode(q, v) for q in queries]}
 
 
+# one sentence of one word, the notebook's three sentences, tokens repeated inside a sentence, then drawn
+VOCAB_CASES = (["Pain"], ["the cat sat", "The dog sat", "a cat"],
+               ["pain and pain and PAIN", "chest  pain", "tired and dizzy", "dizzy"])
+
+
+def draw_texts(rng):
+    return sentences(rng, rng.choice([rng.randint(8, 15), rng.randint(60, 120)]))
+
+
 @question("q4", points=2)
 def test_build_vocab(student):
+    for texts in student.cases(*VOCAB_CASES, draw=draw_texts):
+        check_vocab(student, texts)
+
+
+def check_vocab(student, texts):
     rng = student.rng
-    texts = sentences(rng, rng.randint(8, 15))
     for min_freq in (1, rng.randint(2, 3)):
         r = student.probe(vocab_run, texts=texts, min_freq=min_freq, queries=[])
         v, expected = r["vocab"], ref_vocab(texts, min_freq)
@@ -58,9 +74,13 @@ def test_build_vocab(student):
 
 @question("q4", points=1)
 def test_encode(student):
+    for texts in student.cases(*VOCAB_CASES, draw=draw_texts):
+        check_encode(student, texts)
+
+
+def check_encode(student, texts):
     rng = student.rng
-    texts = sentences(rng, 10)
-    queries = sentences(rng, 4) + ["Unseenword " + rng.choice(WORDS).upper() + " zzz", ""]
+    queries = sentences(rng, 4) + [texts[0], "Unseenword " + rng.choice(WORDS).upper() + " zzz", ""]
     r = student.probe(vocab_run, texts=texts, min_freq=2, queries=queries)
     expect(r["tokens"] == [q.lower().split() for q in queries], "tokenize should return sentence.lower().split()")
     vocab = ref_vocab(texts, 2)
@@ -72,6 +92,7 @@ def test_encode(student):
 def text_dataset(ns, texts, labels, vocab, other_vocab):
     ds = ns.TextDataset(texts, labels, vocab)
     other = ns.TextDataset(texts[:2], labels[:2], other_vocab)
+    k = min(2, len(texts))
     try:                                     # a Dataset subclass concatenates with +
         concat = (ds + other)[len(ds)]
         concat = list(concat) if isinstance(concat, tuple) else None
@@ -79,13 +100,18 @@ def text_dataset(ns, texts, labels, vocab, other_vocab):
         concat = None
     return {"len": len(ds), "concat": concat,
             "items": [list(ds[i]) if isinstance(ds[i], tuple) else None for i in range(len(texts))],
-            "other": [list(other[i]) if isinstance(other[i], tuple) else None for i in range(2)]}
+            "other": [list(other[i]) if isinstance(other[i], tuple) else None for i in range(k)]}
 
 
 @question("q5", points=2)
 def test_text_dataset(student):
+    for n in student.cases(1, 3, draw=lambda rng: rng.choice([rng.randint(5, 9), rng.randint(80, 150)])):
+        check_text_dataset(student, n)
+
+
+def check_text_dataset(student, n):
     rng = student.rng
-    texts = sentences(rng, rng.randint(5, 9), lower=True)  # q5 should not depend on q4's lower-casing
+    texts = sentences(rng, n, lower=True)  # q5 should not depend on q4's lower-casing
     labels = [rng.randint(0, 2) for _ in texts]
     vocab = ref_vocab(texts, 1)
     other_vocab = ref_vocab(texts[:2], 1)
@@ -100,6 +126,7 @@ def test_text_dataset(student):
         expect(item is not None and len(item) == 2, "dataset[idx] should return a tuple (tokens, label)")
         tensors_equal(item[0], ref_encode(texts[i], vocab), name=f"the tokens of dataset[{i}]")
         tensors_equal(item[1], torch.tensor(labels[i], dtype=torch.int64), name=f"the label of dataset[{i}]")
+    expect(len(r["other"]) == min(2, len(texts)), "len(TextDataset) should be the number of sentences")
     for i, item in enumerate(r["other"]):
         expect(item is not None and torch.equal(item[0], ref_encode(texts[i], other_vocab)),
                "a TextDataset should encode with its own vocab (self.vocab), not a global one")
@@ -114,12 +141,26 @@ def collate(ns, seqs, labels):
             "loader": list(next(iter(loader)))}
 
 
+def draw_lengths(rng):
+    b = rng.choice([rng.randint(3, 6), rng.randint(40, 70)])
+    lens = [rng.randint(0, rng.choice([9, 30])) for _ in range(b)]
+    lens[rng.randrange(b)] = rng.randint(2, 9)
+    return lens
+
+
+# lengths of the items: one item of one token, the notebook's (3, 1), an empty item, then drawn
+LENGTH_CASES = ([1], [3, 1], [0, 4, 2])
+
+
 @question("q6", points=2)
 def test_pad_to_longest(student):
+    for lens in student.cases(*LENGTH_CASES, draw=draw_lengths):
+        check_padding(student, list(lens))
+
+
+def check_padding(student, lens):
     rng, g = student.rng, student.generator
-    b = rng.randint(3, 6)
-    lens = [rng.randint(0, 9) for _ in range(b)]
-    lens[rng.randrange(b)] = rng.randint(2, 9)
+    b = len(lens)
     seqs = [torch.randint(2, 50, (n,), generator=g) for n in lens]
     labels = [rng.randint(0, 1) for _ in range(b)]
     r = student.probe(collate, seqs=seqs, labels=labels)
@@ -141,11 +182,13 @@ def test_pad_to_longest(student):
 
 @question("q6", points=1)
 def test_collate_in_loader(student):
-    rng, g = student.rng, student.generator
-    lens = [rng.randint(1, 12) for _ in range(4)]
-    seqs = [torch.randint(2, 50, (n,), generator=g) for n in lens]
-    r = student.probe(collate, seqs=seqs, labels=[1, 0, 0, 1])
-    padded, lengths, labels = r["loader"]
-    expect(tuple(padded.shape) == (4, max(lens)),
-           "in a DataLoader with collate_fn=pad_collate, a batch should be padded to its longest sequence")
-    tensors_equal(lengths, torch.tensor(lens), name="lengths from the DataLoader")
+    for lens in student.cases(*LENGTH_CASES, draw=draw_lengths):
+        rng, g = student.rng, student.generator
+        seqs = [torch.randint(2, 50, (n,), generator=g) for n in lens]
+        labels = [rng.randint(0, 1) for _ in lens]
+        r = student.probe(collate, seqs=seqs, labels=labels)
+        padded, lengths, got_labels = r["loader"]
+        expect(tuple(padded.shape) == (len(lens), max(lens)),
+               "in a DataLoader with collate_fn=pad_collate, a batch should be padded to its longest sequence")
+        tensors_equal(lengths, torch.tensor(lens), name="lengths from the DataLoader")
+        tensors_equal(got_labels, torch.tensor(labels), name="labels from the DataLoader")

@@ -15,13 +15,24 @@ def split(ns, n, val_fraction, seed):
     return {"parts": tuple([p[i] for i in range(len(p))] for p in parts)}   # the items: 0..n-1 are indices
 
 
+def draw_split(rng):
+    """A size and fraction where round() and int() differ (so truncation shows)."""
+    while True:
+        n = rng.choice([rng.randint(20, 60), rng.randint(500, 2000)])
+        frac = rng.choice([0.15, 0.25, 0.3, 0.35, 0.45])
+        if (n * frac) % 1 > 0.55:
+            return n, frac
+
+
 @question("q7", points=2)
 def test_seeded_split(student):
+    # one sample (0.6 of it rounds to 1), the notebook's 235 rows and 0.2, then drawn
+    for n, frac in student.cases((1, 0.6), (2, 0.5), (235, 0.2), draw=draw_split):
+        check_split(student, n, frac)
+
+
+def check_split(student, n, frac):
     rng = student.rng
-    while True:
-        n, frac = rng.randint(20, 60), rng.choice([0.15, 0.2, 0.25, 0.3, 0.35])
-        if (n * frac) % 1 > 0.55:
-            break
     seed = rng.randint(0, 10_000)
     n_val = round(n * frac)
     expected = random_split(list(range(n)), [n - n_val, n_val], generator=torch.Generator().manual_seed(seed))
@@ -46,11 +57,23 @@ def loaders(ns, n_train, n_val, batch_size):
     return {"val": val_epochs, "train": train_epochs}
 
 
-def run_loaders(student):
-    rng = student.rng
-    batch_size = rng.randint(3, 6)
-    n_train = batch_size * rng.randint(3, 6) + rng.randint(1, batch_size - 1)
-    n_val = batch_size * rng.randint(2, 4) + rng.randint(1, batch_size - 1)
+def draw_loaders(rng):
+    """(n_train, n_val, batch_size): both sizes leave an incomplete last batch."""
+    batch_size = rng.choice([rng.randint(3, 6), rng.randint(40, 64)])
+    return (batch_size * rng.randint(3, 6) + rng.randint(1, batch_size - 1),
+            batch_size * rng.randint(2, 4) + rng.randint(1, batch_size - 1), batch_size)
+
+
+# batches of one (7 training samples: 3 epochs in one order would be a 1 in 5040**2 chance), the
+# notebook's 188 / 47 samples in batches of 32, then drawn
+LOADER_CASES = ((7, 1, 1), (188, 47, 32))
+
+
+def loader_cases(student):
+    return student.cases(*LOADER_CASES, draw=draw_loaders)
+
+
+def run_loaders(student, n_train, n_val, batch_size):
     r = student.probe(loaders, n_train=n_train, n_val=n_val, batch_size=batch_size)
     expect(all(len(b) == batch_size for e in [*r["val"], *r["train"]] for b in e[:-1]),
            "both loaders should use the given batch_size")
@@ -59,7 +82,12 @@ def run_loaders(student):
 
 @question("q8", points=2)
 def test_val_loader(student):
-    r, _, n_val, batch_size = run_loaders(student)
+    for case in loader_cases(student):
+        check_val_loader(student, *case)
+
+
+def check_val_loader(student, n_train, n_val, batch_size):
+    r, _, n_val, batch_size = run_loaders(student, n_train, n_val, batch_size)
     expected = list(range(100, 100 + n_val))
     expected = [expected[i:i + batch_size] for i in range(0, n_val, batch_size)]
     samples = [sorted(x for b in e for x in b) for e in r["val"]]
@@ -72,7 +100,12 @@ def test_val_loader(student):
 
 @question("q8", points=1)
 def test_train_loader(student):
-    r, n_train, _, batch_size = run_loaders(student)
+    for case in loader_cases(student):
+        check_train_loader(student, *case)
+
+
+def check_train_loader(student, n_train, n_val, batch_size):
+    r, n_train, _, batch_size = run_loaders(student, n_train, n_val, batch_size)
     expect(len({str(e) for e in r["train"]}) > 1,
            "the training loader should shuffle (shuffle=True): a new order every epoch")
     expect(all(len(b) == batch_size for e in r["train"] for b in e),
@@ -106,15 +139,31 @@ def check_weights(r, labels):
     return w
 
 
-@question("q9", points=2)
-def test_sampler_weights(student):
-    rng = student.rng
-    n_classes = rng.randint(2, 4)
-    counts = [rng.randint(2, 15) for _ in range(n_classes)]
+def draw_counts(rng):
+    """(samples per class, batch size): 2 to 4 classes, or many larger ones."""
+    if rng.random() < 0.5:
+        return [rng.randint(2, 15) for _ in range(rng.randint(2, 4))], rng.randint(3, 8)
+    return [rng.randint(10, 80) for _ in range(rng.randint(5, 8))], rng.randint(16, 64)
+
+
+# one sample of one class in batches of one, the notebook's 200 / 35 in batches of 50, three classes
+COUNT_CASES = (([1], 1), ([200, 35], 50), ([6, 2, 9], 4))
+
+
+def labels_of(rng, counts):
     labels = [c for c, k in enumerate(counts) for _ in range(k)]
     rng.shuffle(labels)
-    labels = torch.tensor(labels)
-    batch_size = rng.randint(3, 8)
+    return torch.tensor(labels)
+
+
+@question("q9", points=2)
+def test_sampler_weights(student):
+    for counts, batch_size in student.cases(*COUNT_CASES, draw=draw_counts):
+        check_sampler(student, labels_of(student.rng, counts), batch_size)
+
+
+def check_sampler(student, labels, batch_size):
+    rng = student.rng
     r = student.probe(balanced, labels=labels, batch_size=batch_size, seed=rng.randint(0, 999))
     check_weights(r, labels)
     expect(all(len(b) == batch_size for b in r["drawn"][:-1]) and 0 < len(r["drawn"][-1]) <= batch_size,
@@ -126,10 +175,14 @@ def test_sampler_weights(student):
 
 @question("q9", points=1)
 def test_sampler_seeded(student):
+    for counts, batch_size in student.cases(*COUNT_CASES, draw=draw_counts):
+        check_seeded(student, labels_of(student.rng, counts), batch_size)
+
+
+def check_seeded(student, labels, batch_size):
     rng = student.rng
-    labels = torch.tensor([0] * rng.randint(10, 20) + [1] * rng.randint(2, 5))
     seed = rng.randint(0, 999)
-    r = student.probe(balanced, labels=labels, batch_size=4, seed=seed)
+    r = student.probe(balanced, labels=labels, batch_size=batch_size, seed=seed)
     weights = check_weights(r, labels)
     expected = torch.multinomial(weights, len(labels), True, generator=torch.Generator().manual_seed(seed)).tolist()
     drawn = [i for b in r["drawn"] for i in b]
