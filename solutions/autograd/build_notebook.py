@@ -47,9 +47,22 @@ In this assignment you use PyTorch's automatic differentiation (자동 미분, a
 * The public tests under each answer check one small, fixed example. The grader runs hidden tests
   with other shapes, random values and other models, so write code that works in general; do not
   hard-code the example's numbers.
-* Each question is graded on its own: an error in one answer does not cost you the others.
+* Each question is graded on its own: an error in one answer does not cost you the others, and no
+  question's hidden tests call a function that another question asks for.
+* Unless a question says otherwise, a float result is compared with the grader's reference as
+  `torch.allclose(result, reference, rtol=1e-4, atol=1e-5)` (for a Python number: within
+  `1e-5 + 1e-4 * abs(reference)`).
+* Where a question asks for a Python `float`, it means exactly that type: a `numpy.float64`, a NumPy
+  array or a tensor is not accepted (`.item()` or `float(...)` gives a `float`).
+* `model.zero_grad()` and `optimizer.zero_grad()` are equally accepted wherever the optimizer holds
+  all of the model's parameters (both reset every `.grad` to `None`).
+* Where a question says to compute something under `torch.no_grad()`, calling `.detach()` on a
+  result computed with autograd recording does not satisfy it: the grader checks that the code ran
+  with autograd off.
+* Your code may print (for debugging) anywhere: the checks do not look at what it prints.
 * Before you submit, restart the kernel and run all cells from top to bottom.
-* You only need `torch`; do not install or import other packages."""
+* You may import the standard library, `numpy`, `torch` and `matplotlib` (for your own plots); do
+  not install or import other packages."""
 
 SETUP = """\
 import torch
@@ -92,12 +105,14 @@ def loss_grad(w, x, y):
     loss.backward()
     return w.grad
     # END SOLUTION""", ["""\
+import contextlib, io
 x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 w = torch.tensor([0.5, -1.0])
 y = torch.tensor([1.0, 0.0])
-g = loss_grad(w, x, y)
+with contextlib.redirect_stdout(io.StringIO()):
+    g = loss_grad(w, x, y)
 assert g.shape == (2,)
-assert torch.allclose(g, 2 * x.T @ (x @ w - y) / 2)"""]))
+assert torch.allclose(g, 2 * x.T @ (x @ w - y) / 2, rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q2", 2, [r"""
@@ -111,7 +126,8 @@ computes the gradient of `(y * v).sum()` (a vector-Jacobian product, 야코비�
 """, r"""
 **Implement** `weighted_grad(x, v)`:
 
-* `x` and `v`: float32 tensors of the same shape (any number of dimensions), no grad.
+* `x` and `v`: floating-point tensors (float32 or float64) of the same shape and dtype, with any
+  number of dimensions (a dimension may have size 1), no grad.
 * Make a leaf copy of `x` that requires grad, compute the element-wise `y = torch.sin(x) * x`
   (same shape as `x`), call `y.backward(gradient=v)`.
 * Return the gradient stored in your copy of `x` (same shape and dtype as `x`).
@@ -123,10 +139,13 @@ def weighted_grad(x, v):
     y.backward(gradient=v)
     return x.grad
     # END SOLUTION""", ["""\
+import contextlib, io
 x = torch.tensor([0.0, 1.0, 2.0])
 v = torch.tensor([1.0, 2.0, -1.0])
-g = weighted_grad(x, v)
-assert torch.allclose(g, v * (torch.cos(x) * x + torch.sin(x)))"""]))
+with contextlib.redirect_stdout(io.StringIO()):
+    g = weighted_grad(x, v)
+assert g.dtype == x.dtype and g.shape == x.shape
+assert torch.allclose(g, v * (torch.cos(x) * x + torch.sin(x)), rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q3", 2, [r"""
@@ -142,7 +161,7 @@ Sometimes accumulation is what you want: to simulate one big batch with several 
 `model.zero_grad()` sets every parameter's `.grad` to `None`. Store a copy with `.clone()` when you
 keep a gradient for later.
 """, r"""
-**Implement** two functions. `model` is any `nn.Module`; `batches` is a list of `(x, y)` pairs
+**Implement** two functions. `model` is any `nn.Module`; `batches` is a list of one or more `(x, y)` pairs
 with `model(x)` and `y` of the same shape; the loss of one batch is `F.mse_loss(model(x), y)`.
 
 * `batch_grads(model, batches)`: for each batch in order: `model.zero_grad()`, compute the loss,
@@ -172,14 +191,16 @@ def accumulated_grads(model, batches):
         loss.backward()
     return [p.grad.clone() for p in model.parameters()]
     # END SOLUTION""", ["""\
+import contextlib, io
 _ = torch.manual_seed(0)
 model = nn.Linear(3, 1)
 batches = [(torch.randn(4, 3), torch.randn(4, 1)) for _ in range(3)]
-each = batch_grads(model, batches)
+with contextlib.redirect_stdout(io.StringIO()):
+    each = batch_grads(model, batches)
+    total = accumulated_grads(model, batches)
 assert len(each) == 3 and len(each[0]) == 2
-total = accumulated_grads(model, batches)
-assert torch.allclose(total[0], each[0][0] + each[1][0] + each[2][0], atol=1e-6)
-assert torch.allclose(total[1], each[0][1] + each[1][1] + each[2][1], atol=1e-6)"""]))
+assert torch.allclose(total[0], each[0][0] + each[1][0] + each[2][0], rtol=1e-4, atol=1e-5)
+assert torch.allclose(total[1], each[0][1] + each[1][1] + each[2][1], rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q4", 2, [r"""
@@ -208,13 +229,15 @@ def hidden_grads(x, w1, w2):
     loss.backward()
     return h.grad, w1.grad
     # END SOLUTION""", ["""\
+import contextlib, io
 x = torch.tensor([[1.0, -1.0]])
 w1 = torch.tensor([[0.5, 0.0], [0.0, 0.5]])
 w2 = torch.tensor([[1.0], [2.0]])
-h_grad, w1_grad = hidden_grads(x, w1, w2)
+with contextlib.redirect_stdout(io.StringIO()):
+    h_grad, w1_grad = hidden_grads(x, w1, w2)
 assert h_grad is not None and h_grad.shape == (1, 2)
 assert w1_grad.shape == (2, 2)
-assert torch.allclose(w1_grad, x.T @ h_grad)"""]))
+assert torch.allclose(w1_grad, x.T @ h_grad, rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q5", 2, [r"""
@@ -232,7 +255,8 @@ output is the target and the teacher must receive **no** gradient.
 require grad):
 
 * `predict(model, x)`: return `model(x)` computed under `torch.no_grad()` (so the result does not
-  require grad).
+  require grad). `model.eval()` does not turn autograd off, and `model(x).detach()` is not enough:
+  the model itself must run under `torch.no_grad()`.
 * `distill_backward(student, teacher, x)`: compute
   `loss = F.mse_loss(student(x), teacher(x).detach())`, call `loss.backward()`, and return
   `loss.item()` (a Python `float`). Afterwards the student's parameters have gradients and the
@@ -251,12 +275,14 @@ def distill_backward(student, teacher, x):
     loss.backward()
     return loss.item()
     # END SOLUTION""", ["""\
+import contextlib, io
 _ = torch.manual_seed(0)
 student, teacher = nn.Linear(3, 2), nn.Linear(3, 2)
 x = torch.randn(5, 3)
-out = predict(student, x)
+with contextlib.redirect_stdout(io.StringIO()):
+    out = predict(student, x)
+    loss = distill_backward(student, teacher, x)
 assert not out.requires_grad and out.shape == (5, 2)
-loss = distill_backward(student, teacher, x)
 assert isinstance(loss, float)
 assert student.weight.grad is not None and teacher.weight.grad is None"""]))
 
@@ -272,14 +298,17 @@ such as `module.requires_grad = False` does **nothing** to the parameters.
 
 It is good practice to give the optimizer only the trainable parameters.
 """, r"""
-**Implement** two functions. `model` is an `nn.Sequential` whose **last** module is an
-`nn.Linear`; the earlier ones may be `nn.Linear`, `nn.ReLU`, `nn.Tanh`, ...
+**Implement** two functions. `model` is an `nn.Sequential` of any length whose **last** module is
+an `nn.Linear` (it may be the only module); the earlier ones may be `nn.Linear`, `nn.ReLU`,
+`nn.Tanh`, ... Some parameters may already have `requires_grad == False` when you get the model.
 
 * `freeze_all_but_last(model)`: set `requires_grad` to `False` for every parameter of every module
   except the last one, and to `True` for the parameters of the last module. Change `model` in place
   and return it.
 * `trainable_parameters(model)`: return a `list` of the parameters of `model` that require grad, in
   the order of `model.parameters()` (e.g. to build `torch.optim.SGD(trainable_parameters(model), ...)`).
+
+The grader then trains the model for a step: the frozen parameters must stay exactly as they were.
 """], """\
 def freeze_all_but_last(model):
     # BEGIN SOLUTION
@@ -293,11 +322,14 @@ def trainable_parameters(model):
     # BEGIN SOLUTION
     return [p for p in model.parameters() if p.requires_grad]
     # END SOLUTION""", ["""\
+import contextlib, io
 net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
-_ = freeze_all_but_last(net)
+with contextlib.redirect_stdout(io.StringIO()):
+    _ = freeze_all_but_last(net)
+    trainable = trainable_parameters(net)
 assert [p.requires_grad for p in net.parameters()] == [False, False, False, False, True, True]
-assert len(trainable_parameters(net)) == 2
-assert trainable_parameters(net)[0] is net[4].weight"""]))
+assert isinstance(trainable, list) and len(trainable) == 2
+assert trainable[0] is net[4].weight"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q7", 2, [r"""
@@ -307,7 +339,8 @@ Very large gradients can make training jump around or blow up (기울기 폭발)
 (그래디언트 클리핑) scales all gradients down together when their total norm is too large:
 `torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)` computes the norm of all gradients
 seen as one long vector, and if it is above `max_norm`, multiplies every `.grad` in place by
-`max_norm / norm`. It returns the total norm **before** clipping.
+`max_norm / (norm + 1e-6)`; a norm of at most `max_norm` leaves the gradients as they are. It returns
+the total norm **before** clipping.
 
 The order matters: clipping must happen after `backward()` (the gradients exist) and **before**
 `optimizer.step()` (which uses them). Clipping after the step changes nothing that was used.
@@ -320,7 +353,7 @@ The order matters: clipping must happen after `backward()` (the gradients exist)
 4. `optimizer.step()`.
 
 Return `float(total)`, the gradient norm before clipping. The function is called repeatedly with
-the same optimizer, once per batch.
+the same optimizer, once per batch, with gradients both above and below `max_norm`.
 """], """\
 def clipped_step(model, optimizer, x, y, max_norm):
     # BEGIN SOLUTION
@@ -331,12 +364,14 @@ def clipped_step(model, optimizer, x, y, max_norm):
     optimizer.step()
     return float(total)
     # END SOLUTION""", ["""\
+import contextlib, io
 _ = torch.manual_seed(0)
 model = nn.Linear(3, 1)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 x, y = torch.randn(8, 3), 100 * torch.randn(8, 1)
 before = model.weight.detach().clone()
-norm = clipped_step(model, optimizer, x, y, max_norm=1.0)
+with contextlib.redirect_stdout(io.StringIO()):
+    norm = clipped_step(model, optimizer, x, y, max_norm=1.0)
 assert isinstance(norm, float) and norm > 1.0
 # after clipping, the step moved the weights by at most lr * max_norm
 assert (model.weight.detach() - before).norm() <= 0.1 * 1.0 + 1e-5"""]))
@@ -358,8 +393,10 @@ Afterwards reset the gradient so the next `backward()` starts fresh.
 """, r"""
 **Implement** `sgd_step(params, lr)`: `params` is a list of leaf tensors that require grad and
 have a `.grad`. For each `p`: under `torch.no_grad()`, update `p` in place by `p -= lr * p.grad`;
-then set `p.grad = None`. Return `None`. The tensors must stay the same objects, still leaves that
-require grad.
+then set `p.grad = None`. Return `None`. The tensors must stay the same objects (the same memory),
+still leaves that require grad. The new values are compared with `p - lr * p.grad` as
+`torch.allclose(new, expected, rtol=1e-5, atol=1e-6)`, so `p -= lr * p.grad` and
+`p.sub_(p.grad, alpha=lr)`, which can differ in the last bit, are both accepted.
 """], """\
 def sgd_step(params, lr):
     # BEGIN SOLUTION
@@ -369,10 +406,12 @@ def sgd_step(params, lr):
     for p in params:
         p.grad = None
     # END SOLUTION""", ["""\
+import contextlib, io
 w = torch.tensor([1.0, 2.0], requires_grad=True)
 (w ** 2).sum().backward()           # w.grad == [2., 4.]
-sgd_step([w], lr=0.25)
-assert torch.equal(w.detach(), torch.tensor([0.5, 1.0]))
+with contextlib.redirect_stdout(io.StringIO()):
+    sgd_step([w], lr=0.25)
+assert torch.allclose(w.detach(), torch.tensor([0.5, 1.0]), rtol=1e-5, atol=1e-6)
 assert w.requires_grad and w.is_leaf and w.grad is None"""]))
 
 # ---------------------------------------------------------------------------------------------
@@ -401,6 +440,11 @@ loss (PyTorch only warns). Make both the same shape, e.g. `model(x).squeeze(1)`.
 * `epochs` times, one full-batch step on all of `x`: the five lines above, with the prediction of
   shape `(N,)` compared to `y`.
 * Return the trained `model` (the `nn.Linear`).
+
+The grader calls `fit_linear` with other sizes (`N` and `D` may be 1), other `lr` and `epochs`, and
+after other code has drawn random numbers. After a few epochs the weights are compared with the same
+training done by the grader (the default tolerance above); after many, with the least-squares
+solution, within an absolute `5e-3` per value.
 """], """\
 def fit_linear(x, y, lr=0.1, epochs=300):
     # BEGIN SOLUTION
@@ -416,10 +460,12 @@ def fit_linear(x, y, lr=0.1, epochs=300):
         optimizer.step()
     return model
     # END SOLUTION""", ["""\
+import contextlib, io
 g = torch.Generator().manual_seed(1)
 x = torch.randn(100, 2, generator=g)
 y = x @ torch.tensor([2.0, -3.0]) + 0.5
-model = fit_linear(x, y)
+with contextlib.redirect_stdout(io.StringIO()):
+    model = fit_linear(x, y)
 assert isinstance(model, nn.Linear)
 assert torch.allclose(model.weight.detach(), torch.tensor([[2.0, -3.0]]), atol=1e-2)
 assert torch.allclose(model.bias.detach(), torch.tensor([0.5]), atol=1e-2)"""]))
@@ -435,8 +481,8 @@ buffer. In an `nn.Sequential` the names start with the position of the layer: fo
 (no grad). `t.tolist()` turns a tensor into Python numbers, `t.item()` a one-element tensor into one
 number.
 """, r"""
-**Implement** `last_layer_coefficients(model)`: `model` is an `nn.Sequential` whose last module
-(at position `len(model) - 1`) is an `nn.Linear(K, 1)`. Using `model.state_dict()`, return the dict
+**Implement** `last_layer_coefficients(model)`: `model` is an `nn.Sequential` of any length whose
+last module (at position `len(model) - 1`) is an `nn.Linear(K, 1)` (`K` may be 1). Using `model.state_dict()`, return the dict
 `{"weight": [...], "bias": b}` where `"weight"` is the **list of K Python floats** of that layer's
 weight and `"bias"` is its bias as one Python `float`.
 """], """\
@@ -447,11 +493,14 @@ def last_layer_coefficients(model):
     return {"weight": state[f"{last}.weight"].flatten().tolist(),
             "bias": state[f"{last}.bias"].item()}
     # END SOLUTION""", ["""\
+import contextlib, io
 net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))
 with torch.no_grad():
     _ = net[2].weight.copy_(torch.tensor([[1.0, 2.0, 3.0]]))
     _ = net[2].bias.fill_(-1.0)
-assert last_layer_coefficients(net) == {"weight": [1.0, 2.0, 3.0], "bias": -1.0}"""]))
+with contextlib.redirect_stdout(io.StringIO()):
+    coefficients = last_layer_coefficients(net)
+assert coefficients == {"weight": [1.0, 2.0, 3.0], "bias": -1.0}"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q11", 2, [r"""
@@ -481,11 +530,13 @@ def load_weights(model, path):
     model.load_state_dict(torch.load(path))
     return model
     # END SOLUTION""", ["""\
-import os
+import contextlib, io, os
 a, b = nn.Linear(3, 2), nn.Linear(3, 2)
-save_weights(a, "check_weights.pt")
+with contextlib.redirect_stdout(io.StringIO()):
+    save_weights(a, "check_weights.pt")
+    returned = load_weights(b, "check_weights.pt")
 assert isinstance(torch.load("check_weights.pt"), dict)
-assert load_weights(b, "check_weights.pt") is b
+assert returned is b
 assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
 os.remove("check_weights.pt")"""]))
 

@@ -17,15 +17,15 @@ def call_loss_grad(ns, w, x, y):
 
 @question("q1", points=2)
 def test_loss_grad(student):
-    n, d = student.rng.randint(5, 12), student.rng.randint(2, 6)
-    x = torch.randn(n, d, generator=student.generator)
-    w = torch.randn(d, generator=student.generator)
-    y = torch.randn(n, generator=student.generator)
-    r = student.probe(call_loss_grad, w=w, x=x, y=y)
-    expect(r["g"] is not None, "loss_grad should return a tensor (the .grad of your leaf copy of w), "
-           f"but it returned {r['type']}")
-    expected = 2 * x.T @ (x @ w - y) / n
-    tensors_close(r["g"], expected, rtol=1e-4, atol=1e-5, name="loss_grad(w, x, y)")
+    for n, d in student.cases((1, 1), (2, 2), draw=lambda rng: (rng.randint(9, 40), rng.randint(3, 9))):
+        x = torch.randn(n, d, generator=student.generator)
+        w = torch.randn(d, generator=student.generator)
+        y = torch.randn(n, generator=student.generator)
+        r = student.probe(call_loss_grad, w=w, x=x, y=y)
+        expect(r["g"] is not None, "loss_grad should return a tensor (the .grad of your leaf copy of w), "
+               f"but it returned {r['type']}")
+        expected = 2 * x.T @ (x @ w - y) / n
+        tensors_close(r["g"], expected, rtol=1e-4, atol=1e-5, name=f"loss_grad(w, x, y) with N={n}, D={d}")
 
 
 @probe
@@ -36,16 +36,24 @@ def call_weighted_grad(ns, x, v):
     return {"g": None, "type": type(g).__name__}
 
 
+def _draw_shape(rng):
+    return (tuple(rng.randint(1, 5) for _ in range(rng.randint(3, 4))),
+            rng.choice([torch.float32, torch.float64]))
+
+
 @question("q2", points=2)
 def test_weighted_grad(student):
-    shape = (student.rng.randint(2, 5), student.rng.randint(2, 5))
-    x = torch.randn(*shape, generator=student.generator)
-    v = torch.randn(*shape, generator=student.generator)
-    r = student.probe(call_weighted_grad, x=x, v=v)
-    expect(r["g"] is not None, f"weighted_grad should return a tensor, but it returned {r['type']}")
-    expected = v * (torch.cos(x) * x + torch.sin(x))
-    tensors_close(r["g"], expected, rtol=1e-4, atol=1e-5,
-                  name="weighted_grad(x, v) (did you pass gradient=v to backward?)")
+    cases = student.cases(((1,), torch.float32), ((3,), torch.float32), ((2, 1, 3), torch.float64),
+                          ((4, 5), torch.float64), draw=_draw_shape)
+    for shape, dtype in cases:
+        x = torch.randn(*shape, generator=student.generator, dtype=torch.float64).to(dtype)
+        v = torch.randn(*shape, generator=student.generator, dtype=torch.float64).to(dtype)
+        r = student.probe(call_weighted_grad, x=x, v=v)
+        expect(r["g"] is not None, f"weighted_grad should return a tensor, but it returned {r['type']}")
+        expected = v * (torch.cos(x) * x + torch.sin(x))
+        tensors_close(r["g"], expected, rtol=1e-4, atol=1e-5,
+                      name=f"weighted_grad(x, v) for a {str(dtype).replace('torch.', '')} x of shape "
+                           f"{tuple(shape)} (same shape and dtype as x; did you pass gradient=v?)")
 
 
 @probe
@@ -66,8 +74,7 @@ def call_grads(ns, state, batches, which, garbage):
     return {"out": clean(out) if isinstance(out, (list, tuple)) else None, "type": type(out).__name__}
 
 
-def _setup(student):
-    d, k = student.rng.randint(2, 5), student.rng.randint(3, 5)
+def _setup(student, d, k):
     state = {"weight": torch.randn(1, d, generator=student.generator),
              "bias": torch.randn(1, generator=student.generator)}
     batches = [(torch.randn(student.rng.randint(3, 8), d, generator=student.generator),
@@ -87,9 +94,17 @@ def _reference(state, batches):
     return grads
 
 
+def _q3_cases(student):
+    return student.cases((1, 1), (3, 3), draw=lambda rng: (rng.randint(2, 6), rng.randint(4, 7)))
+
+
 @question("q3", points=1)
 def test_batch_grads(student):
-    state, batches = _setup(student)
+    for d, k in _q3_cases(student):
+        _check_batch_grads(student, *_setup(student, d, k))
+
+
+def _check_batch_grads(student, state, batches):
     r = student.probe(call_grads, state=state, batches=batches, which="batch", garbage=True)
     expect(r["out"] is not None, f"batch_grads should return a list, but it returned {r['type']}")
     expected = _reference(state, batches)
@@ -105,7 +120,11 @@ def test_batch_grads(student):
 
 @question("q3", points=1)
 def test_accumulated_grads(student):
-    state, batches = _setup(student)
+    for d, k in _q3_cases(student):
+        _check_accumulated_grads(student, *_setup(student, d, k))
+
+
+def _check_accumulated_grads(student, state, batches):
     r = student.probe(call_grads, state=state, batches=batches, which="acc", garbage=True)
     expect(r["out"] is not None, f"accumulated_grads should return a list, but it returned {r['type']}")
     expected = _reference(state, batches)
@@ -128,7 +147,12 @@ def call_hidden_grads(ns, x, w1, w2):
 
 @question("q4", points=2)
 def test_hidden_grads(student):
-    n, d, h = student.rng.randint(2, 6), student.rng.randint(2, 5), student.rng.randint(2, 5)
+    for n, d, h in student.cases((1, 1, 1), (1, 2, 2),
+                                 draw=lambda rng: (rng.randint(5, 12), rng.randint(3, 7), rng.randint(3, 7))):
+        _check_hidden_grads(student, n, d, h)
+
+
+def _check_hidden_grads(student, n, d, h):
     x = torch.randn(n, d, generator=student.generator)
     w1 = torch.randn(d, h, generator=student.generator)
     w2 = torch.randn(h, 1, generator=student.generator)

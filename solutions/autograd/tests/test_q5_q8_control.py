@@ -28,9 +28,18 @@ def call_predict(ns, state, x, shift):
     return {"out": out.detach().clone()}
 
 
+def _q5_cases(student):
+    return student.cases((1, 1, 1), (3, 2, 5),
+                         draw=lambda rng: (rng.randint(6, 12), rng.randint(4, 8), rng.randint(9, 20)))
+
+
 @question("q5", points=1)
 def test_predict(student):
-    d, k, n = student.rng.randint(2, 6), student.rng.randint(1, 4), student.rng.randint(2, 7)
+    for d, k, n in _q5_cases(student):
+        _check_predict(student, d, k, n)
+
+
+def _check_predict(student, d, k, n):
     g = student.generator
     state = {"weight": torch.randn(k, d, generator=g), "bias": torch.randn(k, generator=g)}
     x = torch.randn(n, d, generator=g)
@@ -70,7 +79,11 @@ def call_distill(ns, s_state, t_state, x, mark_seed):
 
 @question("q5", points=1)
 def test_distill(student):
-    d, k, n = student.rng.randint(2, 6), student.rng.randint(1, 4), student.rng.randint(2, 7)
+    for d, k, n in _q5_cases(student):
+        _check_distill(student, d, k, n)
+
+
+def _check_distill(student, d, k, n):
     g = student.generator
     s = {"weight": torch.randn(k, d, generator=g), "bias": torch.randn(k, generator=g)}
     t = {"weight": torch.randn(k, d, generator=g), "bias": torch.randn(k, generator=g)}
@@ -88,7 +101,7 @@ def test_distill(student):
     ref.load_state_dict(s)
     loss = F.mse_loss(ref(x), x @ t["weight"].T + t["bias"])
     loss.backward()
-    expect(abs(r["loss"] - loss.item()) <= 1e-4 * (1 + abs(loss.item())),
+    expect(abs(r["loss"] - loss.item()) <= 1e-5 + 1e-4 * abs(loss.item()),
            "distill_backward returned the wrong loss value")
     tensors_close(r["student"][0], ref.weight.grad, rtol=1e-4, atol=1e-5,
                   name="the student's weight gradient")
@@ -151,8 +164,13 @@ def check_parameter(i, got, before, after, last):
 
 @question("q6", points=2)
 def test_freeze(student):
-    depth = student.rng.randint(3, 4)       # at least 3 layers, so "the first" and "all but the last" differ
-    sizes = [student.rng.randint(2, 6) for _ in range(depth + 1)]
+    # one Linear alone, the example's three, and a deeper model ("the first" and "all but the last" differ)
+    for depth in student.cases(1, 3, draw=lambda rng: rng.randint(5, 6)):
+        _check_freeze(student, depth)
+
+
+def _check_freeze(student, depth):
+    sizes = [student.rng.randint(1, 6) for _ in range(depth + 1)]
     acts = [student.rng.random() < 0.5 for _ in range(depth)]
     seed, lr = student.rng.randint(0, 2**31), 0.05
     x = torch.randn(student.rng.randint(3, 8), sizes[0], generator=student.generator)
@@ -182,13 +200,13 @@ def test_freeze(student):
 
 
 @probe
-def call_clipped(ns, state, batches, max_norm, lr):
+def call_clipped(ns, state, batches, max_norms, lr):
     model = nn.Sequential(nn.Linear(state["0.weight"].shape[1], state["0.weight"].shape[0]), nn.Tanh(),
                           nn.Linear(state["2.weight"].shape[1], 1))
     model.load_state_dict(state)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     norms = []
-    for x, y in batches:
+    for (x, y), max_norm in zip(batches, max_norms):
         n = ns.clipped_step(model, opt, x, y, max_norm)
         norms.append(n if type(n) is float else None)
     return {"norms": norms, "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
@@ -196,16 +214,22 @@ def call_clipped(ns, state, batches, max_norm, lr):
 
 @question("q7", points=2)
 def test_clipped_step(student):
-    d, h = student.rng.randint(2, 5), student.rng.randint(2, 6)
+    for d, h, n in student.cases((1, 1, 1), (3, 2, 8),
+                                 draw=lambda rng: (rng.randint(6, 10), rng.randint(7, 12), rng.randint(12, 30))):
+        _check_clipped_step(student, d, h, n)
+
+
+def _check_clipped_step(student, d, h, n):
     g = student.generator
     state = {"0.weight": torch.randn(h, d, generator=g), "0.bias": torch.randn(h, generator=g),
              "2.weight": torch.randn(1, h, generator=g), "2.bias": torch.randn(1, generator=g)}
-    batches = []
-    for _ in range(3):
-        n = student.rng.randint(4, 9)
-        batches.append((torch.randn(n, d, generator=g), 20 * torch.randn(n, 1, generator=g)))
-    max_norm, lr = student.rng.uniform(0.2, 0.8), student.rng.uniform(0.05, 0.2)
-    r = student.probe(call_clipped, state=state, batches=batches, max_norm=max_norm, lr=lr)
+    batches, max_norms = [], []
+    for scale, limit in [(20.0, student.rng.uniform(0.2, 0.8)), (20.0, student.rng.uniform(0.2, 0.8)),
+                         (1.0, 1e4)]:              # the last step's gradients are below max_norm
+        batches.append((torch.randn(n, d, generator=g), scale * torch.randn(n, 1, generator=g)))
+        max_norms.append(limit)
+    lr = student.rng.uniform(0.05, 0.2)
+    r = student.probe(call_clipped, state=state, batches=batches, max_norms=max_norms, lr=lr)
     expect(type(r["norms"]) is list and len(r["norms"]) == len(batches) and
            all(type(n) is float for n in r["norms"]),
            "clipped_step should return float(total), a Python float")
@@ -214,12 +238,12 @@ def test_clipped_step(student):
     model.load_state_dict(state)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     norms = []
-    for x, y in batches:
+    for (x, y), max_norm in zip(batches, max_norms):
         opt.zero_grad()
         F.mse_loss(model(x), y).backward()
         norms.append(float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)))
         opt.step()
-    expect(all(abs(a - b) <= 1e-3 * (1 + b) for a, b in zip(r["norms"], norms)),
+    expect(all(abs(a - b) <= 1e-5 + 1e-4 * abs(b) for a, b in zip(r["norms"], norms)),
            "the norms returned by clipped_step are wrong: return the total norm that clip_grad_norm_ "
            "returns (before clipping), computed from this batch's gradients only (zero_grad first)")
     for key, value in model.state_dict().items():
@@ -250,7 +274,12 @@ def call_sgd(ns, values, grads, lr):
 
 @question("q8", points=2)
 def test_sgd_step(student):
-    shapes = [(student.rng.randint(1, 5), student.rng.randint(1, 5)), (student.rng.randint(1, 5),)]
+    for shapes in student.cases([(1,), (1, 1)], [(2,)],
+                                draw=lambda rng: [(rng.randint(3, 7), rng.randint(3, 7)), (rng.randint(6, 12),)]):
+        _check_sgd_step(student, shapes)
+
+
+def _check_sgd_step(student, shapes):
     values = [torch.randn(*s, generator=student.generator) for s in shapes]
     grads = [torch.randn(*s, generator=student.generator) for s in shapes]
     lr = student.rng.uniform(0.01, 0.5)

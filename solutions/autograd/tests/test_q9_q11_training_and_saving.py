@@ -7,26 +7,58 @@ from grader.testing import assert_type, expect, probe, question, tensors_close
 
 
 @probe
-def call_fit(ns, x, y):
+def call_fit(ns, x, y, lr, epochs, scramble):
     import warnings
+    torch.manual_seed(scramble)          # other code has drawn random numbers before the call
+    torch.rand(scramble % 7 + 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = ns.fit_linear(x, y, lr=0.1, epochs=300)
+        model = ns.fit_linear(x, y, lr=lr, epochs=epochs)
     if not isinstance(model, nn.Linear):
         return {"type": type(model).__name__}
     return {"weight": model.weight.detach().clone(), "bias": model.bias.detach().clone()}
 
 
+def _reference_fit(x, y, lr, epochs):
+    """The training the question describes, done here: the trained (weight, bias)."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(x.shape[1], 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(model(x).squeeze(1), y).backward()
+        optimizer.step()
+    return model.weight.detach(), model.bias.detach()
+
+
 @question("q9", points=3)
 def test_fit_linear(student):
-    n, d = student.rng.randint(60, 150), student.rng.randint(2, 4)
+    # (N, D, lr, epochs): a few epochs are compared with the same training done here, many with the
+    # least-squares solution
+    cases = student.cases((1, 1, 0.05, 4), (100, 2, 0.1, 300),
+                          draw=lambda rng: (rng.randint(150, 400), rng.randint(6, 9),
+                                            rng.uniform(0.02, 0.08), rng.randint(3, 8)))
+    cases.append((student.rng.randint(60, 150), student.rng.randint(3, 4), 0.1, 300))
+    for n, d, lr, epochs in cases:
+        _check_fit(student, n, d, lr, epochs)
+
+
+def _check_fit(student, n, d, lr, epochs):
     g = student.generator
     x = torch.randn(n, d, generator=g)
     w = torch.randn(d, generator=g) * 3
     b = torch.randn(1, generator=g).item() * 2
     y = x @ w + b + 0.05 * torch.randn(n, generator=g)
-    r = student.probe(call_fit, x=x, y=y)
+    r = student.probe(call_fit, x=x, y=y, lr=lr, epochs=epochs, scramble=student.rng.randint(1, 2**31))
     expect("weight" in r, f"fit_linear should return the trained nn.Linear, but it returned {r.get('type')}")
+    if epochs < 50:
+        weight, bias = _reference_fit(x, y, lr, epochs)
+        tensors_close(r["weight"], weight, rtol=1e-4, atol=1e-5,
+                      name=f"the weight after {epochs} epochs with lr={lr:.3g} (call torch.manual_seed(0) "
+                           "inside fit_linear, use the lr and epochs it is given, zero_grad, step, and "
+                           "compare prediction and target of the same shape)")
+        tensors_close(r["bias"], bias, rtol=1e-4, atol=1e-5, name=f"the bias after {epochs} epochs")
+        return
     design = torch.cat([x, torch.ones(n, 1)], dim=1).double()
     solution = torch.linalg.lstsq(design, y.double().unsqueeze(1)).solution.squeeze(1).float()
     tensors_close(r["weight"], solution[:d].unsqueeze(0), rtol=0, atol=5e-3,
@@ -57,8 +89,14 @@ def call_coefficients(ns, sizes, state):
 
 @question("q10", points=2)
 def test_coefficients(student):
-    depth = student.rng.randint(3, 4)       # never the 2 layers of the public example
-    sizes = [student.rng.randint(2, 6) for _ in range(depth)] + [1]
+    # one Linear(1, 1) alone, the example's two layers, and deeper and wider models
+    for sizes in student.cases([1, 1], [4, 3, 1],
+                               draw=lambda rng: [rng.randint(2, 9) for _ in range(rng.randint(3, 5))] + [1]):
+        _check_coefficients(student, sizes)
+
+
+def _check_coefficients(student, sizes):
+    depth = len(sizes) - 1
     state = {}
     for i in range(depth):
         state[f"{2 * i}.weight"] = torch.randn(sizes[i + 1], sizes[i], generator=student.generator)
@@ -74,9 +112,10 @@ def test_coefficients(student):
     expected_w = state[f"{last}.weight"].flatten()
     expect(len(weight) == expected_w.numel(), "'weight' has the wrong number of values: read the "
            "weight of the last layer (its key starts with the last layer's position)")
-    tensors_close(torch.tensor(weight, dtype=torch.float32), expected_w,
+    tensors_close(torch.tensor(weight, dtype=torch.float32), expected_w, rtol=1e-4, atol=1e-5,
                   name="'weight' (the last layer's weight)")
-    expect(abs(r["bias"] - state[f"{last}.bias"].item()) < 1e-6, "'bias' is not the last layer's bias")
+    bias = state[f"{last}.bias"].item()
+    expect(abs(r["bias"] - bias) <= 1e-5 + 1e-4 * abs(bias), "'bias' is not the last layer's bias")
 
 
 @probe
@@ -116,12 +155,16 @@ def check_state(got, expected, what):
     expect(type(got) is dict and sorted(got) == sorted(expected),
            f"the tensors {what} should be those of model.state_dict(): 'weight' and 'bias'")
     for key, value in expected.items():
-        tensors_close(got[key], value.detach(), name=f"'{key}' {what}")
+        tensors_close(got[key], value.detach(), rtol=1e-4, atol=1e-5, name=f"'{key}' {what}")
 
 
 @question("q11", points=2)
 def test_save_load(student):
-    d, k = student.rng.randint(2, 6), student.rng.randint(1, 4)
+    for d, k in student.cases((1, 1), (3, 2), draw=lambda rng: (rng.randint(8, 16), rng.randint(5, 10))):
+        _check_save_load(student, d, k)
+
+
+def _check_save_load(student, d, k):
     seed_a, seed_b = student.rng.randint(0, 2**31), student.rng.randint(0, 2**31)
     delta = torch.randn(k, d, generator=student.generator)
     x = torch.randn(student.rng.randint(2, 6), d, generator=student.generator)
