@@ -1,5 +1,7 @@
 """Q1-Q3: creation and dtypes, indexing that keeps dims, view vs reshape and strides."""
 
+import math
+
 import torch
 
 from grader.testing import assert_tensor, expect, probe, question, tensors_equal
@@ -24,31 +26,41 @@ def counting(ns, shape):
     return {"n": n} if type(n) in (int, bool) else {"type": type(n).__name__}
 
 
+def nested(rng, shape):
+    """A nested Python list of ints of `shape` (any depth)."""
+    if not shape:
+        return rng.randint(-50, 50)
+    return [nested(rng, shape[1:]) for _ in range(shape[0])]
+
+
 @question("q1", points=1)
 def test_creation(student):
-    rows, cols = student.rng.randint(2, 5), student.rng.randint(2, 5)
-    values = [[student.rng.randint(-50, 50) for _ in range(cols)] for _ in range(rows)]
-    shape = [student.rng.randint(2, 4), student.rng.randint(2, 4)]
-    marker = -100.0 - student.rng.randint(1, 999) / 8
-    r = student.probe(creation, values=values, shape=shape, marker=marker)
-    tensors_equal(r["t"], torch.tensor(values, dtype=torch.float32), name="as_float32(values)")
-    expected = torch.arange(1, 1 + shape[0] * shape[1], dtype=torch.float64).reshape(shape)
-    tensors_equal(r["s"], expected, name="share_numpy(arr)")
-    expected.view(-1)[0] = marker
-    assert_tensor(r["s_after"], name="share_numpy(arr)")
-    expect(torch.equal(r["s_after"], expected), "share_numpy(arr) copies the array: changing the array "
-                                                "afterwards does not change your tensor, but they should "
-                                                "share memory.")
+    # (shape of the nested list, shape of the NumPy array): the smallest, the example's, far ones
+    for vshape, ashape in student.cases(([1], [1]), ([2, 2], [3]),
+                                        draw=lambda rng: ([rng.randint(1, 4) for _ in range(rng.randint(3, 4))],
+                                                          [rng.randint(2, 5) for _ in range(rng.randint(2, 3))])):
+        values = nested(student.rng, vshape)
+        marker = -100.0 - student.rng.randint(1, 999) / 8
+        r = student.probe(creation, values=values, shape=ashape, marker=marker)
+        tensors_equal(r["t"], torch.tensor(values, dtype=torch.float32), name="as_float32(values)")
+        expected = torch.arange(1, 1 + math.prod(ashape), dtype=torch.float64).reshape(ashape)
+        tensors_equal(r["s"], expected, name="share_numpy(arr)")
+        expected.view(-1)[0] = marker
+        assert_tensor(r["s_after"], name="share_numpy(arr)")
+        expect(torch.equal(r["s_after"], expected), "share_numpy(arr) copies the array: changing the array "
+                                                    "afterwards does not change your tensor, but they should "
+                                                    "share memory.")
 
 
 @question("q1", points=1)
 def test_count_elements(student):
-    shape = [student.rng.randint(1, 6) for _ in range(student.rng.randint(1, 4))]
-    r = student.probe(counting, shape=shape)
-    n = r.get("n")
-    expect(type(n) is int, "count_elements should return a Python int, but it returned "
-                           f"{r.get('type') or type(n).__name__}.")
-    expect(n == torch.zeros(shape).numel(), "count_elements returns the wrong number.")
+    for shape in student.cases([1], [2, 3], [],
+                               draw=lambda rng: [rng.randint(1, 6) for _ in range(rng.randint(2, 4))]):
+        r = student.probe(counting, shape=shape)
+        n = r.get("n")
+        expect(type(n) is int, "count_elements should return a Python int, but it returned "
+                               f"{r.get('type') or type(n).__name__}.")
+        expect(n == math.prod(shape), "count_elements returns the wrong number.")
 
 
 # ---------------------------------------------------------------------------------------------- q2

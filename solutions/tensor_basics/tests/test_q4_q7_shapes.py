@@ -33,16 +33,20 @@ def is_contiguous(shape, stride) -> bool:
     return True
 
 
+def pixel_shape(rng):
+    h = rng.randint(2, 7)
+    return rng.randint(2, 4), rng.randint(3, 6), h, rng.choice([w for w in range(2, 8) if w != h])
+
+
 @question("q4", points=2)
 def test_pixels_as_rows(student):
-    n, c, h, w = (student.rng.randint(1, 3), student.rng.randint(2, 4), student.rng.randint(2, 5),
-                  student.rng.randint(2, 5))
-    while h == w:
-        w = student.rng.randint(2, 5)
-    x = torch.randn(n, c, h, w, generator=student.generator)
-    r = student.probe(pixel_rows, x=x)
-    tensors_equal(r["r"], x.permute(0, 2, 3, 1).reshape(-1, c), name="pixels_as_rows(x)")
-    expect(is_contiguous(r["r"].shape, r["stride"]), "pixels_as_rows(x) should return a contiguous tensor.")
+    # all sizes 1, the example's (1, 2, 3, 4), a batch of one with H == 1, and larger ones
+    for n, c, h, w in student.cases((1, 1, 1, 1), (1, 2, 3, 4), (1, 3, 1, 5), draw=pixel_shape):
+        x = torch.randn(n, c, h, w, generator=student.generator)
+        r = student.probe(pixel_rows, x=x)
+        tensors_equal(r["r"], x.permute(0, 2, 3, 1).reshape(-1, c), name="pixels_as_rows(x)")
+        expect(is_contiguous(r["r"].shape, r["stride"]),
+               "pixels_as_rows(x) should return a contiguous tensor.")
 
 
 # ---------------------------------------------------------------------------------------------- q5
@@ -96,8 +100,10 @@ def expanding(ns, v, n, shift):
     return out
 
 
-def vector(student):
-    return torch.randn(student.rng.randint(2, 6), generator=student.generator), student.rng.randint(2, 6)
+def vector_cases(student):
+    """(v, n) pairs: the smallest (D == 1, n == 1), n == 1, the example's (D == 3, n == 4), far ones."""
+    sizes = student.cases((1, 1), (4, 1), (3, 4), draw=lambda rng: (rng.randint(5, 9), rng.randint(5, 9)))
+    return [(torch.randn(d, generator=student.generator), n) for d, n in sizes]
 
 
 def shift(student) -> float:
@@ -106,26 +112,26 @@ def shift(student) -> float:
 
 @question("q6", points=1)
 def test_broadcast_rows(student):
-    v, n = vector(student)
-    k = shift(student)
-    r = student.probe(expanding, v=v, n=n, shift=k)
-    tensors_equal(r["b"], v.expand(n, -1), name="broadcast_rows(v, n)")
-    assert_tensor(r["b_after"], name="broadcast_rows(v, n)")
-    stride = r["b_stride"]
-    expect(torch.equal(r["b_after"], (v + k).expand(n, -1)) and isinstance(stride, list)
-           and len(stride) == 2 and (n == 1 or stride[0] == 0),
-           "broadcast_rows(v, n) copies the data; it should be an expanded view of v (row stride 0), "
-           "not a repeated copy.")
+    for v, n in vector_cases(student):
+        k = shift(student)
+        r = student.probe(expanding, v=v, n=n, shift=k)
+        tensors_equal(r["b"], v.expand(n, -1), name="broadcast_rows(v, n)")
+        assert_tensor(r["b_after"], name="broadcast_rows(v, n)")
+        stride = r["b_stride"]
+        expect(torch.equal(r["b_after"], (v + k).expand(n, -1)) and isinstance(stride, list)
+               and len(stride) == 2 and (n == 1 or stride[0] == 0),
+               "broadcast_rows(v, n) copies the data; it should be an expanded view of v (row stride 0), "
+               "not a repeated copy.")
 
 
 @question("q6", points=1)
 def test_tile_rows(student):
-    v, n = vector(student)
-    r = student.probe(expanding, v=v, n=n, shift=shift(student))
-    tensors_equal(r["t"], v.repeat(n, 1), name="tile_rows(v, n)")
-    assert_tensor(r["t_after"], name="tile_rows(v, n)")
-    expect(torch.equal(r["t_after"], v.repeat(n, 1)) and is_contiguous([n, v.numel()], r["t_stride"]),
-           "tile_rows(v, n) should be a new contiguous tensor that does not share memory with v.")
+    for v, n in vector_cases(student):
+        r = student.probe(expanding, v=v, n=n, shift=shift(student))
+        tensors_equal(r["t"], v.repeat(n, 1), name="tile_rows(v, n)")
+        assert_tensor(r["t_after"], name="tile_rows(v, n)")
+        expect(torch.equal(r["t_after"], v.repeat(n, 1)) and is_contiguous([n, v.numel()], r["t_stride"]),
+               "tile_rows(v, n) should be a new contiguous tensor that does not share memory with v.")
 
 
 # ---------------------------------------------------------------------------------------------- q7
@@ -143,13 +149,18 @@ def joining(ns, samples, parts, x, k):
 
 @question("q7", points=1)
 def test_make_batch_and_join_rows(student):
-    shape = [student.rng.randint(2, 4), student.rng.randint(2, 4)]
-    samples = [torch.randn(*shape, generator=student.generator) for _ in range(student.rng.randint(2, 4))]
-    cols = student.rng.randint(2, 5)
-    parts = [torch.randn(student.rng.randint(1, 4), cols, generator=student.generator) for _ in range(3)]
-    r = student.probe(joining, samples=samples, parts=parts, x=torch.zeros(2, 4), k=2)
-    tensors_equal(r["b"], torch.stack(samples), name="make_batch(samples)")
-    tensors_equal(r["j"], torch.cat(parts), name="join_rows(parts)")
+    g = student.generator
+    # (number of samples, sample shape, rows of each part, columns): one of each, the example's, far ones
+    for count, shape, rows, cols in student.cases(
+            (1, [1], [1], 1), (2, [2, 3], [2, 1], 3),
+            draw=lambda rng: (rng.randint(3, 6), [rng.randint(1, 4) for _ in range(rng.randint(1, 3))],
+                              [rng.randint(1, 5) for _ in range(rng.randint(3, 5))], rng.randint(2, 6))):
+        rows = rows if len(set(rows)) > 1 or len(rows) == 1 else rows[:-1] + [rows[-1] + 1]
+        samples = [torch.randn(*shape, generator=g) for _ in range(count)]
+        parts = [torch.randn(n, cols, generator=g) for n in rows]
+        r = student.probe(joining, samples=samples, parts=parts, x=torch.zeros(2, 4), k=2)
+        tensors_equal(r["b"], torch.stack(samples), name="make_batch(samples)")
+        tensors_equal(r["j"], torch.cat(parts), name="join_rows(parts)")
 
 
 @question("q7", points=1)

@@ -30,39 +30,45 @@ def products(ns, a, b, q, k, x, W):
             "p": p.clone() if isinstance(p, torch.Tensor) else (p if type(p) is str else type(p).__name__)}
 
 
-def product_inputs(student):
-    g, rng = student.generator, student.rng
-    n = rng.randint(2, 6)
-    bsz, t, s, d, e = (rng.randint(2, 4), rng.randint(2, 5), rng.randint(2, 5), rng.randint(2, 5),
-                       rng.randint(2, 5))
-    while s == d:
-        d = rng.randint(2, 6)
+def product_inputs(student, sizes):
+    g = student.generator
+    n, bsz, t, s, d, e = sizes
     return dict(a=torch.randn(n, generator=g), b=torch.randn(n, generator=g),
                 q=torch.randn(bsz, t, d, generator=g), k=torch.randn(bsz, s, d, generator=g),
                 x=torch.randn(bsz, t, d, generator=g), W=torch.randn(d, e, generator=g))
 
 
+def product_cases(student):
+    """(n, B, T, S, D, E): all sizes 1, the notebook's example (S != D), and larger draws."""
+    def draw(rng):
+        s, d = rng.randint(5, 12), rng.randint(5, 12)
+        return rng.randint(10, 200), rng.randint(3, 6), rng.randint(5, 9), s, d + (d == s), rng.randint(5, 9)
+    return student.cases((1, 1, 1, 1, 1, 1), (2, 2, 3, 5, 4, 6), draw=draw)
+
+
 @question("q8", points=1)
 def test_dot_value(student):
-    inputs = product_inputs(student)
-    r = student.probe(products, **inputs)
-    not_raised(r["d_note"], "dot_value(a, b)")
-    expect(type(r["d"]) is float, f"dot_value should return a Python float, not {r['d_type']}.")
-    exact = torch.dot(inputs["a"].double(), inputs["b"].double()).item()
-    expect(math.isfinite(r["d"]) and abs(r["d"] - exact) <= ATOL + RTOL * abs(exact),
-           "dot_value returns the wrong value.")
+    for sizes in product_cases(student):
+        inputs = product_inputs(student, sizes)
+        r = student.probe(products, **inputs)
+        not_raised(r["d_note"], "dot_value(a, b)")
+        expect(type(r["d"]) is float, f"dot_value should return a Python float, not {r['d_type']}.")
+        exact = torch.dot(inputs["a"].double(), inputs["b"].double()).item()
+        expect(math.isfinite(r["d"]) and abs(r["d"] - exact) <= ATOL + RTOL * abs(exact),
+               "dot_value returns the wrong value.")
 
 
 @question("q8", points=1)
 def test_attention_and_project(student):
-    inputs = product_inputs(student)
-    r = student.probe(products, **inputs)
-    not_raised(r["s"], "attention_scores(q, k)")
-    not_raised(r["p"], "project(x, W)")
-    tensors_close(r["s"], torch.einsum("btd,bsd->bts", inputs["q"], inputs["k"]), rtol=RTOL, atol=ATOL,
-                  name="attention_scores(q, k)")
-    tensors_close(r["p"], torch.einsum("bnd,de->bne", inputs["x"], inputs["W"]), rtol=RTOL, atol=ATOL,
-                  name="project(x, W)")
+    for sizes in product_cases(student):
+        inputs = product_inputs(student, sizes)
+        r = student.probe(products, **inputs)
+        not_raised(r["s"], "attention_scores(q, k)")
+        not_raised(r["p"], "project(x, W)")
+        tensors_close(r["s"], torch.einsum("btd,bsd->bts", inputs["q"].double(), inputs["k"].double()).float(),
+                      rtol=RTOL, atol=ATOL, name="attention_scores(q, k)")
+        tensors_close(r["p"], torch.einsum("bnd,de->bne", inputs["x"].double(), inputs["W"].double()).float(),
+                      rtol=RTOL, atol=ATOL, name="project(x, W)")
 
 
 # ---------------------------------------------------------------------------------------------- q9
@@ -80,32 +86,41 @@ def gathering(ns, scores, labels, x, rows, idx):
             for k, v in (("p", p), ("d", d), ("s", s))}
 
 
-def gather_inputs(student):
-    g, rng = student.generator, student.rng
-    n, c = rng.randint(3, 7), rng.randint(3, 7)
-    b, m = rng.randint(2, 4), rng.randint(3, 5)
-    r = rng.randint(3, 6)
+def gather_inputs(student, sizes):
+    g = student.generator
+    n, c, b, m, r, cols, k = sizes
     return dict(scores=torch.randn(n, c, generator=g), labels=torch.randint(0, c, (n,), generator=g),
-                x=torch.randn(b, m, m, generator=g), rows=torch.randn(r, rng.randint(2, 4), generator=g),
-                idx=torch.randint(0, r, (rng.randint(2, 6),), generator=g))
+                x=torch.randn(b, m, m, generator=g), rows=torch.randn(r, cols, generator=g),
+                idx=torch.randint(0, r, (k,), generator=g))
+
+
+def gather_cases(student):
+    """(N, C, B, M, R, cols, len(idx)): all sizes 1, the notebook's example, and larger draws."""
+    return student.cases((1, 1, 1, 1, 1, 1, 1), (2, 2, 2, 2, 3, 2, 2),
+                         draw=lambda rng: (rng.randint(5, 12), rng.randint(3, 9), rng.randint(3, 5),
+                                           rng.randint(3, 6), rng.randint(3, 7), rng.randint(2, 5),
+                                           rng.randint(3, 9)))
 
 
 @question("q9", points=1)
 def test_pick_scores(student):
-    inp = gather_inputs(student)
-    r = student.probe(gathering, **inp)
-    not_raised(r["p"], "pick_scores(scores, labels)")
-    tensors_equal(r["p"], inp["scores"][torch.arange(len(inp["labels"])), inp["labels"]], name="pick_scores")
+    for sizes in gather_cases(student):
+        inp = gather_inputs(student, sizes)
+        r = student.probe(gathering, **inp)
+        not_raised(r["p"], "pick_scores(scores, labels)")
+        tensors_equal(r["p"], inp["scores"][torch.arange(len(inp["labels"])), inp["labels"]],
+                      name="pick_scores")
 
 
 @question("q9", points=1)
 def test_diagonals_and_select(student):
-    inp = gather_inputs(student)
-    r = student.probe(gathering, **inp)
-    not_raised(r["d"], "batch_diagonals(x)")
-    not_raised(r["s"], "select_rows(x, idx)")
-    tensors_equal(r["d"], torch.diagonal(inp["x"], dim1=1, dim2=2), name="batch_diagonals(x)")
-    tensors_equal(r["s"], inp["rows"][inp["idx"]], name="select_rows(x, idx)")
+    for sizes in gather_cases(student):
+        inp = gather_inputs(student, sizes)
+        r = student.probe(gathering, **inp)
+        not_raised(r["d"], "batch_diagonals(x)")
+        not_raised(r["s"], "select_rows(x, idx)")
+        tensors_equal(r["d"], torch.diagonal(inp["x"], dim1=1, dim2=2), name="batch_diagonals(x)")
+        tensors_equal(r["s"], inp["rows"][inp["idx"]], name="select_rows(x, idx)")
 
 
 # --------------------------------------------------------------------------------------------- q10
