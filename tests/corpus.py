@@ -46,13 +46,13 @@ def generated(kind: str) -> bytes:
 
 def _extra_cells(kind: str) -> list:
     """Cells appended to the solution: a 3 MB cell of a million list items (a comment naming otter
-    made the judge parse it), 600 `%time` magics in two cells, or 20,000 cells printing 64 KiB each."""
+    made the judge parse it), 600 `%time` magics in two cells, or 20,000 cells printing 8 KiB each."""
     cell = nbformat.v4.new_code_cell
     if kind == "big_cell":
         return [cell("# otter\nbig = [" + "1, " * 1_000_000 + "]\n")]
     if kind == "many_magics":
         return [cell("".join(f"%time v{i} = {i}\n" for i in range(j, j + 300))) for j in (0, 300)]
-    return [cell("line = 'x' * 65536")] + [cell("print(line)") for _ in range(20_000)]
+    return [cell("line = 'x' * 8192")] + [cell("print(line)") for _ in range(20_000)]
 
 
 def build_class(root: Path, dest: Path, backend: str, default_backends: list[str],
