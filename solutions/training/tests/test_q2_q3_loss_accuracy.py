@@ -96,15 +96,17 @@ def check_accuracy(student, kind, logits, targets, expected, what):
 
 @question("q3", points=1)
 def test_binary_accuracy(student):
-    n = student.rng.randint(20, 40)
-    logits = (torch.rand(n, generator=student.generator) - 0.5) * 2      # many logits in (-1, 1)
-    logits[:4] = torch.tensor([0.2, 0.4, 0.3, -0.3])
-    targets = torch.randint(0, 2, (n,), generator=student.generator)
-    targets[:4] = torch.tensor([1, 1, 1, 0])
-    expected = ((logits > 0).long() == targets).double().mean().item()
-    check_accuracy(student, "binary", logits, targets.float(), expected,
-                   "(a logit above 0 means probability above 0.5, i.e. class 1)")
-    check_accuracy(student, "binary", logits, targets, expected, "for int64 targets")
+    # the four fixed logits first, alone: a threshold at 0 instead of 0.5 (or a logit compared
+    # with 0.5) gets them wrong whatever the random rest would have balanced out
+    for n in student.cases(1, 4, draw=lambda rng: rng.randint(100, 300)):
+        logits = (torch.rand(n, generator=student.generator) - 0.5) * 2      # many logits in (-1, 1)
+        logits[:4] = torch.tensor([0.2, 0.4, 0.3, -0.3])[:n]
+        targets = torch.randint(0, 2, (n,), generator=student.generator)
+        targets[:4] = torch.tensor([1, 1, 1, 0])[:n]
+        expected = ((logits > 0).long() == targets).double().mean().item()
+        check_accuracy(student, "binary", logits, targets.float(), expected,
+                       "(a logit above 0 means probability above 0.5, i.e. class 1)")
+        check_accuracy(student, "binary", logits, targets, expected, "for int64 targets")
 
 
 @question("q3", points=1)
