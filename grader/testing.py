@@ -29,7 +29,8 @@ import pytest
 from grader.protocol import UnsupportedValue
 
 __all__ = ["GradingFailure", "Probe", "probe", "question", "expect", "assert_tensor", "assert_finite",
-           "valid_tensor", "tensors_equal", "tensors_close", "assert_type", "requires_cuda"]
+           "valid_tensor", "tensors_equal", "tensors_close", "assert_type", "requires_cuda", "torch_calls",
+           "expect_calls"]
 
 QUESTION_MARK = "grader_question"
 CUDA_MARK = "grader_cuda"
@@ -197,3 +198,42 @@ def tensors_close(actual, expected, *, rtol: float = 1e-5, atol: float = 1e-6, e
     close = torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if not bool(close.all()):
         raise GradingFailure(f"{name} has the right shape and dtype, but {_mismatch(a, e, ~close)}.")
+
+
+def torch_calls(fn, *args, **kwargs):
+    """`(fn(*args, **kwargs), names)`: its value and the names of the torch functions and tensor
+    methods the call ran, in order ("addmm", "gather", "__matmul__", ...).  For probes that check a
+    "use X" instruction; pass it along: `@probe(uses=[torch_calls])`, then in the probe
+    `out, calls = torch_calls(ns.pick_scores, scores, labels)`.
+
+    What the student process reports is its claim: decide from the names in the judge
+    (`expect_calls`), and keep checking the values, which no recorder can fake."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    class _Recorder(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.names = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.names.append(str(getattr(func, "__name__", "") or type(func).__name__))
+            return func(*args, **(kwargs or {}))
+
+    recorder = _Recorder()
+    with recorder:
+        value = fn(*args, **kwargs)
+    return value, list(recorder.names)
+
+
+def expect_calls(names, function: str, *, what: str, at_least: int = 1, at_most: int | None = None) -> None:
+    """Fail unless the recorded `names` (from `torch_calls`, in the judge) call `function` between
+    `at_least` and `at_most` times; `what` names the student's code in the message."""
+    if not isinstance(names, list) or not all(type(n) is str for n in names):
+        raise GradingFailure(f"{what} could not be checked: the record of its torch calls is not a list of names.")
+    count = names.count(function)
+    if count < at_least:
+        raise GradingFailure(f"{what} should use `{function}`, as the question asks, but it never called it.")
+    if at_most is not None and count > at_most:
+        raise GradingFailure(f"{what} should call `{function}` at most {at_most} time(s), but it called it "
+                             f"{count} times.")
