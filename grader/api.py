@@ -62,7 +62,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
           torch_threads: int = 1, roster: Path | str | None = None, formats: tuple[str, ...] = (),
           executor: str = "local", ray_address: str | None = None, image: str | None = None,
           gpus: str = "auto", limits: dict | None = None, warm: bool = True,
-          unsafe_no_cgroups: bool = False,
+          unsafe_no_cgroups: bool = False, seeds: dict[str, tuple[int, tuple[str, ...] | None]] | None = None,
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
     """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
     `assignment`, writing results and reports under `out`.
@@ -76,6 +76,9 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     `limits` overrides the assignment's limits (keys of LIMIT_KEYS: memory_mb, cpu_seconds, processes,
     disk_mb, output_kb, ...).  `warm=False` starts a fresh sandbox and pytest run per submission.
     `on_result(result, done, total, reused)` is called once per submission.
+    `seeds` (what `verify` uses) maps a student to `(n, questions)`: their notebook's hidden tests
+    of `questions` (all when None) run again on the same process under n - 1 further seeds, into
+    `result.trials`; those students are always graded anew.
     bubblewrap grading refuses to start (SandboxError) where no pids and memory cgroup can be set
     for each submission; `unsafe_no_cgroups=True` grades there with rlimits only, and flags every
     result.
@@ -102,7 +105,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     with Store(Path(out)) as store:
         found = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20),
                                roster=roster_path, extract_dir=store.out / ".intake")
-        run = _BatchRun(asg, options, store, found, on_result, sandbox=backend.name)
+        run = _BatchRun(asg, options, store, found, on_result, sandbox=backend.name, seeds=seeds or {})
         todo = run.reuse_or_queue()
         workers = None
         if todo and executor == "local":     # they load torch and the judge while the suite is checked
@@ -114,7 +117,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
         try:
             # the suite is checked only when something is graded: stored results were made with it
             n_tests = len(_checked_suite(asg, workers, warm, course_dir)) if todo else 0
-            pending = [_job(asg, sub, options, course_dir, run.run_id, n_tests, store.work_dir) for sub in todo]
+            pending = [_job(asg, sub, options, course_dir, run.run_id, n_tests, store.work_dir,
+                            (seeds or {}).get(sub.student)) for sub in todo]
             if executor == "ray":
                 from grader.ray_executor import run_ray
 
@@ -138,8 +142,9 @@ class _BatchRun:
     """One `grade` call's bookkeeping: every result goes through `record`, once per submission."""
 
     def __init__(self, asg: Assignment, options: GradeOptions, store: Store, found: intake.Intake,
-                 on_result, *, sandbox: str) -> None:
+                 on_result, *, sandbox: str, seeds: dict) -> None:
         self.asg, self.options, self.store, self.found, self.on_result = asg, options, store, found, on_result
+        self.seeds = seeds
         self.run_id = uuid.uuid4().hex[:12]
         self.suite_hash, self.config_hash = asg.suite_hash(), options.config_hash(asg)
         self.batch = BatchResult(results=[], out=store.out, sandbox=sandbox, notes=found.notes)
@@ -175,7 +180,7 @@ class _BatchRun:
             self.record(self._base(student, status="missing", reason="no submission was received"), False)
         pending = []
         for sub in self.found.submissions:
-            hit = self.store.reusable(sub.student, sha256=sub.sha256, suite_hash=self.suite_hash,
+            hit = None if sub.student in self.seeds else self.store.reusable(sub.student, sha256=sub.sha256, suite_hash=self.suite_hash,
                                       config_hash=self.config_hash, grader_version=build_id())
             if hit is not None:
                 self.record(hit, True)
@@ -274,9 +279,10 @@ def _checked_suite(asg: Assignment, workers, warm: bool, course: Path) -> list:
 
 
 def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course: Path, run_id: str,
-         n_tests: int, work_root: Path) -> Job:
+         n_tests: int, work_root: Path, seeds: tuple[int, tuple[str, ...] | None] | None = None) -> Job:
     limits = options.limits(asg)
-    probes_s = min(n_tests * (limits["probe_timeout"] + 5), limits["judge_timeout"] + 30)
+    runs = seeds[0] if seeds else 1       # each run of the hidden tests has a judging time of its own
+    probes_s = runs * min(n_tests * (limits["probe_timeout"] + 5), limits["judge_timeout"] + 30)
     deadline = START_BUDGET_S + limits["notebook_timeout"] + probes_s + 60
     request = {"assignment": str(asg.directory), "course": str(course), "student": sub.student,
                "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id, "work_root": str(work_root),
@@ -284,6 +290,8 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
                            "torch_threads": options.torch_threads, "image": options.image,
                            "overrides": options.overrides, "warm": options.warm,
                            "unsafe_no_cgroups": options.unsafe_no_cgroups}}
+    if seeds:
+        request["trials"] = {"seeds": seeds[0], "questions": list(seeds[1]) if seeds[1] is not None else None}
     return Job(request=request, deadline_s=deadline)
 
 
@@ -324,8 +332,10 @@ def verify(names: list[str] | None = None, *, course: Path | str | None = None, 
            on_result: Callable[[Result, int, int, bool], None] | None = None) -> list[VerifyCheck]:
     """Grade each assignment's solution (must be full marks), blank student notebook (must be 0)
     and every mutant (must lose points on the questions it names), the solution and the mutants
-    under `seeds` different seeds each: a hidden test draws its inputs from the notebook's bytes,
-    so a mutant that keeps full marks under one seed of twenty is caught by luck, not by design."""
+    under `seeds` different seeds each: a hidden test draws its inputs from its seed, so a mutant
+    that keeps full marks under one seed of twenty is caught by luck, not by design.  Each notebook
+    runs once; its hidden tests (a mutant's: those of the questions it names) run again on the same
+    process under each further seed."""
     import tempfile
 
     if not isinstance(seeds, int) or seeds < 1:
@@ -342,20 +352,6 @@ def verify(names: list[str] | None = None, *, course: Path | str | None = None, 
     return checks
 
 
-def _seeded(notebook: Path, dest_dir: Path, stem: str, seeds: int) -> list[str]:
-    """`seeds` copies of `notebook` that differ only in a metadata field (so each draws other
-    inputs in every hidden test); the first is the notebook itself.  Returns their stems."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    stems = [stem] + [f"{stem}-s{k:02d}" for k in range(1, seeds)]
-    for k, name in enumerate(stems):
-        if k:
-            nb.metadata["grader_verify_seed"] = k
-        nbformat.write(nb, dest_dir / f"{name}.ipynb")
-    return stems
-
-
 def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int | None, seeds: int,
                 on_result) -> list[VerifyCheck]:
     import shutil
@@ -365,20 +361,20 @@ def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int
     release = assign_mod.build_release(asg, work / "release")
     subs = work / "submissions"
     subs.mkdir(parents=True, exist_ok=True)
-    solutions = _seeded(release.solution, subs, "solution", seeds)
+    shutil.copyfile(release.solution, subs / "solution.ipynb")
     shutil.copyfile(release.student, subs / "blank.ipynb")
     mutants = assign_mod.load_mutants(asg)
-    variants = {}
+    plan: dict[str, tuple[int, tuple[str, ...] | None]] = {"solution": (seeds, None)}
     for m in mutants:
-        assign_mod.apply_mutant(release.solution, m, work / f"mutant-{m.name}.ipynb")
-        variants[m.name] = _seeded(work / f"mutant-{m.name}.ipynb", subs, f"mutant-{m.name}", seeds)
+        assign_mod.apply_mutant(release.solution, m, subs / f"mutant-{m.name}.ipynb")
+        plan[f"mutant-{m.name}"] = (seeds, tuple(m.loses))
     batch = grade(subs, assignment=str(asg.directory), out=work / "out", jobs=jobs, sandbox=sandbox,
-                  course=root, on_result=on_result)
+                  course=root, seeds=plan, on_result=on_result)
     by_id = {r.student: r for r in batch.results}
-    checks = [_expect_full(asg, [by_id[s] for s in solutions]), _expect_zero(asg, by_id["blank"]),
+    checks = [_expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"]),
               _public_tests_pass(asg, release.solution, sandbox), _runs_in_a_kernel(asg, release.solution),
               _forgers_fail(asg, release.solution, sandbox)]
-    checks += [_expect_loss(asg, m, [by_id[s] for s in variants[m.name]]) for m in mutants]
+    checks += [_expect_loss(asg, m, by_id[f"mutant-{m.name}"]) for m in mutants]
     return checks
 
 
@@ -422,19 +418,32 @@ def _check(asg: Assignment, r: Result, expectation: str, ok: bool, detail: str) 
     return VerifyCheck(asg.name, r.student, expectation, r.score, r.max_score, ok, detail)
 
 
-def _failing_tests(r: Result, passed: bool) -> str:
-    return "; ".join(f"{t.name}: {t.message}" for q in r.questions for t in q.tests
+def _tests_text(questions: list, passed: bool) -> str:
+    return "; ".join(f"{t.name}: {t.message}" for q in questions for t in q.tests
                      if (t.outcome == "passed") == passed)[:400]
 
 
-def _expect_full(asg: Assignment, runs: list[Result]) -> VerifyCheck:
+def _failing_tests(r: Result, passed: bool) -> str:
+    return _tests_text(r.questions, passed)
+
+
+def _runs(r: Result) -> list:
+    """Each seed's (status, reason, questions) of one graded notebook: its own grading first, then
+    its trials (see grade's `seeds`)."""
+    return [(r.status, r.reason, r.questions), *((t.status, t.reason, t.questions) for t in r.trials)]
+
+
+def _expect_full(asg: Assignment, r: Result) -> VerifyCheck:
     """The solution earns full marks under every seed (a test that fails it for some draws is
     broken)."""
-    bad = [r for r in runs if r.status != "graded" or not r.score == r.max_score == asg.max_score]
-    check = _check(asg, bad[0] if bad else runs[0], "full marks" + _under(runs), not bad,
-                   _failing_tests(bad[0], passed=False) if bad else "")
+    runs = _runs(r)
+    bad = [(status, reason, qs) for status, reason, qs in runs
+           if status != "graded" or any(q.score < q.max_score for q in qs)]
+    check = _check(asg, r, "full marks" + _under(runs), not bad and r.score == r.max_score == asg.max_score, "")
     if bad:
-        check.detail = f"under {len(bad)} of {len(runs)} seeds: {check.detail}"
+        status, reason, qs = bad[0]
+        why = f"status {status}: {reason}" if status != "graded" else _tests_text(qs, passed=False)
+        check.ok, check.detail = False, f"under {len(bad)} of {len(runs)} seeds: {why}"
     return check
 
 
@@ -446,22 +455,22 @@ def _expect_zero(asg: Assignment, r: Result) -> VerifyCheck:
     return _check(asg, r, "zero", r.score == 0, "" if r.score == 0 else "passes: " + _failing_tests(r, True))
 
 
-def _expect_loss(asg: Assignment, m, runs: list[Result]) -> VerifyCheck:
-    """The mutant loses points on a question it names under every seed; the check's score is the
-    number of seeds that caught it (its kill rate is score / max_score)."""
-    def kept(r: Result) -> list[str]:
-        scores = {q.id: (q.score, q.max_score) for q in r.questions}
-        return [q for q in m.loses if scores[q][0] >= scores[q][1]]
+def _expect_loss(asg: Assignment, m, r: Result) -> VerifyCheck:
+    """The mutant loses points on every question it names under every seed; the check's score is
+    the number of seeds that caught it (its kill rate is score / max_score)."""
+    def kept(questions: list) -> list[str]:
+        scores = {q.id: (q.score, q.max_score) for q in questions}
+        return [q for q in m.loses if q not in scores or scores[q][0] >= scores[q][1]]
 
-    lucky = [k for k, r in enumerate(runs) if r.status != "graded" or kept(r)]
-    first = runs[0]
-    also = [q.id for q in first.questions if q.id not in m.loses and q.score < q.max_score]
+    runs = _runs(r)
+    lucky = [k for k, (status, _, qs) in enumerate(runs) if status != "graded" or kept(qs)]
+    also = [q.id for q in r.questions if q.id not in m.loses and q.score < q.max_score]
     if lucky:
-        r = runs[lucky[0]]
-        why = f"status {r.status}: {r.reason}" if r.status != "graded" else \
-            f"keeps full marks on {', '.join(kept(r))} ({m.description})"
+        status, reason, qs = runs[lucky[0]]
+        why = f"status {status}: {reason}" if status != "graded" else \
+            f"keeps full marks on {', '.join(kept(qs))} ({m.description})"
         detail = f"under {len(lucky)} of {len(runs)} seeds: {why}" if len(runs) > 1 else why
     else:
         detail = f"also loses {', '.join(also)}" if also else ""
-    return VerifyCheck(asg.name, first.student, "loses " + ", ".join(m.loses) + _under(runs),
+    return VerifyCheck(asg.name, r.student, "loses " + ", ".join(m.loses) + _under(runs),
                        len(runs) - len(lucky), len(runs), not lucky, detail)

@@ -51,6 +51,21 @@ class CellError:
 
 
 @dataclass
+class Trial:
+    """The hidden tests run once more on the same process under another seed (`grader verify`):
+    the questions they cover, scored as in `Result.questions`."""
+
+    seed: int
+    status: str
+    reason: str = ""
+    questions: list[QuestionResult] = field(default_factory=list)
+
+
+def _questions(rows: list) -> list[QuestionResult]:
+    return [QuestionResult(**{**q, "tests": [TestResult(**t) for t in q["tests"]]}) for q in rows]
+
+
+@dataclass
 class Result:
     """Everything known about grading one submission."""
 
@@ -71,6 +86,7 @@ class Result:
     timing: dict = field(default_factory=dict)          # started, wall_s, notebook_s, probe_s, ...
     run_id: str = ""
     schema_version: int = SCHEMA_VERSION
+    trials: list[Trial] = field(default_factory=list)   # verify's further seeds; empty when grading
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,8 +94,9 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict) -> "Result":
         data = dict(data)
-        data["questions"] = [QuestionResult(**{**q, "tests": [TestResult(**t) for t in q["tests"]]})
-                             for q in data.get("questions", [])]
+        data["questions"] = _questions(data.get("questions", []))
+        data["trials"] = [Trial(**{**t, "questions": _questions(t.get("questions", []))})
+                          for t in data.get("trials", [])]
         data["cell_errors"] = [CellError(**c) for c in data.get("cell_errors", [])]
         return cls(**data)
 

@@ -196,7 +196,17 @@ def clean_result_with(r, caps: dict):
         grader_version=clean(r.grader_version, 100),
         environment=clean_tree(r.environment if isinstance(r.environment, dict) else {}, limit=300,
                                items=50, bad_numbers=[]),
-        timing=timing, run_id=clean(r.run_id, 100), schema_version=r.schema_version)
+        timing=timing, run_id=clean(r.run_id, 100), schema_version=r.schema_version,
+        trials=[_clean_trial(t, caps, notes) for t in list(getattr(r, "trials", None) or [])[:100]])
+
+
+def _clean_trial(t, caps: dict, notes: list[str]):
+    from grader.results import STATUSES, Trial
+
+    status = clean(t.status, 20)
+    return Trial(seed=int(t.seed) if _index(t.seed) else 0, status=status if status in STATUSES else "error",
+                 reason=clean(t.reason, caps["text"]),
+                 questions=[_clean_question(q, caps, notes) for q in list(t.questions)[:200]])
 
 
 def _score(x: object, notes: list[str]) -> float:

@@ -43,11 +43,13 @@ def handle(request: dict, cache: dict) -> dict:
     from grader.judge.grade import GradeOptions, grade_one
 
     options = GradeOptions(**request["options"])
+    trials = request.get("trials") or {}      # grader verify: further seeds on the same process
     assignment = _assignment(cache, request["assignment"], request["course"])
     result = grade_one(assignment, request["student"], Path(request["path"]), request["sha256"], options,
                        run_id=request.get("run_id", ""),
                        work_root=Path(request["work_root"]) if request.get("work_root") else None,
-                       gpu=request.get("gpu"))
+                       gpu=request.get("gpu"), seeds=int(trials.get("seeds", 1)),
+                       questions=tuple(trials["questions"]) if trials.get("questions") is not None else None)
     return {"ok": True, "result": result.to_dict()}
 
 

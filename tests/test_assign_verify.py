@@ -149,3 +149,33 @@ def test_a_release_that_fails_top_to_bottom_is_caught(course, tmp_path):
     assert len(problems) == 2, problems
     assert "grader.check('q1') fails in place" in problems[0] and "double" in problems[0]
     assert "raised RuntimeError: a broken last cell" in problems[1]
+
+
+def test_further_seeds_rerun_only_the_named_questions_on_the_same_process(tmp_path):
+    """`grade(seeds=...)`, as verify uses it: the notebook runs once, then the tests of the named
+    questions run again under each further seed, each with other draws, into `result.trials`."""
+    import json
+
+    import jsonschema
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(MINI_COURSE / "submissions" / "solution.ipynb", subs / "solution.ipynb")
+    shutil.copy(MINI_COURSE / "submissions" / "solution.ipynb", subs / "again.ipynb")
+    batch = api.grade(subs, assignment="mini", course=MINI_COURSE, out=tmp_path / "out", jobs=1,
+                      seeds={"solution": (4, ("q1",))})
+    by = {r.student: r for r in batch.results}
+    first, plain = by["solution"], by["again"]
+    assert plain.trials == [] and first.score == first.max_score == 5
+    assert [t.seed for t in first.trials] == [1, 2, 3]
+    assert all(t.status == "graded" and [q.id for q in t.questions] == ["q1"] for t in first.trials)
+    assert all(q.score == q.max_score == 2 for t in first.trials for q in t.questions)
+    assert first.timing["notebook_s"] > 0 and first.environment["warm"] is True
+    schema = json.loads((ROOT / "grader" / "schema" / "result.schema.json").read_text())
+    stored = json.loads((tmp_path / "out" / "results" / "solution.json").read_text())
+    jsonschema.validate(stored, schema)
+    assert len(stored["trials"]) == 3
+    again = api.grade(subs, assignment="mini", course=MINI_COURSE, out=tmp_path / "out", jobs=1,
+                      seeds={"solution": (2, ("q2",))})
+    redo = {r.student: r for r in again.results}
+    assert again.reused == 1 and [q.id for t in redo["solution"].trials for q in t.questions] == ["q2"]

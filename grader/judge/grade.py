@@ -18,7 +18,7 @@ from grader.intake import read_regular
 from grader.judge import plugin
 from grader.judge.session import StudentSession
 from grader.notebook import code_cells, parse_notebook
-from grader.results import CellError, QuestionResult, Result, TestResult
+from grader.results import CellError, QuestionResult, Result, TestResult, Trial
 from grader.sandbox import LaunchSpec, Limits, resolve_backend
 
 
@@ -52,8 +52,13 @@ UNSAFE_FLAG = ("graded with --unsafe-no-cgroups: no per-submission pids or memor
 
 
 def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, options: GradeOptions,
-              *, run_id: str = "", work_root: Path | None = None, gpu: str | None = None) -> Result:
-    """Grade one notebook file; every student-caused failure becomes a status, never an exception."""
+              *, run_id: str = "", work_root: Path | None = None, gpu: str | None = None,
+              seeds: int = 1, questions: tuple[str, ...] | None = None) -> Result:
+    """Grade one notebook file; every student-caused failure becomes a status, never an exception.
+
+    With `seeds` > 1 (`grader verify`), the hidden tests of `questions` (all when None) run again
+    on the same notebook process under `seeds - 1` further seeds, each with a judging time of its
+    own; `result.trials` holds their scores."""
     started = time.time()
     suite_hash = assignment.suite_hash()
     result = Result(student=student, assignment=assignment.name, status="graded",
@@ -91,11 +96,13 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
         try:
             run = session.run_notebook(cells)
             outcomes = plugin.run(assignment.tests_dir, session, base_seed=sha256, warm_key=warm_key)
+            _fill(result, assignment, run, outcomes, session)
+            result.trials = [_trial(assignment, session, result, f"{sha256}/{k}", k, questions, warm_key)
+                             for k in range(1, seeds)]
         finally:
             session.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    _fill(result, assignment, run, outcomes, session)
     heads = {c["index"]: _head(c["source"]) for c in cells}
     for c in result.cell_errors:
         c.source = heads.get(c.index, "")
@@ -115,6 +122,21 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
                      # the hidden tests' own time (setup, body, teardown), their probes' round trips excluded
                      "tests_s": round(max(0.0, sum(o.duration for o in outcomes) - session.probe_time), 4)}
     return result
+
+
+def _trial(assignment: Assignment, session: StudentSession, first: Result, base_seed: str, k: int,
+           questions: tuple[str, ...] | None, warm_key: str | None) -> Trial:
+    """The hidden tests of `questions` run once more on `session` under `base_seed`."""
+    only = frozenset(questions) if questions is not None else None
+    trial = Trial(seed=k, status=first.status, reason=first.reason)
+    if first.status == "graded" and not session.dead_status:
+        session.restart_judge_clock()
+        outcomes = plugin.run(assignment.tests_dir, session, base_seed=base_seed, warm_key=warm_key,
+                              questions=only)
+        if session.dead_status:
+            trial.status, trial.reason = session.dead_status, session.dead_reason or ""
+        trial.questions = [q for q in score_questions(assignment, outcomes) if only is None or q.id in only]
+    return trial
 
 
 def launch_spec(assignment: Assignment, workdir: Path, backend: str, options: GradeOptions, limits: dict,

@@ -139,9 +139,10 @@ class _Inventory:
 class Judge(_Inventory):
     """Runs the hidden suite against one student session and records each test's outcome."""
 
-    def __init__(self, session, base_seed: str) -> None:
+    def __init__(self, session, base_seed: str, questions: frozenset | None = None) -> None:
         super().__init__()
         self.session, self.base_seed = session, base_seed
+        self.questions = questions      # run only these questions' tests (None: all)
         self.by_id: dict[str, Outcome] = {}
         self._test_seed = 0   # the seed of the test being set up, for its `student`
         self._answers = 0     # the session's answer count when that test was set up
@@ -150,8 +151,13 @@ class Judge(_Inventory):
         """Whether a probe of the test being run has returned a value (see student_message)."""
         return getattr(self.session, "answers", 0) > self._answers
 
-    def pytest_collection_modifyitems(self, items) -> None:
+    def pytest_collection_modifyitems(self, config, items) -> None:
         super().pytest_collection_modifyitems(items)
+        if self.questions is not None:
+            keep = {o.nodeid for o in self.items if o.question in self.questions}
+            config.hook.pytest_deselected(items=[i for i in items if i.nodeid not in keep])
+            items[:] = [i for i in items if i.nodeid in keep]
+            self.items = [o for o in self.items if o.nodeid in keep]
         self.by_id = {o.nodeid: o for o in self.items}
 
     @pytest.hookimpl(tryfirst=True)     # before pytest's own setup builds the fixtures
@@ -293,10 +299,12 @@ class WarmSuite(Judge):
             for module, globals_ in modules.values():
                 module.__dict__.clear()
                 module.__dict__.update(_fresh(globals_))
-            self.session, self.base_seed = job
-            self.items = [dataclasses.replace(o) for o in self.inventory]
+            self.session, self.base_seed, only = job
+            self.items = [dataclasses.replace(o) for o in self.inventory if only is None or o.question in only]
             self.by_id = {o.nodeid: o for o in self.items}
             for item, is_direct, nextitem in zip(items, direct, after):
+                if item.nodeid not in self.by_id:
+                    continue
                 if is_direct:
                     self._call_item(item)
                 elif item.get_closest_marker("xfail") is not None:   # its outcome needs pytest's own reports
@@ -389,12 +397,12 @@ class WarmSuite(Judge):
         self._ready.wait()
         return list(self.inventory) if self.inventory and self.alive() else None
 
-    def run(self, session, base_seed: str) -> list[Outcome]:
+    def run(self, session, base_seed: str, questions: frozenset | None = None) -> list[Outcome]:
         self._ready.wait()
         if not self.alive():
             raise AssignmentError("the hidden suite could not run:\n" + ("\n".join(self.errors)
                                                                          or f"pytest exited with {self.exit_code}"))
-        self._jobs.put((session, base_seed))
+        self._jobs.put((session, base_seed, questions))
         items = self._done.get()
         if items is None:
             raise AssignmentError("the hidden suite stopped while it ran")
@@ -444,14 +452,16 @@ def warm_suite(tests_dir: Path, warm_key: str) -> WarmSuite:
     return suite
 
 
-def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None) -> list[Outcome]:
-    """Run the suite against `session`; every collected test gets an Outcome.
+def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None,
+        questions: frozenset | None = None) -> list[Outcome]:
+    """Run the suite against `session`; every collected test (of `questions`, when given) gets an
+    Outcome.
 
     With `warm_key` (the suite's content hash) the suite stays collected in this process for the
     next submission; without it, pytest collects and runs it afresh."""
     if warm_key is not None:
-        return warm_suite(tests_dir, warm_key).run(session, base_seed)
-    judge = Judge(session, base_seed)
+        return warm_suite(tests_dir, warm_key).run(session, base_seed, questions)
+    judge = Judge(session, base_seed, questions)
     code = _run_pytest(tests_dir, judge, [])
     if judge.errors or not judge.items:
         raise AssignmentError("the hidden suite could not run:\n" + ("\n".join(judge.errors)

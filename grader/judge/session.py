@@ -235,6 +235,11 @@ class StudentSession:
             self.probe_time += time.monotonic() - started
         raise _probe_error(header, timeout)
 
+    def restart_judge_clock(self) -> None:
+        """Give the next run of the hidden tests (another seed, in `grader verify`) a full
+        `judge_timeout` of its own, from its first probe."""
+        self._judge_deadline = None
+
     def _probe_limit(self, timeout: float) -> tuple[float, bool]:
         """(seconds this probe may take, whether the overall judging deadline is what limits it);
         past that deadline the student process is stopped and no probe is asked."""
