@@ -53,12 +53,27 @@ reproducible results with seeds (시드, 재현성).
 * The public tests under each answer check one small, fixed example. The grader runs hidden tests
   with other sizes, other random inputs, other models and other data (for the last question, data
   your code never saw), so write code that works in general, not just for the example.
-* Each question is graded on its own: an error in one answer does not cost you the others, except
-  where a question says it builds on an earlier one.
+* Each question is graded on its own: an error in one answer does not cost you the others, and no
+  question's hidden tests call a function that another question asks for, except where a question
+  says it builds on an earlier one: Question 8 builds on your `MLP` (Question 4), and Question 9 on
+  your `MLP`, `train_step`, `get_device` and `make_model` (Questions 4, 5, 7 and 8), so a bug there
+  can also cost points in Question 8 or 9.
+* Where a float result is compared, the question states the tolerance: a tensor passes when
+  `torch.allclose(yours, expected, rtol=..., atol=...)` holds with the numbers it gives, a Python
+  number when `abs(yours - expected)` is within the bound it gives.
+* Where a question asks for a Python `float`, it means exactly that type: a `numpy.float64`, a NumPy
+  array or a tensor is not accepted (`.item()` or `float(...)` gives a `float`).
+* `model.zero_grad()` and `optimizer.zero_grad()` are equally accepted wherever the optimizer holds
+  all of the model's parameters (both reset every `.grad`).
+* Where a question says to run something under `torch.no_grad()`, calling `.detach()` on a result
+  computed with autograd recording does not satisfy it: the grader checks that the forward pass ran
+  with autograd off (`torch.inference_mode()` counts as off too).
+* Your code may print (for debugging) anywhere: the checks do not look at what it prints.
 * The grader may run your notebook on a machine with or without a GPU: your code must work on both.
 * Before you submit, restart the kernel and run all cells from top to bottom. The whole notebook
   should run in well under a minute on a laptop CPU.
-* Use only `torch` and `pandas` (already imported below); do not install anything."""
+* You may import the standard library, `numpy`, `torch` and `pandas` (the last two are imported
+  below); do not install or import other packages."""
 
 SETUP = """\
 import torch
@@ -104,7 +119,11 @@ differently.
   unbiased standard deviation, same as pandas' `.std()`);
 * `y`: a `torch.int64` tensor of shape `(N,)`, the index of each row's species in `SPECIES`
   (`"Adelie"` → 0, `"Chinstrap"` → 1, `"Gentoo"` → 2);
-* return the tuple `(X, y)`, rows in file order.
+* return the tuple `(X, y)`, rows in file order (a list `[X, y]` is accepted too).
+
+The file may hold any number of rows from 2 up (the standard deviation needs two), and its
+measurement columns may be written as integers or as decimals. `X` is compared with
+`rtol=1e-4, atol=1e-4`, `y` exactly.
 """], """\
 def load_penguins(path):
     # BEGIN SOLUTION
@@ -114,7 +133,10 @@ def load_penguins(path):
     y = torch.tensor([SPECIES.index(s) for s in df["species"]], dtype=torch.int64)
     return X, y
     # END SOLUTION""", ["""\
-X_all, y_all = load_penguins("penguins.csv")
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    X_all, y_all = load_penguins("penguins.csv")
+assert type(X_all) is torch.Tensor and type(y_all) is torch.Tensor
 assert X_all.shape == (300, 4) and X_all.dtype == torch.float32
 assert y_all.shape == (300,) and y_all.dtype == torch.int64
 assert torch.allclose(X_all.mean(dim=0), torch.zeros(4), atol=1e-5)
@@ -147,14 +169,18 @@ shape `(N,)`, not `(N, 1)` (`squeeze(1)` removes the size-1 dimension).
 """, r"""
 **Implement**
 
-* `bce_loss(logits, targets)`: `logits` is a float tensor of shape `(N,)` (raw, any size),
-  `targets` a tensor of shape `(N,)` of 0s and 1s (float or integer dtype). Return the mean binary
-  cross-entropy as a 0-dim float tensor that autograd can differentiate, computed **stably from
-  the logits** (convert the targets to the logits' dtype if needed).
+* `bce_loss(logits, targets)`: `logits` is a `float32` or `float64` tensor of shape `(N,)` (raw,
+  any size, `N >= 1`), `targets` a tensor of shape `(N,)` of 0s and 1s (float or integer dtype).
+  Return the mean binary cross-entropy as a 0-dim tensor of the logits' dtype that autograd can
+  differentiate, computed **stably from the logits** (convert the targets to the logits' dtype).
+  The loss is compared with `rtol=1e-4, atol=1e-5`, its gradient with respect to the logits with
+  `rtol=1e-3, atol=1e-6`.
 * `class LogisticRegression(nn.Module)`:
   * `__init__(self, n_features)`: one layer, `self.linear = nn.Linear(n_features, 1)`;
   * `forward(self, x)`: `x` has shape `(N, n_features)`; return the **logits**, shape `(N,)`
-    (no sigmoid).
+    (no sigmoid), compared with `rtol=1e-4, atol=1e-5`. `N` and `n_features` may be 1: for a batch
+    of one example the result still has shape `(1,)` (`squeeze()` without a dimension would remove
+    both size-1 dimensions).
 """], """\
 def bce_loss(logits, targets):
     # BEGIN SOLUTION
@@ -173,18 +199,25 @@ class LogisticRegression(nn.Module):
         # BEGIN SOLUTION
         return self.linear(x).squeeze(1)
         # END SOLUTION""", ["""\
+import contextlib, io
 logits = torch.tensor([0.0, 2.0, -1.0])
 targets = torch.tensor([1.0, 1.0, 0.0])
 expected = -(torch.log(torch.sigmoid(logits)) * targets
              + torch.log(1 - torch.sigmoid(logits)) * (1 - targets)).mean()
-assert torch.allclose(bce_loss(logits, targets), expected)
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    loss = bce_loss(logits, targets)
+    confident = bce_loss(torch.tensor([300.0, 0.0]), torch.tensor([0.0, 1.0]))
+assert torch.allclose(loss, expected, rtol=1e-4, atol=1e-5)
 # a very confident wrong answer: the exact loss is about 300 / 2 = 150
-assert abs(bce_loss(torch.tensor([300.0, 0.0]), torch.tensor([0.0, 1.0])).item() - (300 + 0.6931) / 2) < 0.01""", """\
-logreg = LogisticRegression(4)
-assert [n for n, _ in logreg.named_parameters()] == ["linear.weight", "linear.bias"]
+assert abs(confident.item() - (300 + 0.6931) / 2) < 0.01""", """\
+import contextlib, io
 x = torch.randn(5, 4)
-assert logreg(x).shape == (5,)
-assert torch.allclose(logreg(x), x @ logreg.linear.weight[0] + logreg.linear.bias)"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    logreg = LogisticRegression(4)
+    out = logreg(x)
+assert [n for n, _ in logreg.named_parameters()] == ["linear.weight", "linear.bias"]
+assert out.shape == (5,)
+assert torch.allclose(out, x @ logreg.linear.weight[0] + logreg.linear.bias, rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q3", 2, [r"""
@@ -202,12 +235,15 @@ Accuracy is the fraction of examples whose predicted class equals the target.
 
 `.item()` turns a 0-dim tensor into a Python number.
 """, r"""
-**Implement** two functions, each returning a Python `float` between 0 and 1:
+**Implement** two functions, each returning a Python `float` between 0 and 1 (exactly that type;
+a `numpy.float64` or a tensor does not count), compared within `1e-6`:
 
 * `binary_accuracy(logits, targets)`: `logits` shape `(N,)`, `targets` shape `(N,)` of 0/1 (float or
   integer dtype); an example counts as predicted 1 when its logit is `> 0`.
-* `multiclass_accuracy(logits, targets)`: `logits` shape `(N, C)`, `targets` an `int64` tensor of
-  shape `(N,)` of class indices.
+* `multiclass_accuracy(logits, targets)`: `logits` shape `(N, C)` with `C >= 2`, `targets` an
+  `int64` tensor of shape `(N,)` of class indices.
+
+`N` may be 1.
 """], """\
 def binary_accuracy(logits, targets):
     # BEGIN SOLUTION
@@ -220,9 +256,12 @@ def multiclass_accuracy(logits, targets):
     # BEGIN SOLUTION
     return (logits.argmax(dim=1) == targets).float().mean().item()
     # END SOLUTION""", ["""\
-assert binary_accuracy(torch.tensor([0.3, -2.0, 1.5, -0.1]), torch.tensor([1.0, 0.0, 0.0, 0.0])) == 0.75
-acc = multiclass_accuracy(torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.5, 3.0]]), torch.tensor([0, 1]))
-assert type(acc) is float and acc == 0.5"""]))
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    bin_acc = binary_accuracy(torch.tensor([0.3, -2.0, 1.5, -0.1]), torch.tensor([1.0, 0.0, 0.0, 0.0]))
+    acc = multiclass_accuracy(torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.5, 3.0]]), torch.tensor([0, 1]))
+assert type(bin_acc) is float and abs(bin_acc - 0.75) < 1e-6
+assert type(acc) is float and abs(acc - 0.5) < 1e-6"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q4", 3, [r"""
@@ -248,6 +287,9 @@ identity). An `nn.Dropout` layer follows the module's mode automatically; `F.dro
   initial weights get; Question 8 relies on it);
 * `forward(self, x)`: `x` has shape `(N, n_features)`; return `fc2(dropout(relu(fc1(x))))`, the raw
   logits of shape `(N, n_classes)` (no softmax).
+
+Any of the sizes may be 1. The initial weights are compared exactly, the outputs (in eval mode, and
+in training mode with the dropout masks drawn after a seed) with `rtol=1e-4, atol=1e-5`.
 """], """\
 class MLP(nn.Module):
     def __init__(self, n_features, n_hidden, n_classes, p_drop=0.2):
@@ -262,14 +304,18 @@ class MLP(nn.Module):
         # BEGIN SOLUTION
         return self.fc2(self.dropout(torch.relu(self.fc1(x))))
         # END SOLUTION""", ["""\
-mlp = MLP(4, 16, 3, p_drop=0.5)
-assert [n for n, _ in mlp.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+import contextlib, io
 x = torch.randn(8, 4)
-_ = mlp.eval()
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    mlp = MLP(4, 16, 3, p_drop=0.5)
+    _ = mlp.eval()
+    eval_out = mlp(x)
+    _ = mlp.train()
+    train_out = mlp(x)
+assert [n for n, _ in mlp.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
 reference = torch.relu(x @ mlp.fc1.weight.T + mlp.fc1.bias) @ mlp.fc2.weight.T + mlp.fc2.bias
-assert torch.allclose(mlp(x), reference, atol=1e-6)          # eval: no dropout, raw logits
-_ = mlp.train()
-assert not torch.allclose(mlp(x), reference, atol=1e-6)      # train: dropout is active"""]))
+assert torch.allclose(eval_out, reference, rtol=1e-4, atol=1e-5)       # eval: no dropout, raw logits
+assert not torch.allclose(train_out, reference, rtol=1e-4, atol=1e-5)  # train: dropout is active"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q5", 3, [r"""
@@ -289,7 +335,12 @@ appending it to a list) keeps its whole computation graph alive.
 """, r"""
 **Implement** `train_step(model, optimizer, loss_fn, xb, yb)`: do the five parts above on the batch
 `(xb, yb)`, exactly once each and in that order, and return the loss **before** the update as a
-Python `float`. Do not create a new optimizer or loss inside; use the ones you are given.
+Python `float`. Do not create a new optimizer or loss inside; use the ones you are given (the grader
+passes other losses than plain cross-entropy, e.g. with `label_smoothing`, and optimizers with other
+learning rates and momentum). The model may arrive in eval mode (after an evaluation), so
+`model.train()` comes first; `model.zero_grad()` instead of `optimizer.zero_grad()` is fine. The
+batch may hold a single example. The returned loss must be within `1e-4 * max(1, abs(loss))` of the
+correct one, the parameters after the step within `rtol=1e-4, atol=1e-5`.
 """], """\
 def train_step(model, optimizer, loss_fn, xb, yb):
     # BEGIN SOLUTION
@@ -309,9 +360,12 @@ b0 = lin.bias.detach().clone().requires_grad_()
 expected_loss = F.cross_entropy(xb @ w0.T + b0, yb)
 expected_loss.backward()                          # the gradients one correct step uses
 lin.weight.grad = torch.ones_like(lin.weight)     # a stale gradient left over from an earlier step
-loss_value = train_step(lin, opt, nn.CrossEntropyLoss(), xb, yb)
-assert type(loss_value) is float and abs(loss_value - expected_loss.item()) < 1e-6
-assert torch.allclose(lin.weight, w0 - 0.1 * w0.grad) and torch.allclose(lin.bias, b0 - 0.1 * b0.grad)"""]))
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    loss_value = train_step(lin, opt, nn.CrossEntropyLoss(), xb, yb)
+assert type(loss_value) is float and abs(loss_value - expected_loss.item()) <= 1e-4 * max(1.0, expected_loss.item())
+assert torch.allclose(lin.weight, w0 - 0.1 * w0.grad, rtol=1e-4, atol=1e-5)
+assert torch.allclose(lin.bias, b0 - 0.1 * b0.grad, rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q6", 3, [r"""
@@ -326,13 +380,16 @@ When you measure a model (검증, 평가) two things must be switched off:
 
 These are independent: `eval()` does not turn off gradients and `no_grad()` does not turn off
 dropout. You need both. (Remember to call `model.train()` again before training more; `train_step`
-from Question 5 already does.)
+from Question 5 already does.) `.detach()` on the output afterwards is not the same as `no_grad()`:
+the graph has already been built by then.
 """, r"""
 **Implement** `evaluate(model, X, y)` for a classifier `model` that returns logits of shape
 `(N, C)`; `X` is `(N, n_features)` float, `y` an `int64` tensor `(N,)` of class indices. Put the
 model in eval mode and run it once on all of `X` under `torch.no_grad()`; return the tuple
 `(loss, accuracy)` of two Python `float`s: the mean cross-entropy of the logits and the fraction
 of correct `argmax` predictions. Compute the accuracy here (do not call your Question 3 functions).
+Afterwards the model may stay in eval mode or get back the mode it had; both are accepted. `N` may
+be 1. The loss must be within `1e-4 * max(1, loss)` of the correct one, the accuracy within `1e-5`.
 """], """\
 def evaluate(model, X, y):
     # BEGIN SOLUTION
@@ -346,13 +403,19 @@ def evaluate(model, X, y):
 _ = torch.manual_seed(2)
 net = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
 X, y = torch.randn(50, 4), torch.randint(0, 3, (50,))
-_ = net.train()
-loss1, acc1 = evaluate(net, X, y)
-_ = net.train()
-loss2, acc2 = evaluate(net, X, y)
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    _ = net.train()
+    loss1, acc1 = evaluate(net, X, y)
+    _ = net.train()
+    loss2, acc2 = evaluate(net, X, y)
+_ = net.eval()
+with torch.no_grad():
+    logits = net(X)
 assert type(loss1) is float and type(acc1) is float
 assert loss1 == loss2 and acc1 == acc2          # no dropout during evaluation: same result twice
-assert not net.training                          # evaluate left the model in eval mode"""]))
+assert abs(loss1 - F.cross_entropy(logits, y).item()) <= 1e-4 * max(1.0, loss1)
+assert abs(acc1 - (logits.argmax(dim=1) == y).float().mean().item()) < 1e-5"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q7", 3, [r"""
@@ -379,7 +442,9 @@ NumPy or plain Python values, bring them back with `.cpu()` first.
 * `predict(model, X)`: the predicted classes of a classifier (logits `(N, C)`). Do not move the
   model; move `X` to the device of the model's parameters (`next(model.parameters()).device`, which
   need not be the one `get_device()` returns), run the model in eval mode under `torch.no_grad()`,
-  and return the `argmax` class indices as an `int64` tensor of shape `(N,)` **on the CPU**.
+  and return the `argmax` class indices as an `int64` tensor of shape `(N,)` **on the CPU**
+  (shape `(1,)` for a single example), compared exactly. Afterwards the model may stay in eval mode
+  or get back the mode it had.
 """], """\
 def get_device():
     # BEGIN SOLUTION
@@ -398,7 +463,9 @@ def predict(model, X):
 assert get_device() in ("cpu", "cuda")
 net = nn.Linear(4, 3).to(get_device())
 X = torch.randn(6, 4)                       # on the CPU
-preds = predict(net, X)
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    preds = predict(net, X)
 assert preds.dtype == torch.int64 and preds.shape == (6,) and preds.device.type == "cpu"
 assert torch.equal(preds, (X @ net.weight.detach().cpu().T + net.bias.detach().cpu()).argmax(dim=1))"""]))
 
@@ -416,19 +483,22 @@ seed gives identical results.)
 """, r"""
 **Implement** `make_model(seed, n_features, n_hidden, n_classes, p_drop=0.2)`: call
 `torch.manual_seed(seed)`, then create and return `MLP(n_features, n_hidden, n_classes, p_drop)`
-(your class from Question 4). Two calls with the same arguments must return models with identical
-weights, whatever random numbers were drawn before the call. (This question uses your `MLP`.)
+(your class from Question 4), passing `p_drop` on. Two calls with the same arguments must return
+models with identical weights (compared exactly), whatever random numbers were drawn before the
+call. This question builds on your `MLP`: a bug in Question 4 can also cost points here.
 """], """\
 def make_model(seed, n_features, n_hidden, n_classes, p_drop=0.2):
     # BEGIN SOLUTION
     torch.manual_seed(seed)
     return MLP(n_features, n_hidden, n_classes, p_drop)
     # END SOLUTION""", ["""\
-a = make_model(0, 4, 8, 3)
-_ = torch.rand(10)                               # draw some other random numbers in between
-b = make_model(0, 4, 8, 3)
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    a = make_model(0, 4, 8, 3)
+    _ = torch.rand(10)                           # draw some other random numbers in between
+    b = make_model(0, 4, 8, 3)
+    c = make_model(1, 4, 8, 3)
 assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
-c = make_model(1, 4, 8, 3)
 assert not torch.equal(a.fc1.weight, c.fc1.weight)"""]))
 
 # ---------------------------------------------------------------------------------------------
@@ -458,6 +528,11 @@ model on separate held-out rows (검증 데이터) of the same kind. It needs **
   logits;
 * the same arguments must give the same trained model (on the CPU: identical predictions);
 * it must finish within **10 seconds** on one CPU core for 500 rows (the grader stops it at 30 s).
+
+The hidden tests call it with 1 to 6 features, 2 to 4 classes and from a single row up to a few
+hundred. This question builds on your `MLP`, `train_step`, `get_device` and `make_model`
+(Questions 4, 5, 7 and 8): a bug in one of them can also cost points here. Its tests never call
+your `evaluate` or `predict`: they measure the returned model themselves, in eval mode.
 """], """\
 def train_model(X, y, n_classes, seed=0):
     # BEGIN SOLUTION
@@ -470,13 +545,24 @@ def train_model(X, y, n_classes, seed=0):
         train_step(model, optimizer, loss_fn, X, y)
     return model
     # END SOLUTION""", ["""\
+import contextlib, io
+df = pd.read_csv("penguins.csv")          # the data is built here, not with your load_penguins
+X_pen = torch.tensor(df[FEATURES].to_numpy(), dtype=torch.float32)
+X_pen = (X_pen - X_pen.mean(dim=0)) / X_pen.std(dim=0)
+y_pen = torch.tensor([SPECIES.index(s) for s in df["species"]], dtype=torch.int64)
 split = torch.randperm(300, generator=torch.Generator().manual_seed(0))
 train_idx, test_idx = split[:200], split[200:]
-model = train_model(X_all[train_idx], y_all[train_idx], 3, seed=0)
-test_loss, test_acc = evaluate(model, X_all[test_idx].to(get_device()), y_all[test_idx].to(get_device()))
-assert test_acc >= 0.9
-again = train_model(X_all[train_idx], y_all[train_idx], 3, seed=0)
-assert torch.equal(predict(model, X_all[test_idx]), predict(again, X_all[test_idx]))"""]))
+held_out = []                             # the predictions of each trained model, measured here
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    for run in range(2):
+        trained = train_model(X_pen[train_idx], y_pen[train_idx], 3, seed=0)
+        _ = trained.eval()
+        with torch.no_grad():
+            logits = trained(X_pen[test_idx].to(next(trained.parameters()).device)).cpu()
+        held_out.append(logits.argmax(dim=1))
+assert logits.shape == (100, 3)
+assert (held_out[0] == y_pen[test_idx]).float().mean().item() >= 0.9
+assert torch.equal(held_out[0], held_out[1])    # same arguments, same trained model"""]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,49 +35,60 @@ def logistic(ns, n_features, weight, bias, x):
 def check_bce(student, logits, targets, what):
     r = student.probe(bce, logits=logits, targets=targets)
     expect("loss" in r, f"bce_loss should return a tensor, but it returned {r.get('type')}")
-    expected = F.binary_cross_entropy_with_logits(logits.double(), targets.double()).float()
-    tensors_close(r["loss"], expected, rtol=1e-4, atol=1e-5, name=f"bce_loss {what}")
+    expected = F.binary_cross_entropy_with_logits(logits.double(), targets.double()).to(logits.dtype)
+    tensors_close(r["loss"], expected, rtol=1e-4, atol=1e-5,
+                  name=f"bce_loss {what} (a 0-dim tensor of the logits' dtype)")
     expect(r["grad"] is not None,
            "bce_loss's result must stay connected to the logits so that backward() works")
-    grad = ((torch.sigmoid(logits.double()) - targets.double()) / len(logits)).float()
+    grad = ((torch.sigmoid(logits.double()) - targets.double()) / len(logits)).to(logits.dtype)
     tensors_close(r["grad"], grad, rtol=1e-3, atol=1e-6, name=f"the gradient of bce_loss {what}")
 
 
 @question("q2", points=1)
 def test_bce_loss_ordinary_logits(student):
-    n = student.rng.randint(5, 20)
-    logits = torch.randn(n, generator=student.generator) * 3
-    targets = torch.randint(0, 2, (n,), generator=student.generator)
-    check_bce(student, logits, targets.float(), "on ordinary logits")
-    check_bce(student, logits, targets, "with integer (int64) targets")
+    # one logit, the notebook's three, many; float32 and float64 logits
+    cases = student.cases((1, torch.float32), (3, torch.float32),
+                          draw=lambda rng: (rng.randint(50, 200), rng.choice([torch.float32, torch.float64])))
+    for n, dtype in cases:
+        logits = (torch.randn(n, generator=student.generator, dtype=torch.float64) * 3).to(dtype)
+        targets = torch.randint(0, 2, (n,), generator=student.generator)
+        check_bce(student, logits, targets.to(dtype), "on ordinary logits")
+        check_bce(student, logits, targets, "with integer (int64) targets")
+    logits = torch.randn(7, generator=student.generator, dtype=torch.float64) * 3
+    check_bce(student, logits, torch.randint(0, 2, (7,), generator=student.generator).float(),
+              "for float64 logits and float32 targets")
 
 
 @question("q2", points=1)
 def test_bce_loss_large_logits(student):
-    n = student.rng.randint(6, 16)
-    size = torch.rand(n, generator=student.generator) * 280 + 20       # |logit| between 20 and 300
-    sign = torch.randint(0, 2, (n,), generator=student.generator) * 2 - 1
-    logits = size * sign
-    targets = (torch.rand(n, generator=student.generator) < 0.5).float()
-    targets[0] = 1.0 - float(logits[0] > 0)                           # at least one confident mistake
-    check_bce(student, logits, targets,
-              "on very large logits (compute it from the logits with BCEWithLogitsLoss, not "
-              "sigmoid followed by BCELoss)")
+    for n in student.cases(1, 2, draw=lambda rng: rng.randint(20, 60)):
+        size = torch.rand(n, generator=student.generator) * 280 + 20       # |logit| between 20 and 300
+        sign = torch.randint(0, 2, (n,), generator=student.generator) * 2 - 1
+        logits = size * sign
+        targets = (torch.rand(n, generator=student.generator) < 0.5).float()
+        targets[0] = 1.0 - float(logits[0] > 0)                           # at least one confident mistake
+        check_bce(student, logits, targets,
+                  "on very large logits (compute it from the logits with BCEWithLogitsLoss, not "
+                  "sigmoid followed by BCELoss)")
 
 
 @question("q2", points=1)
 def test_logistic_regression(student):
-    n_features, n = student.rng.randint(2, 9), student.rng.randint(3, 12)
-    x = torch.randn(n, n_features, generator=student.generator)
-    weight = torch.randn(1, n_features, generator=student.generator)
-    bias = torch.randn(1, generator=student.generator)
-    r = student.probe(logistic, n_features=n_features, weight=weight, bias=bias, x=x)
-    expect("names" in r, f"LogisticRegression must be a subclass of nn.Module, not {r.get('type')}")
-    expect(r["names"] == ["linear.weight", "linear.bias"],
-           "LogisticRegression should have exactly one layer, self.linear = nn.Linear(n_features, 1)")
-    expected = x @ weight[0] + bias
-    tensors_close(r["y"], expected, rtol=1e-4, atol=1e-5,
-                  name="LogisticRegression's output (raw logits of shape (N,), no sigmoid)")
+    # a single example with a single feature (squeeze() without a dim gives shape ()), the
+    # notebook's (5, 4), and sizes far from it
+    cases = student.cases((1, 1), (1, 4), (5, 4), draw=lambda rng: (rng.randint(20, 60), rng.randint(6, 12)))
+    for n, n_features in cases:
+        x = torch.randn(n, n_features, generator=student.generator)
+        weight = torch.randn(1, n_features, generator=student.generator)
+        bias = torch.randn(1, generator=student.generator)
+        r = student.probe(logistic, n_features=n_features, weight=weight, bias=bias, x=x)
+        expect("names" in r, f"LogisticRegression must be a subclass of nn.Module, not {r.get('type')}")
+        expect(r["names"] == ["linear.weight", "linear.bias"],
+               "LogisticRegression should have exactly one layer, self.linear = nn.Linear(n_features, 1)")
+        expected = x @ weight[0] + bias
+        tensors_close(r["y"], expected, rtol=1e-4, atol=1e-5,
+                      name="LogisticRegression's output (raw logits of shape (N,), no sigmoid, also for "
+                           "N == 1)")
 
 
 @probe
@@ -111,10 +122,13 @@ def test_binary_accuracy(student):
 
 @question("q3", points=1)
 def test_multiclass_accuracy(student):
-    n_classes = student.rng.randint(3, 6)
-    n = student.rng.choice([k for k in range(10, 30) if k != n_classes])
-    logits = torch.randn(n, n_classes, generator=student.generator)
-    targets = torch.randint(0, n_classes, (n,), generator=student.generator)
-    expected = (logits.argmax(dim=1) == targets).double().mean().item()
-    check_accuracy(student, "multiclass", logits, targets, expected,
-                   "(the predicted class is the largest logit of each row)")
+    # one example, the notebook's (2, 3), and sizes far from it (never N == C, so that an argmax
+    # over the wrong dimension cannot line up)
+    cases = student.cases((1, 2), (1, 3), (2, 3),
+                          draw=lambda rng: (rng.randint(40, 200), rng.randint(4, 9)))
+    for n, n_classes in cases:
+        logits = torch.randn(n, n_classes, generator=student.generator)
+        targets = torch.randint(0, n_classes, (n,), generator=student.generator)
+        expected = (logits.argmax(dim=1) == targets).double().mean().item()
+        check_accuracy(student, "multiclass", logits, targets, expected,
+                       "(the predicted class is the largest logit of each row)")

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from grader.testing import assert_tensor, expect, probe, question, tensors_equal, valid_tensor
+from grader.testing import assert_tensor, expect, probe, question, tensors_close, tensors_equal, valid_tensor
 
 
 # --------------------------------------------------------------------------------------------- Q7
@@ -21,19 +21,25 @@ def devices_for(ns, pattern):
     return [str(v) if isinstance(v, (str, torch.device)) else type(v).__name__ for v in answers]
 
 
+def device_pattern(rng):
+    pattern = [rng.random() < 0.5 for _ in range(12)]
+    pattern[rng.randrange(6)], pattern[6 + rng.randrange(6)] = True, False
+    return pattern
+
+
 @question("q7", points=1)
 def test_get_device(student):
-    pattern = [student.rng.random() < 0.5 for _ in range(12)]
-    pattern[student.rng.randrange(6)], pattern[6 + student.rng.randrange(6)] = True, False
-    r = student.probe(devices_for, pattern=pattern)
-    expect(type(r) is list and len(r) == len(pattern), "get_device() should return a string each time")
-    for available, answer in zip(pattern, r):
-        if available:
-            expect(answer == "cuda", "get_device() should return 'cuda' when torch.cuda.is_available() is "
-                                     "true (check it inside the function, each time it is called)")
-        else:
-            expect(answer == "cpu", "get_device() should return 'cpu' when no GPU is available (check "
-                                    "torch.cuda.is_available() each time it is called)")
+    # a GPU that appears, one that goes away, and drawn sequences of both
+    for pattern in student.cases([False, True], [True, False], draw=device_pattern):
+        r = student.probe(devices_for, pattern=pattern)
+        expect(type(r) is list and len(r) == len(pattern), "get_device() should return a string each time")
+        for available, answer in zip(pattern, r):
+            if available:
+                expect(answer == "cuda", "get_device() should return 'cuda' when torch.cuda.is_available() "
+                                         "is true (check it inside the function, each time it is called)")
+            else:
+                expect(answer == "cpu", "get_device() should return 'cpu' when no GPU is available (check "
+                                        "torch.cuda.is_available() each time it is called)")
 
 
 @probe
@@ -58,27 +64,47 @@ def predict_on_other_device(ns, logits, X):
         return {"type": "a tensor that is not on the CPU"}
 
 
+def predict_sizes(student):
+    """(n_features, n_classes, N): one feature and one row, the notebook's (4, 3) on 6 rows, and
+    sizes far from it."""
+    return student.cases((1, 2, 1), (4, 3, 6),
+                         draw=lambda rng: (rng.randint(6, 10), rng.randint(4, 9), rng.randint(50, 200)))
+
+
 @question("q7", points=1)
 def test_predict_moves_inputs_to_the_models_device(student):
-    n, n_classes = student.rng.randint(5, 12), student.rng.randint(2, 5)
-    logits = torch.randn(n, n_classes, generator=student.generator)
-    X = torch.randn(n, 3, generator=student.generator)
-    r = student.probe(predict_on_other_device, logits=logits, X=X)
-    expect("preds" in r, "predict should return an int64 tensor on the CPU (.cpu()), but it returned "
-                         f"{r.get('type')}")
-    preds = valid_tensor(r["preds"], dtype=torch.int64, shape=(n,), name="predict's result")
-    expect(not torch.equal(preds, (-logits).argmax(dim=1)),
-           "predict called the model with inputs on a different device than the model's parameters: "
-           "move X to next(model.parameters()).device first (the model may live on a device other "
-           "than get_device())")
-    tensors_equal(preds, logits.argmax(dim=1), name="predict's result")
+    for n_features, n_classes, n in predict_sizes(student):
+        logits = torch.randn(n, n_classes, generator=student.generator)
+        X = torch.randn(n, n_features, generator=student.generator)
+        r = student.probe(predict_on_other_device, logits=logits, X=X)
+        expect("preds" in r, "predict should return an int64 tensor on the CPU (.cpu()), but it returned "
+                             f"{r.get('type')}")
+        preds = valid_tensor(r["preds"], dtype=torch.int64, shape=(n,),
+                             name="predict's result (shape (N,), also for N == 1)")
+        expect(not torch.equal(preds, (-logits).argmax(dim=1)),
+               "predict called the model with inputs on a different device than the model's parameters: "
+               "move X to next(model.parameters()).device first (the model may live on a device other "
+               "than get_device())")
+        tensors_equal(preds, logits.argmax(dim=1), name="predict's result")
 
 
 @probe
-def predict_real(ns, state, X):
-    model = nn.Sequential(nn.Linear(X.shape[1], state["0.weight"].shape[0]), nn.ReLU(), nn.Dropout(0.6),
-                          nn.Linear(state["0.weight"].shape[0], state["3.weight"].shape[0]))
-    model.load_state_dict(state)
+def predict_real(ns, state, X, grad_shift):
+    class GradAware(nn.Module):
+        """A classifier with dropout whose logits move by grad_shift while autograd is recording."""
+
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(X.shape[1], state["0.weight"].shape[0]), nn.ReLU(),
+                                     nn.Dropout(0.6), nn.Linear(state["0.weight"].shape[0],
+                                                                state["3.weight"].shape[0]))
+            self.net.load_state_dict(state)
+
+        def forward(self, x):
+            out = self.net(x)
+            return out + grad_shift.to(out.device) if torch.is_grad_enabled() else out
+
+    model = GradAware()
     if torch.cuda.is_available():
         model = model.to("cuda")
     model.train()
@@ -94,41 +120,57 @@ def predict_real(ns, state, X):
 @question("q7", points=1)
 def test_predict_classes(student):
     g = student.generator
-    n_features, n_hidden, n_classes = student.rng.randint(2, 6), 24, student.rng.randint(3, 5)
-    net = torch.nn.Sequential(torch.nn.Linear(n_features, n_hidden), torch.nn.ReLU(), torch.nn.Dropout(0.6),
-                              torch.nn.Linear(n_hidden, n_classes))
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.randn(p.shape, generator=g))
-    X = torch.randn(student.rng.randint(30, 50), n_features, generator=g)
-    r = student.probe(predict_real, state={k: v.clone() for k, v in net.state_dict().items()}, X=X)
-    expect("preds" in r, "predict should return an int64 tensor on the CPU (.cpu()), but it returned "
-                         f"{r.get('type')}")
-    net.eval()
-    with torch.no_grad():
-        expected = net(X).argmax(dim=1)
-    assert_tensor(r["preds"], dtype=torch.int64, shape=expected.shape,
-                  name="predict's result (the argmax class index of each row)")
-    tensors_equal(r["preds"], expected,
-                  name="predict's result (run the model in eval mode, so dropout is off, and take the "
-                       "argmax of each row)")
+    for n_features, n_classes, n in predict_sizes(student):
+        n_hidden = 24
+        net = torch.nn.Sequential(torch.nn.Linear(n_features, n_hidden), torch.nn.ReLU(), torch.nn.Dropout(0.6),
+                                  torch.nn.Linear(n_hidden, n_classes))
+        with torch.no_grad():
+            for p in net.parameters():
+                p.copy_(torch.randn(p.shape, generator=g))
+        X = torch.randn(n, n_features, generator=g)
+        net.eval()
+        with torch.no_grad():
+            logits = net(X)
+        # moves every row's largest logit below another one while autograd records
+        grad_shift = (logits.max(dim=1, keepdim=True).values - logits.min(dim=1, keepdim=True).values + 1) \
+            * torch.nn.functional.one_hot(logits.argmax(dim=1), n_classes).neg()
+        r = student.probe(predict_real, state={k: v.clone() for k, v in net.state_dict().items()}, X=X,
+                          grad_shift=grad_shift)
+        expect("preds" in r, "predict should return an int64 tensor on the CPU (.cpu()), but it returned "
+                             f"{r.get('type')}")
+        expected = logits.argmax(dim=1)
+        assert_tensor(r["preds"], dtype=torch.int64, shape=expected.shape,
+                      name="predict's result (the argmax class index of each row, shape (N,))")
+        tensors_equal(r["preds"], expected,
+                      name="predict's result (run the model in eval mode, so dropout is off, under "
+                           "torch.no_grad() (.detach() afterwards is not the same), and take the argmax of "
+                           "each row)")
 
 
 # --------------------------------------------------------------------------------------------- Q8
 @probe
-def seeded_models(ns, seed, other_seed, noise_seed, sizes):
+def seeded_models(ns, seed, other_seed, noise_seed, sizes, p_drop, x, mask_seed):
     def params(m):
         if not isinstance(m, nn.Module):
             return type(m).__name__
         return {n: p.detach().clone() for n, p in m.named_parameters()}
 
+    args = (*sizes,) if p_drop is None else (*sizes, p_drop)
     torch.manual_seed(noise_seed)
     torch.rand(5)
-    a = params(ns.make_model(seed, *sizes))
+    model = ns.make_model(seed, *args)
+    a = params(model)
     torch.rand(17)
-    b = params(ns.make_model(seed, *sizes))
-    c = params(ns.make_model(other_seed, *sizes))
-    return {"a": a, "b": b, "c": c}
+    b = params(ns.make_model(seed, *args))
+    c = params(ns.make_model(other_seed, *args))
+    train = None
+    if isinstance(model, nn.Module):
+        model.train()
+        torch.manual_seed(mask_seed)     # the dropout mask comes from this seed
+        with torch.no_grad():
+            out = model(x)
+        train = out.detach().clone() if isinstance(out, torch.Tensor) else type(out).__name__
+    return {"a": a, "b": b, "c": c, "train": train}
 
 
 def reference_model(seed, n_features, n_hidden, n_classes):
@@ -139,19 +181,36 @@ def reference_model(seed, n_features, n_hidden, n_classes):
             "fc2.weight": fc2.weight.detach(), "fc2.bias": fc2.bias.detach()}
 
 
-def seed_case(student):
+def seed_cases(student):
+    """(n_features, n_hidden, n_classes, p_drop): all sizes 1, the notebook's make_model(0, 4, 8, 3)
+    with the default p_drop, and sizes far from it with another p_drop."""
+    return student.cases((1, 1, 1, None), (4, 8, 3, None),
+                         draw=lambda rng: (rng.randint(6, 12), rng.randint(30, 64), rng.randint(4, 9),
+                                           rng.choice([0.5, 0.7])))
+
+
+def seed_case(student, n_features, n_hidden, n_classes, p_drop):
     rng = student.rng
-    sizes = [rng.randint(2, 6), rng.randint(8, 24), rng.randint(2, 5)]
+    sizes = [n_features, n_hidden, n_classes]
     seed = rng.randint(1, 10_000)
     other_seed = seed + rng.randint(1, 99)
+    x = torch.randn(rng.randint(20, 40), n_features, generator=student.generator)
+    mask_seed = rng.randint(0, 2**31)
     r = student.probe(seeded_models, seed=seed, other_seed=other_seed, noise_seed=rng.randint(0, 10_000),
-                      sizes=sizes)
-    for value in r.values():
+                      sizes=sizes, p_drop=p_drop, x=x, mask_seed=mask_seed)
+    for key in ("a", "b", "c"):
+        value = r[key]
         expect(isinstance(value, dict),
                f"make_model should return an nn.Module (your MLP), but it returned {value}")
         expect(list(value) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
                "make_model should return your MLP(n_features, n_hidden, n_classes, p_drop)")
-    return r, reference_model(seed, *sizes), reference_model(other_seed, *sizes)
+    expected = reference_model(seed, *sizes)
+    with torch.no_grad():
+        hidden = torch.relu(x @ expected["fc1.weight"].T + expected["fc1.bias"])
+        torch.manual_seed(mask_seed)
+        dropped = torch.nn.functional.dropout(hidden, 0.2 if p_drop is None else p_drop, training=True)
+        train = dropped @ expected["fc2.weight"].T + expected["fc2.bias"]
+    return r, expected, reference_model(other_seed, *sizes), train
 
 
 def check_seeded(params, expected, hint):
@@ -161,17 +220,22 @@ def check_seeded(params, expected, hint):
 
 @question("q8", points=1)
 def test_same_seed_same_model(student):
-    r, expected, other = seed_case(student)
-    check_seeded(r["b"], expected, "make_model with the same seed should give the same weights, whatever "
-                                   "random numbers were drawn before: call torch.manual_seed(seed) first, "
-                                   "then create the model")
-    check_seeded(r["c"], other, "seed with the `seed` argument")
+    for case in seed_cases(student):
+        r, expected, other, _ = seed_case(student, *case)
+        check_seeded(r["b"], expected, "make_model with the same seed should give the same weights, whatever "
+                                       "random numbers were drawn before: call torch.manual_seed(seed) first, "
+                                       "then create the model")
+        check_seeded(r["c"], other, "seed with the `seed` argument")
 
 
 @question("q8", points=1)
 def test_seed_then_create(student):
-    r, expected, other = seed_case(student)
-    check_seeded(r["a"], expected, "call torch.manual_seed(seed) right before creating the MLP")
+    for case in seed_cases(student):
+        r, expected, other, train = seed_case(student, *case)
+        check_seeded(r["a"], expected, "call torch.manual_seed(seed) right before creating the MLP")
+        tensors_close(r["train"], train, rtol=1e-4, atol=1e-5,
+                      name="the output in training mode of make_model's model (pass p_drop on to MLP: "
+                           "its dropout should drop with that probability)")
 
 
 # --------------------------------------------------------------------------------------------- Q9
@@ -194,19 +258,28 @@ def train_and_predict(ns, X_train, y_train, X_test, n_classes, seed):
 
 
 @probe(uses=[logits_on])
-def train_twice(ns, X_train, y_train, X_test, n_classes, seed, noise_seed):
+def train_twice(ns, X_train, y_train, X_test, n_classes, seed, noise_seed, stop_at_creation):
+    """Calls train_model, recording the initial parameters of every MLP it creates.  With
+    `stop_at_creation`, the call ends as soon as the first MLP exists (no training)."""
     created = []                     # the parameters of every MLP train_model creates, as created
     original = ns.MLP.__init__
+
+    class Created(BaseException):
+        pass
 
     def recording_init(self, *args, **kwargs):
         original(self, *args, **kwargs)
         created.append({n: p.detach().clone() for n, p in self.named_parameters()})
+        if stop_at_creation:
+            raise Created()
 
     torch.manual_seed(noise_seed)    # other random numbers before the call
     torch.rand(7)
     ns.MLP.__init__ = recording_init
     try:
         model = ns.train_model(X_train, y_train, n_classes, seed=seed)
+    except Created:
+        return {"created": created}
     finally:
         ns.MLP.__init__ = original
     if not isinstance(model, nn.Module):
@@ -226,9 +299,8 @@ def rings(student, n, n_classes, n_noise, gen_seed):
     return X, y
 
 
-def training_data(student, n_train, n_test):
-    rng = student.rng
-    n_classes, n_noise, gen_seed = rng.randint(2, 4), rng.randint(0, 2), rng.randint(0, 2**31)
+def training_data(student, n_train, n_test, n_classes, n_noise):
+    gen_seed = student.rng.randint(0, 2**31)
     X, y = rings(student, n_train + n_test, n_classes, n_noise, gen_seed)
     X_train, X_test = X[:n_train], X[n_train:]
     mean, std = X_train.mean(dim=0), X_train.std(dim=0)
@@ -249,14 +321,19 @@ def held_out_accuracy(r, X_test, y_test, n_classes):
 
 @question("q9", points=3)
 def test_train_model_reaches_target_accuracy(student):
-    X_train, y_train, X_test, y_test, n_classes = training_data(student, 400, 400)
-    r = student.probe(train_and_predict, X_train=X_train, y_train=y_train, X_test=X_test, n_classes=n_classes,
-                      seed=student.rng.randint(0, 1000))
-    _, accuracy = held_out_accuracy(r, X_test, y_test, n_classes)
-    expect(accuracy >= 0.9,
-           f"the trained model reached {accuracy:.1%} accuracy on held-out data, below the 90% required "
-           "(check the loss, the optimizer steps and the model; a linear model cannot separate these "
-           "classes)")
+    # (training rows, classes, pure-noise features): two rings in two features (the fewest), the
+    # notebook's 200 rows of 4 features and 3 classes, and 5 or 6 features with 2 or 4 classes
+    cases = student.cases((400, 2, 0), (200, 3, 2),
+                          draw=lambda rng: (400, rng.choice([2, 4]), rng.randint(3, 4)), n=1)
+    for n_train, n_classes, n_noise in cases:
+        X_train, y_train, X_test, y_test, n_classes = training_data(student, n_train, 400, n_classes, n_noise)
+        r = student.probe(train_and_predict, X_train=X_train, y_train=y_train, X_test=X_test,
+                          n_classes=n_classes, seed=student.rng.randint(0, 1000))
+        _, accuracy = held_out_accuracy(r, X_test, y_test, n_classes)
+        expect(accuracy >= 0.9,
+               f"the trained model reached {accuracy:.1%} accuracy on held-out data with {X_train.shape[1]} "
+               f"features and {n_classes} classes, below the 90% required (check the loss, the optimizer "
+               "steps and the model; a linear model cannot separate these classes)")
 
 
 def check_seeded_start(created, seed, n_features, n_classes):
@@ -276,17 +353,35 @@ def check_seeded_start(created, seed, n_features, n_classes):
 
 @question("q9", points=1)
 def test_train_model_is_reproducible(student):
-    X_train, y_train, X_test, y_test, n_classes = training_data(student, 200, 200)
-    seed = student.rng.randint(0, 1000)
-    runs = [student.probe(train_twice, X_train=X_train, y_train=y_train, X_test=X_test, n_classes=n_classes,
-                          seed=seed, noise_seed=student.rng.randint(0, 2**31)) for _ in range(2)]
-    logits = []
-    for r in runs:
-        got, accuracy = held_out_accuracy(r, X_test, y_test, n_classes)
-        expect(accuracy >= 0.75, "train_model did not train the model it returned on the data it was given")
-        check_seeded_start(r["created"], seed, X_train.shape[1], n_classes)
-        logits.append(got)
-    expect(torch.allclose(logits[0], logits[1], rtol=1e-3, atol=1e-4),
-           "train_model with the same data and seed gave different models: create the model with "
-           "make_model(seed, ...) before drawing any other random numbers, so that its initial weights "
-           "and everything after (dropout, shuffling) are seeded")
+    # (training rows, classes, pure-noise features, trained twice in full): a single row of one
+    # feature, the notebook's 200 rows of 4 features and 3 classes, and sizes far from it; the
+    # first and the last stop as soon as train_model has created its model
+    cases = student.cases((1, 2, -1, False), (200, 3, 2, True),
+                          draw=lambda rng: (rng.randint(100, 300), rng.choice([2, 4]), rng.randint(3, 4), False),
+                          n=1)
+    for n_train, n_classes, n_noise, full in cases:
+        if n_noise < 0:                      # one feature: the first coordinate of a ring
+            X_train, y_train, X_test, y_test, n_classes = training_data(student, n_train, 10, n_classes, 0)
+            X_train, X_test = X_train[:, :1].contiguous(), X_test[:, :1].contiguous()
+        else:
+            X_train, y_train, X_test, y_test, n_classes = training_data(student, n_train, 200, n_classes,
+                                                                        n_noise)
+        seed = student.rng.randint(0, 1000)
+        runs = [student.probe(train_twice, X_train=X_train, y_train=y_train, X_test=X_test, n_classes=n_classes,
+                              seed=seed, noise_seed=student.rng.randint(0, 2**31), stop_at_creation=not full)
+                for _ in range(2 if full else 1)]
+        logits = []
+        for r in runs:
+            expect("created" in r, f"train_model should return the trained model (an nn.Module), but it "
+                                   f"returned {r.get('type')}")
+            check_seeded_start(r["created"], seed, X_train.shape[1], n_classes)
+            if full:
+                got, accuracy = held_out_accuracy(r, X_test, y_test, n_classes)
+                expect(accuracy >= 0.75, "train_model did not train the model it returned on the data it was "
+                                         "given")
+                logits.append(got)
+        if full:
+            expect(torch.allclose(logits[0], logits[1], rtol=1e-3, atol=1e-4),
+                   "train_model with the same data and seed gave different models: create the model with "
+                   "make_model(seed, ...) before drawing any other random numbers, so that its initial "
+                   "weights and everything after (dropout, shuffling) are seeded")
