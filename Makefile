@@ -5,10 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-# seeds each mutant and the solution are graded under in `make verify`; `grader verify` alone takes 20.
-# A training notebook takes about 2.7 s to grade on two cores, so 20 seeds of all five assignments
-# (about 5,000 notebooks) would take most of CI's time.
-VERIFY_SEEDS ?= 10
+# seeds each mutant and the solution are graded under in `make verify`
+VERIFY_SEEDS ?= 20
 
 .PHONY: setup system-deps demo test verify bench clean
 

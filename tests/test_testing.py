@@ -342,3 +342,31 @@ def test_a_test_checks_several_cases():
         s.cases(1, draw=lambda rng: 2, n=1)
     with pytest.raises(TypeError, match="needs draw"):
         s.cases(1, 2, 3, n=4)
+
+
+def test_torch_calls_names_what_a_call_ran_in_every_spelling():
+    from grader.testing import torch_calls
+
+    s, labels = torch.randn(3, 4), torch.tensor([0, 3, 1])
+    for spelling in (lambda: s.gather(1, labels.unsqueeze(1)), lambda: torch.gather(s, 1, labels[:, None])):
+        value, names = torch_calls(spelling)
+        assert "gather" in names and value.shape == (3, 1)
+    value, names = torch_calls(lambda: s[torch.arange(3), labels])     # indexing instead
+    assert "gather" not in names and torch.equal(value, s.gather(1, labels[:, None]).squeeze(1))
+    w, b, x = torch.randn(2, 4), torch.zeros(2), torch.randn(5, 4)
+    assert torch_calls(torch.addmm, b, x, w.T)[1].count("addmm") == 1
+    assert "addmm" not in torch_calls(lambda: x @ w.T + b)[1]
+    Probe(torch_calls)        # its source stands alone, so @probe(uses=[torch_calls]) can ship it
+
+
+def test_expect_calls_decides_from_the_names_alone():
+    from grader.testing import expect_calls
+
+    expect_calls(["unsqueeze", "gather", "squeeze"], "gather", what="pick_scores")
+    with pytest.raises(GradingFailure, match="should use `gather`.*never called it"):
+        expect_calls(["__getitem__"], "gather", what="pick_scores")
+    with pytest.raises(GradingFailure, match="at most 1 time"):
+        expect_calls(["addmm", "addmm"], "addmm", what="forward", at_most=1)
+    for forged in ("gather", None, [b"gather"], [["gather"]]):     # what a lying process might send
+        with pytest.raises(GradingFailure, match="could not be checked"):
+            expect_calls(forged, "gather", what="pick_scores")
