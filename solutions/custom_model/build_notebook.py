@@ -49,9 +49,21 @@ In this assignment you build your own modules and look inside them:
 * The public tests under each answer check one small, fixed example. The grader runs hidden tests
   with other sizes, random inputs and other models, so write code that works in general, not just
   for the example.
-* Each question is graded on its own: an error in one answer does not cost you the others.
+* Each question is graded on its own: an error in one answer does not cost you the others, and no
+  question's hidden tests call a function or class that another question asks for.
+* Unless a question says otherwise, a float tensor is compared with the grader's reference as
+  `torch.allclose(result, reference, rtol=1e-4, atol=1e-5)`, and it must have the reference's shape
+  and dtype.
+* Where a question asks for a Python `int`, it means exactly that type: a `numpy.int64` or a tensor
+  is not accepted (`int(...)` or `.item()` gives an `int`).
+* Where a question says to compute something with a particular function (Question 1's
+  `torch.addmm`), the grader checks that your code calls it, as well as the values.
+* No function or `forward` may change the tensors it is given in place (for example with `mul_` or
+  `-=`) unless the question says so: they belong to the caller.
+* Your code may print (for debugging) anywhere: the checks do not look at what it prints.
 * Before you submit, restart the kernel and run all cells from top to bottom.
-* You only need `torch`; do not install or import other packages."""
+* You may import the standard library, `numpy`, `torch` and `matplotlib` (for your own plots); do
+  not install or import other packages."""
 
 SETUP = """\
 import torch
@@ -100,8 +112,10 @@ must **return** a string (not print it).
     what `nn.Linear` does; `self.bias` is then `None`);
   * create `weight` before `bias`, so `named_parameters()` lists `weight` first.
 * `forward(self, x)`: `x` has shape `(N, in_features)`; return the tensor of shape
-  `(N, out_features)` equal to `x @ weight.T + bias`, computed with **one call of `torch.addmm`**.
-  Without a bias, return `x @ self.weight.T`.
+  `(N, out_features)` equal to `x @ weight.T + bias`, computed with **one call of `torch.addmm`**
+  (`torch.addmm(...)` or the tensor method `.addmm(...)`; the grader checks that forward calls it
+  exactly once when there is a bias). Without a bias, return `x @ self.weight.T`. Any `N`,
+  `in_features` and `out_features` of 1 or more must work.
 * `extra_repr(self)`: return the string `in_features=I, out_features=O, bias=B`, for example
   `"in_features=4, out_features=3, bias=True"`, so that `print(MyLinear(4, 3))` shows
   `MyLinear(in_features=4, out_features=3, bias=True)` just like `nn.Linear`.
@@ -130,13 +144,18 @@ class MyLinear(nn.Module):
         # BEGIN SOLUTION
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
         # END SOLUTION""", ["""\
-layer = MyLinear(4, 3)
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    layer = MyLinear(4, 3)
+    x = torch.ones(2, 4)
+    y = layer(x)
+    text = repr(layer)
+    no_bias = MyLinear(4, 3, bias=False)
 assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
 assert layer.weight.shape == (3, 4) and layer.bias.shape == (3,)
-x = torch.ones(2, 4)
-assert torch.allclose(layer(x), x @ layer.weight.T + layer.bias)
-assert repr(layer) == "MyLinear(in_features=4, out_features=3, bias=True)"
-assert MyLinear(4, 3, bias=False).bias is None"""]))
+assert torch.allclose(y, x @ layer.weight.T + layer.bias, rtol=1e-4, atol=1e-5)
+assert text == "MyLinear(in_features=4, out_features=3, bias=True)"
+assert no_bias.bias is None"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q2", 3, [r"""
@@ -170,7 +189,8 @@ Inside a container, modules are named by position (`layers.0`, `layers.1`, ...) 
 
 * `__init__(self, in_features, head_sizes)`: `head_sizes` is a dict `{name: out_features}`.
   `self.heads` is an `nn.ModuleDict` with one `nn.Linear(in_features, out_features)` per entry,
-  under the same name and in the same order as `head_sizes`;
+  under the same name and in the same order as `head_sizes` (the order of its keys as given, not
+  sorted);
 * `forward(self, x, name)`: return the output of the head called `name` for input `x`.
 """], """\
 class Stack(nn.Module):
@@ -199,15 +219,21 @@ class Heads(nn.Module):
         # BEGIN SOLUTION
         return self.heads[name](x)
         # END SOLUTION""", ["""\
-stack = Stack(3, 5)
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    stack = Stack(3, 5)
+    y = stack(torch.randn(2, 5))
 assert isinstance(stack.layers, nn.ModuleList)
 assert len(list(stack.parameters())) == 6          # 3 layers x (weight, bias)
-assert stack(torch.randn(2, 5)).shape == (2, 5)""", """\
-heads = Heads(4, {"cls": 3, "box": 4})
+assert y.shape == (2, 5)""", """\
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    heads = Heads(4, {"cls": 3, "box": 4})
+    y = heads(torch.randn(2, 4), "box")
 assert isinstance(heads.heads, nn.ModuleDict)
 assert [n for n, _ in heads.named_parameters()] == [
     "heads.cls.weight", "heads.cls.bias", "heads.box.weight", "heads.box.bias"]
-assert heads(torch.randn(2, 4), "box").shape == (2, 4)"""]))
+assert y.shape == (2, 4)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q3", 3, [r"""
@@ -237,10 +263,14 @@ subtracts it:
   buffer `mean` and then a **non-persistent** buffer `last_mean`, both `torch.zeros(num_features)`.
   The module has no parameters.
 * `forward(self, x)`: `x` has shape `(N, num_features)`.
-  * In training mode (`self.training` is true): let `batch_mean = x.detach().mean(dim=0)`; set
+  * In training mode (`self.training` is true): let `batch_mean = x.detach().mean(dim=0)` (computing
+    it under `torch.no_grad()` works as well: the buffers must not carry autograd history); set
     `last_mean` to `batch_mean` and `mean` to `(1 - momentum) * mean + momentum * batch_mean`.
   * In eval mode: change no buffer.
-  * In both modes return `x - self.mean` (with the mean *after* the update).
+  * In both modes return `x - self.mean` (with the mean *after* the update), a new tensor that
+    gradients flow through back to `x`; do not change `x` itself.
+  * It must work for any `N` and `num_features` of 1 or more, and for float64 inputs after
+    `model.double()` (which converts the buffers).
 
 So `state_dict()` has exactly one key, `mean`, while `named_buffers()` lists `mean` and
 `last_mean`.
@@ -262,19 +292,25 @@ class RunningMean(nn.Module):
             self.mean = (1 - self.momentum) * self.mean + self.momentum * batch_mean
         return x - self.mean
         # END SOLUTION""", ["""\
-rm = RunningMean(3, momentum=0.5)
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    rm = RunningMean(3, momentum=0.5)
 assert len(list(rm.parameters())) == 0
 assert [n for n, _ in rm.named_buffers()] == ["mean", "last_mean"]
 assert list(rm.state_dict().keys()) == ["mean"]""", """\
-rm = RunningMean(3, momentum=0.5)
+import contextlib, io
 x = torch.tensor([[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]])
-out = rm(x)
-assert torch.allclose(rm.last_mean, torch.tensor([2.0, 3.0, 4.0]))
-assert torch.allclose(rm.mean, torch.tensor([1.0, 1.5, 2.0]))
-assert torch.allclose(out, x - rm.mean)
-_ = rm.eval()                   # `_ =` keeps the returned module from being printed
-_ = rm(x)
-assert torch.allclose(rm.mean, torch.tensor([1.0, 1.5, 2.0]))"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    rm = RunningMean(3, momentum=0.5)
+    out = rm(x)
+assert torch.allclose(x, torch.tensor([[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]]))   # x itself is unchanged
+assert torch.allclose(rm.last_mean, torch.tensor([2.0, 3.0, 4.0]), rtol=1e-4, atol=1e-5)
+assert torch.allclose(rm.mean, torch.tensor([1.0, 1.5, 2.0]), rtol=1e-4, atol=1e-5)
+assert torch.allclose(out, x - rm.mean, rtol=1e-4, atol=1e-5)
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    _ = rm.eval()               # `_ =` keeps the returned module from being printed
+    _ = rm(x)
+assert torch.allclose(rm.mean, torch.tensor([1.0, 1.5, 2.0]), rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q4", 2, [r"""
@@ -298,7 +334,11 @@ order PyTorch's own method gives them:
 * `module_names(model)`: the names of all submodules at every depth (`named_modules`), **without**
   the model itself (leave out the empty name `""`);
 * `parameter_names(model)`: the names of all parameters (`named_parameters`);
-* `buffer_names(model)`: the names of all buffers (`named_buffers`).
+* `buffer_names(model)`: the names of all buffers (`named_buffers`), persistent or not: a buffer
+  registered with `persistent=False` is missing from `state_dict()` but is still a buffer.
+
+For a module without submodules (a single `nn.Linear`, say), `child_names` and `module_names`
+return empty lists.
 
 The example model in the test below is
 `nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Sequential(nn.ReLU(), nn.Linear(8, 2)))`.
@@ -325,11 +365,14 @@ def buffer_names(model):
     # BEGIN SOLUTION
     return [name for name, _ in model.named_buffers()]
     # END SOLUTION""", ["""\
+import contextlib, io
 example = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Sequential(nn.ReLU(), nn.Linear(8, 2)))
-assert child_names(example) == ["0", "1", "2"]
-assert module_names(example) == ["0", "1", "2", "2.0", "2.1"]
-assert parameter_names(example) == ["0.weight", "0.bias", "1.weight", "1.bias", "2.1.weight", "2.1.bias"]
-assert buffer_names(example) == ["1.running_mean", "1.running_var", "1.num_batches_tracked"]"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    answers = [child_names(example), module_names(example), parameter_names(example), buffer_names(example)]
+assert answers[0] == ["0", "1", "2"]
+assert answers[1] == ["0", "1", "2", "2.0", "2.1"]
+assert answers[2] == ["0.weight", "0.bias", "1.weight", "1.bias", "2.1.weight", "2.1.bias"]
+assert answers[3] == ["1.running_mean", "1.running_var", "1.num_batches_tracked"]"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q5", 2, [r"""
@@ -353,12 +396,12 @@ optimizer given it would not train the model).
 **Implement** two functions:
 
 * `lookup(model, path, kind)`: return the object at dotted `path` in `model`; `kind` is
-  `"module"`, `"parameter"` or `"buffer"`. Use `get_submodule` / `get_parameter` / `get_buffer`,
-  so the result is the very same object that is inside the model. For any other `kind`, raise a
-  `ValueError`.
+  `"module"`, `"parameter"` or `"buffer"`. The result must be the very same object that is inside
+  the model (`get_submodule` / `get_parameter` / `get_buffer` give it); `lookup(model, "",
+  "module")` is `model` itself. For any other `kind`, raise a `ValueError`.
 * `count_params(model, path)`: the total number of values (`numel`) in all parameters of the
-  submodule at `path`, including the parameters of its own submodules, as an `int`. `path` may be
-  `""` (the whole model).
+  submodule at `path`, including the parameters of its own submodules, as a Python `int` (0 for a
+  module without parameters). `path` may be `""` (the whole model).
 """], """\
 def lookup(model, path, kind):
     # BEGIN SOLUTION
@@ -376,12 +419,18 @@ def count_params(model, path):
     # BEGIN SOLUTION
     return sum(p.numel() for p in model.get_submodule(path).parameters())
     # END SOLUTION""", ["""\
+import contextlib, io
 example = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Sequential(nn.ReLU(), nn.Linear(8, 2)))
-assert lookup(example, "2.1", "module") is example[2][1]
-assert lookup(example, "2.1.bias", "parameter") is example[2][1].bias
-assert lookup(example, "1.running_mean", "buffer") is example[1].running_mean
-assert count_params(example, "2") == 8 * 2 + 2
-assert count_params(example, "") == (4 * 8 + 8) + (8 + 8) + (8 * 2 + 2)"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    found = [lookup(example, "2.1", "module"), lookup(example, "2.1.bias", "parameter"),
+             lookup(example, "1.running_mean", "buffer"), lookup(example, "", "module")]
+    counts = [count_params(example, "2"), count_params(example, "")]
+assert found[0] is example[2][1]
+assert found[1] is example[2][1].bias
+assert found[2] is example[1].running_mean
+assert found[3] is example
+assert type(counts[0]) is int and counts[0] == 8 * 2 + 2
+assert counts[1] == (4 * 8 + 8) + (8 + 8) + (8 * 2 + 2)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q6", 3, [r"""
@@ -407,9 +456,11 @@ the caller. Build a new tensor instead.
 registration gives you:
 
 * `add_input_scale(module, factor)`: a forward pre-hook that multiplies the **first** positional
-  input by `factor` (a float) and leaves any other positional inputs unchanged. For example, with
-  the hook on an `nn.Linear`, `module(x)` returns what it would return for `factor * x`; on a
-  module called as `module(x1, x2)` it gives the result for `(factor * x1, x2)`.
+  input by `factor` (a float) and passes every other positional input on unchanged, however many
+  there are. For example, with the hook on an `nn.Linear`, `module(x)` returns what it would return
+  for `factor * x`; on a module called as `module(x1, x2)` it gives the result for
+  `(factor * x1, x2)`, and as `module(a, b, c)` the result for `(factor * a, b, c)`. The input
+  keeps its dtype (float32 or float64).
 * `add_output_clamp(module, low, high)`: a forward hook that replaces the module's output by
   `output.clamp(low, high)`.
 """], """\
@@ -429,19 +480,28 @@ def add_output_clamp(module, low, high):
 
     return module.register_forward_hook(hook)
     # END SOLUTION""", ["""\
+import contextlib, io
 lin = nn.Linear(3, 2)
 x = torch.randn(4, 3)
 plain = lin(x)
-handle = add_input_scale(lin, 2.0)
-assert torch.allclose(lin(x), nn.functional.linear(2.0 * x, lin.weight, lin.bias))
-handle.remove()
-assert torch.allclose(lin(x), plain)""", """\
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    handle = add_input_scale(lin, 2.0)
+    scaled = lin(x)
+    handle.remove()
+    after = lin(x)
+assert torch.allclose(scaled, nn.functional.linear(2.0 * x, lin.weight, lin.bias), rtol=1e-4, atol=1e-5)
+assert torch.allclose(after, plain, rtol=1e-4, atol=1e-5)""", """\
+import contextlib, io
 lin = nn.Linear(3, 2)
 x = torch.randn(4, 3)
-handle = add_output_clamp(lin, -0.1, 0.1)
-assert torch.allclose(lin(x), nn.functional.linear(x, lin.weight, lin.bias).clamp(-0.1, 0.1))
-handle.remove()
-assert torch.allclose(lin(x), nn.functional.linear(x, lin.weight, lin.bias))"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    handle = add_output_clamp(lin, -0.1, 0.1)
+    clamped = lin(x)
+    handle.remove()
+    after = lin(x)
+reference = nn.functional.linear(x, lin.weight, lin.bias)
+assert torch.allclose(clamped, reference.clamp(-0.1, 0.1), rtol=1e-4, atol=1e-5)
+assert torch.allclose(after, reference, rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q7", 3, [r"""
@@ -468,8 +528,9 @@ PyTorch; to keep one, store a copy: `g.detach().clone()`.
 
 * `record_grads(module, log)`: `log` is a list. Register a **full** backward hook on `module` that,
   at every backward pass through the module, appends the tuple `(grad_input[0], grad_output[0])`
-  to `log`, each as a `.detach().clone()` copy (or `None` where PyTorch gives `None`). The hook
-  must not change any gradient (return `None`).
+  to `log`, each as a `.detach().clone()` copy, or `None` where PyTorch gives `None` (it does for
+  `grad_input[0]` when the module's input does not require grad). The hook must not change any
+  gradient (return `None`).
 * `scale_grad(param, factor)`: register a tensor hook on `param` that multiplies its gradient by
   `factor`, so that after `backward()` `param.grad` is `factor` times what it would be without the
   hook. Other tensors' gradients stay as they are.
@@ -489,21 +550,25 @@ def scale_grad(param, factor):
     # BEGIN SOLUTION
     return param.register_hook(lambda grad: grad * factor)
     # END SOLUTION""", ["""\
+import contextlib, io
 lin = nn.Linear(3, 2)
 x = torch.randn(4, 3, requires_grad=True)
 log = []
-handle = record_grads(lin, log)
-lin(x).sum().backward()
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    handle = record_grads(lin, log)
+    lin(x).sum().backward()
+    handle.remove()
 assert len(log) == 1
 g_in, g_out = log[0]
-assert torch.allclose(g_out, torch.ones(4, 2))   # d(sum)/d(output) is all ones
-assert torch.allclose(g_in, x.grad)              # gradient with respect to the module's input
-handle.remove()""", """\
+assert torch.allclose(g_out, torch.ones(4, 2), rtol=1e-4, atol=1e-5)   # d(sum)/d(output) is all ones
+assert torch.allclose(g_in, x.grad, rtol=1e-4, atol=1e-5)   # gradient with respect to the module's input""", """\
+import contextlib, io
 w = nn.Parameter(torch.ones(3))
-handle = scale_grad(w, 10.0)
-(2 * w).sum().backward()
-assert torch.allclose(w.grad, torch.full((3,), 20.0))
-handle.remove()"""]))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    handle = scale_grad(w, 10.0)
+    (2 * w).sum().backward()
+    handle.remove()
+assert torch.allclose(w.grad, torch.full((3,), 20.0), rtol=1e-4, atol=1e-5)"""]))
 
 # ---------------------------------------------------------------------------------------------
 QUESTIONS.append(q("q8", 2, [r"""
@@ -550,14 +615,17 @@ class OutputRecorder:
             self.handle.remove()
             self.handle = None
         # END SOLUTION""", ["""\
+import contextlib, io
 lin = nn.Linear(3, 2)
-rec = OutputRecorder()
-rec.attach(lin)
-rec.attach(lin)                 # attaching again must not record twice
-y = lin(torch.randn(1, 3))
-assert len(rec.outputs) == 1 and torch.equal(rec.outputs[0], y.detach())
-rec.remove()
-_ = lin(torch.randn(1, 3))
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    rec = OutputRecorder()
+    rec.attach(lin)
+    rec.attach(lin)             # attaching again must not record twice
+    y = lin(torch.randn(1, 3))
+    recorded = list(rec.outputs)
+    rec.remove()
+    _ = lin(torch.randn(1, 3))
+assert len(recorded) == 1 and torch.equal(recorded[0], y.detach())
 assert len(rec.outputs) == 1    # removed: nothing more is recorded"""]))
 
 # ---------------------------------------------------------------------------------------------
@@ -571,14 +639,25 @@ after checking its type with `isinstance(m, nn.Linear)`.
 The functions in `nn.init` whose names end in `_` (`nn.init.xavier_uniform_`, `nn.init.zeros_`,
 ...) fill an existing tensor **in place** (without recording the operation for autograd) and return
 it. That is what initialisation should do: keep the same `nn.Parameter` object and overwrite its
-values. Creating a new `nn.Parameter` (or assigning a new tensor to `.data`) replaces the
-parameter instead; an optimizer that was created earlier still holds the old one and would train
-a tensor the model no longer uses.
+values, in the memory it already has.
+
+Two other ways look similar but are not in place:
+
+* creating a new `nn.Parameter` (`module.weight = nn.Parameter(...)`) replaces the parameter: an
+  optimizer that was created earlier still holds the old one and would train a tensor the model
+  no longer uses;
+* assigning a new tensor to `.data` (`module.weight.data = torch.empty(...)`) keeps the same
+  `nn.Parameter` object (an optimizer created earlier still trains it), but gives it new memory:
+  any tensor that shared the old memory (a view such as `module.weight.detach()`, taken before)
+  no longer sees the parameter's values, and `.data` accepts a tensor of any shape or dtype
+  without a check.
 """, r"""
 **Implement** `init_weights(module)`, to be used as `model.apply(init_weights)`:
 
 * if `module` is an `nn.Linear`: fill its weight in place with `nn.init.xavier_uniform_`, then, if
-  it has a bias (`module.bias is not None`), fill the bias in place with `nn.init.zeros_`;
+  it has a bias (`module.bias is not None`), fill the bias in place with `nn.init.zeros_`. The
+  grader checks the values these draw (after the same `torch.manual_seed`) and that each parameter
+  is the same object, in the same memory, as before;
 * any other module: leave it unchanged.
 
 It returns nothing. Look only at the module you are given (do not loop over its submodules
@@ -591,10 +670,14 @@ def init_weights(module):
         if module.bias is not None:
             nn.init.zeros_(module.bias)
     # END SOLUTION""", ["""\
+import contextlib, io
 net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
 weight_before = net[0].weight
-_ = net.apply(init_weights)                        # apply returns the model itself
+memory_before = net[0].weight.data_ptr()
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    _ = net.apply(init_weights)                    # apply returns the model itself
 assert net[0].weight is weight_before              # same Parameter object, new values
+assert net[0].weight.data_ptr() == memory_before   # in the same memory
 assert torch.all(net[2].bias == 0)
 bound = (6 / (4 + 8)) ** 0.5                       # xavier_uniform_ draws from [-bound, bound]
 assert net[0].weight.abs().max() <= bound"""]))
@@ -617,9 +700,11 @@ in `model.named_parameters()` as e.g. `"0.gain"` and in `state_dict()`.
 """, r"""
 **Implement** two functions:
 
-* `apply_order(model)`: use `model.apply` to return the list of module names (as
-  `named_modules()` names them; the model itself is `""`) in the order `apply` calls its function.
-* `add_gain(model)`: use `model.apply` to give every `nn.Linear` in the model a new parameter named
+* `apply_order(model)`: return the list of module names (as `named_modules()` names them; the model
+  itself is `""`) in the order `model.apply` calls its function (the easiest way is to let
+  `model.apply` record it). For a model without submodules it is `[""]`.
+* `add_gain(model)`: give every `nn.Linear` in the model (the model itself included, if it is one;
+  `model.apply` visits them all) a new parameter named
   `gain`: an `nn.Parameter` of shape `(out_features,)` filled with ones, with the same dtype and
   device as that layer's weight (so it still works after `model.double()`). Each layer gets its own
   new `gain`; other modules get nothing. It returns nothing.
@@ -642,9 +727,12 @@ def add_gain(model):
 
     model.apply(add)
     # END SOLUTION""", ["""\
+import contextlib, io
 net = nn.Sequential(nn.Linear(4, 8), nn.Sequential(nn.ReLU(), nn.Linear(8, 2)))
-assert apply_order(net) == ["0", "1.0", "1.1", "1", ""]
-add_gain(net)
+with contextlib.redirect_stdout(io.StringIO()):  # what your code prints is not checked
+    order = apply_order(net)
+    add_gain(net)
+assert order == ["0", "1.0", "1.1", "1", ""]
 assert [n for n, _ in net.named_parameters()] == [
     "0.weight", "0.bias", "0.gain", "1.1.weight", "1.1.bias", "1.1.gain"]
 assert torch.equal(net[1][1].gain, torch.ones(2))"""]))

@@ -1,12 +1,14 @@
-"""Q1: MyLinear built from nn.Parameter, forward with torch.addmm, extra_repr.
+"""Q1: MyLinear built from nn.Parameter, forward with one call of torch.addmm, extra_repr.
 
 Every expected value is computed here: the weight a seeded MyLinear must start with is rebuilt with
 this process's torch, and the forward pass runs on a weight and a bias this module chooses and writes
-into the layer."""
+into the layer.  Each test checks sizes of 1, the notebook's example sizes and sizes far from it."""
 
 import torch
 
-from grader.testing import expect, probe, question, tensors_close, tensors_equal
+from grader.testing import expect, expect_calls, probe, question, tensors_close, torch_calls
+
+CLOSE = {"rtol": 1e-4, "atol": 1e-5}
 
 
 @probe
@@ -33,28 +35,17 @@ def linear_parts(ns, seed, n_in, n_out, bias, shift, scale):
     }
 
 
-@probe
-def linear_forward(ns, n_in, n_out, weight, bias, x, c, mark):
-    from torch.overrides import TorchFunctionMode
-
-    class MarkAddmm(TorchFunctionMode):
-        """Adds `mark` to what every torch.addmm call returns, so the output shows whether it was used."""
-
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            if getattr(func, "__name__", "") == "addmm" and isinstance(out, torch.Tensor) \
-                    and out.shape == mark.shape:
-                out = out + mark
-            return out
-
+@probe(uses=[torch_calls])
+def linear_forward(ns, n_in, n_out, weight, bias, x, c):
     m = ns.MyLinear(n_in, n_out, bias=bias is not None)
     with torch.no_grad():
         m.weight.copy_(weight)
         if bias is not None:
             m.bias.copy_(bias)
-    y = m(x)
+    x_in = x.clone()
+    y, calls = torch_calls(m, x_in)
     out = {"y": y.detach().clone() if isinstance(y, torch.Tensor) else None, "y_type": type(y).__name__,
-           "grads": None, "y_marked": None}
+           "calls": calls, "grads": None, "x_after": x_in.clone()}
     if isinstance(y, torch.Tensor):
         try:
             y.backward(c)
@@ -62,9 +53,6 @@ def linear_forward(ns, n_in, n_out, weight, bias, x, c, mark):
                             for p in (m.weight, m.bias) if isinstance(p, torch.Tensor)]
         except RuntimeError:  # the output is not connected to the parameters
             pass
-        with MarkAddmm():
-            y2 = m(x)
-        out["y_marked"] = y2.detach().clone() if isinstance(y2, torch.Tensor) else None
     return out
 
 
@@ -76,10 +64,14 @@ def linear_repr(ns, n_in, n_out, bias):
             "repr": repr(m) if isinstance(text, str) else None}
 
 
-def sizes(student):
-    n_in = student.rng.randint(2, 9)
-    n_out = student.rng.choice([k for k in range(2, 10) if k != n_in])
-    return n_in, n_out
+def draw_sizes(rng):
+    """(in_features, out_features) far from the example's (4, 3), never equal to each other."""
+    n_in = rng.randint(9, 20)
+    return n_in, rng.choice([k for k in range(9, 21) if k != n_in])
+
+
+def size_cases(student):
+    return student.cases((1, 1), (4, 3), draw=draw_sizes)
 
 
 def seeded_weight(seed, n_in, n_out):
@@ -91,74 +83,77 @@ def seeded_weight(seed, n_in, n_out):
 
 @question("q1", points=1)
 def test_mylinear_registers_parameters(student):
-    n_in, n_out = sizes(student)
     g = student.generator
-    weight = seeded_weight(student.seed, n_in, n_out)
-    shift = [torch.randn(n_out, n_in, generator=g), torch.randn(n_out, generator=g)]
-    scale = [torch.rand(n_out, n_in, generator=g) + 0.5, torch.rand(n_out, generator=g) + 0.5]
-    r = student.probe(linear_parts, seed=student.seed, n_in=n_in, n_out=n_out, bias=True, shift=shift,
-                      scale=scale)
-    expect(r["names"] == ["weight", "bias"],
-           "MyLinear should register exactly two parameters, `weight` then `bias` "
-           "(wrap each tensor in nn.Parameter and assign it to self.weight / self.bias)")
-    expect(r["in_features"] == n_in and r["out_features"] == n_out,
-           "MyLinear should store the ints in_features and out_features")
-    tensors_equal(r["values"][0], weight,
-                  name="MyLinear.weight right after __init__ (torch.randn(out_features, in_features))")
-    tensors_equal(r["values"][1], torch.zeros(n_out), name="MyLinear.bias right after __init__")
-    expect(isinstance(r["grads"], list) and len(r["grads"]) == 2,
-           "MyLinear's parameters should require grad (an optimizer could not train them otherwise)")
-    start = (weight, torch.zeros(n_out))
-    for grad, p, s, c, what in zip(r["grads"], start, shift, scale, ("weight", "bias")):
-        tensors_close(grad, (p - s) * c, rtol=1e-5, atol=1e-6,
-                      name=f"the gradient of a loss with respect to MyLinear.{what}")
+    for n_in, n_out in size_cases(student):
+        size = f"MyLinear({n_in}, {n_out})"
+        weight = seeded_weight(student.seed, n_in, n_out)
+        shift = [torch.randn(n_out, n_in, generator=g), torch.randn(n_out, generator=g)]
+        scale = [torch.rand(n_out, n_in, generator=g) + 0.5, torch.rand(n_out, generator=g) + 0.5]
+        r = student.probe(linear_parts, seed=student.seed, n_in=n_in, n_out=n_out, bias=True, shift=shift,
+                          scale=scale)
+        expect(r["names"] == ["weight", "bias"],
+               f"{size} should register exactly two parameters, `weight` then `bias` "
+               "(wrap each tensor in nn.Parameter and assign it to self.weight / self.bias)")
+        expect(r["in_features"] == n_in and r["out_features"] == n_out,
+               f"{size} should store the ints in_features and out_features")
+        tensors_close(r["values"][0], weight, **CLOSE,
+                      name=f"{size}.weight right after __init__ (torch.randn(out_features, in_features))")
+        tensors_close(r["values"][1], torch.zeros(n_out), **CLOSE, name=f"{size}.bias right after __init__")
+        expect(isinstance(r["grads"], list) and len(r["grads"]) == 2,
+               "MyLinear's parameters should require grad (an optimizer could not train them otherwise)")
+        start = (weight, torch.zeros(n_out))
+        for grad, p, s, c, what in zip(r["grads"], start, shift, scale, ("weight", "bias")):
+            tensors_close(grad, (p - s) * c, **CLOSE,
+                          name=f"the gradient of a loss with respect to {size}.{what}")
 
-    r = student.probe(linear_parts, seed=student.seed, n_in=n_in, n_out=n_out, bias=False, shift=shift[:1],
-                      scale=scale[:1])
-    expect(r["names"] == ["weight"], "MyLinear(..., bias=False) should register only `weight`")
-    expect(r["bias"] is None, "MyLinear(..., bias=False) should have self.bias set to None")
-    tensors_equal(r["values"][0], weight, name="MyLinear(..., bias=False).weight right after __init__")
+        r = student.probe(linear_parts, seed=student.seed, n_in=n_in, n_out=n_out, bias=False,
+                          shift=shift[:1], scale=scale[:1])
+        expect(r["names"] == ["weight"], f"MyLinear({n_in}, {n_out}, bias=False) should register only `weight`")
+        expect(r["bias"] is None, "MyLinear(..., bias=False) should have self.bias set to None")
+        tensors_close(r["values"][0], weight, **CLOSE,
+                      name=f"MyLinear({n_in}, {n_out}, bias=False).weight right after __init__")
 
 
 @question("q1", points=1)
 def test_mylinear_forward(student):
-    n_in, n_out = sizes(student)
     g = student.generator
-    n = student.rng.randint(3, 7)
-    x, weight, bias = torch.randn(n, n_in, generator=g), torch.randn(n_out, n_in, generator=g), \
-        torch.randn(n_out, generator=g)
-    c, mark = torch.randn(n, n_out, generator=g), torch.rand(n, n_out, generator=g) + 1.0
-    r = student.probe(linear_forward, n_in=n_in, n_out=n_out, weight=weight, bias=bias, x=x, c=c, mark=mark)
-    expect(r["y"] is not None, f"MyLinear's forward should return a tensor, but it returned {r['y_type']}")
-    y = x @ weight.T + bias
-    tensors_close(r["y"], y, rtol=1e-4, atol=1e-5, name="MyLinear output")
-    expect(isinstance(r["grads"], list) and len(r["grads"]) == 2,
-           "MyLinear's output should be computed from its parameters, so that gradients reach them")
-    tensors_close(r["grads"][0], c.T @ x, rtol=1e-4, atol=1e-5,
-                  name="the gradient that reaches MyLinear.weight through the output")
-    tensors_close(r["grads"][1], c.sum(dim=0), rtol=1e-4, atol=1e-5,
-                  name="the gradient that reaches MyLinear.bias through the output")
-    expect(r["y_marked"] is not None, "MyLinear's forward should return a tensor")
-    tensors_close(r["y_marked"], y + mark, rtol=1e-4, atol=1e-5,
-                  name="MyLinear output (it should be computed with exactly one call of torch.addmm)")
+    cases = student.cases((1, 1, 1), (2, 4, 3),
+                          draw=lambda rng: (rng.randint(6, 20), *draw_sizes(rng)))
+    for n, n_in, n_out in cases:
+        size = f"MyLinear({n_in}, {n_out}) on an input of shape ({n}, {n_in})"
+        x, weight, bias = torch.randn(n, n_in, generator=g), torch.randn(n_out, n_in, generator=g), \
+            torch.randn(n_out, generator=g)
+        c = torch.randn(n, n_out, generator=g)
+        r = student.probe(linear_forward, n_in=n_in, n_out=n_out, weight=weight, bias=bias, x=x, c=c)
+        expect(r["y"] is not None, f"{size}: forward should return a tensor, but it returned {r['y_type']}")
+        tensors_close(r["y"], x @ weight.T + bias, **CLOSE, name=f"the output of {size}")
+        tensors_close(r["x_after"], x, **CLOSE, name=f"the input after a forward pass of {size} (forward must "
+                                                     "not change the caller's tensor)")
+        expect_calls(r["calls"], "addmm", what=f"the forward pass of {size}", at_least=1, at_most=1)
+        expect(isinstance(r["grads"], list) and len(r["grads"]) == 2,
+               "MyLinear's output should be computed from its parameters, so that gradients reach them")
+        tensors_close(r["grads"][0], c.T @ x, **CLOSE,
+                      name=f"the gradient that reaches the weight through the output of {size}")
+        tensors_close(r["grads"][1], c.sum(dim=0), **CLOSE,
+                      name=f"the gradient that reaches the bias through the output of {size}")
 
-    r = student.probe(linear_forward, n_in=n_in, n_out=n_out, weight=weight, bias=None, x=x, c=c, mark=mark)
-    expect(r["y"] is not None,
-           f"MyLinear(..., bias=False) should return a tensor, but it returned {r['y_type']}")
-    tensors_close(r["y"], x @ weight.T, rtol=1e-4, atol=1e-5, name="MyLinear output without bias")
+        r = student.probe(linear_forward, n_in=n_in, n_out=n_out, weight=weight, bias=None, x=x, c=c)
+        expect(r["y"] is not None,
+               f"{size}, bias=False: forward should return a tensor, but it returned {r['y_type']}")
+        tensors_close(r["y"], x @ weight.T, **CLOSE, name=f"the output of {size} without bias")
 
 
 @question("q1", points=1)
 def test_mylinear_extra_repr(student):
-    for bias in (True, False):
-        n_in, n_out = sizes(student)
-        r = student.probe(linear_repr, n_in=n_in, n_out=n_out, bias=bias)
-        expect(r["extra"] is not None,
-               "MyLinear.extra_repr() should return a str (not print it), but it returned "
-               f"{r['extra_type']}")
-        expected = f"in_features={n_in}, out_features={n_out}, bias={bias}"
-        expect(r["extra"] == expected,
-               f"MyLinear.extra_repr() has the wrong text for MyLinear({n_in}, {n_out}, bias={bias}); "
-               "it should have the form `in_features=I, out_features=O, bias=B`")
-        expect(r["repr"] == f"MyLinear({expected})",
-               "printing a MyLinear should show MyLinear(in_features=..., out_features=..., bias=...)")
+    for n_in, n_out in size_cases(student):
+        for bias in (True, False):
+            r = student.probe(linear_repr, n_in=n_in, n_out=n_out, bias=bias)
+            expect(r["extra"] is not None,
+                   "MyLinear.extra_repr() should return a str (not print it), but it returned "
+                   f"{r['extra_type']}")
+            expected = f"in_features={n_in}, out_features={n_out}, bias={bias}"
+            expect(r["extra"] == expected,
+                   f"MyLinear.extra_repr() has the wrong text for MyLinear({n_in}, {n_out}, bias={bias}); "
+                   "it should have the form `in_features=I, out_features=O, bias=B`")
+            expect(r["repr"] == f"MyLinear({expected})",
+                   "printing a MyLinear should show MyLinear(in_features=..., out_features=..., bias=...)")

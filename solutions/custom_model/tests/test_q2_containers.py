@@ -1,11 +1,14 @@
-"""Q2: Stack keeps its layers in nn.ModuleList, Heads keeps its heads in nn.ModuleDict.
+"""Q2: Stack keeps its layers in nn.ModuleList, Heads keeps its heads in nn.ModuleDict (in the order of
+the dict it is given).
 
 The weights are chosen here and written into the student's layers, so every expected value (what
 state_dict() holds, what forward returns) is computed in this process."""
 
 import torch
 
-from grader.testing import expect, probe, question, tensors_close, tensors_equal
+from grader.testing import expect, probe, question, tensors_close
+
+CLOSE = {"rtol": 1e-4, "atol": 1e-5}
 
 HEAD_NAMES = ["cls", "box", "mask", "depth", "pose", "score", "angle", "label", "edge", "center"]
 
@@ -66,70 +69,88 @@ def stack_reference(values, width, x):
     return h
 
 
-def stack_case(student):
-    """Sizes, weights and an input for which the Stack's output is mostly positive (so that an
-    all-zero answer is far from it)."""
-    n_layers, width = student.rng.randint(2, 5), student.rng.randint(2, 7)
+def stack_case(student, n_layers, width, n):
+    """Weights and an input for which the Stack's output is mostly positive (so that an all-zero answer
+    is far from it)."""
     g = student.generator
-    x = torch.randn(student.rng.randint(2, 6), width, generator=g)
-    for _ in range(100):
+    x = torch.randn(n, width, generator=g)
+    for _ in range(200):
         values = layer_values(g, n_layers, width)
         values[:, width] += 0.5
         y = stack_reference(values, width, x)
         if (y > 0.05).float().mean() >= 0.5:
             break
-    return n_layers, width, values, x, y
+    return values, x, y
+
+
+def stack_cases(student):
+    """(n_layers, width, batch): sizes of 1, the notebook's example (3, 5, 2) and sizes far from it."""
+    return student.cases((1, 1, 1), (3, 5, 2),
+                         draw=lambda rng: (rng.randint(6, 9), rng.randint(9, 16), rng.randint(6, 12)))
 
 
 @question("q2", points=1)
 def test_stack_registers_its_layers(student):
-    n_layers, width = student.rng.randint(2, 5), student.rng.randint(2, 7)
-    values = layer_values(student.generator, n_layers, width)
-    r = student.probe(stack_parts, n_layers=n_layers, width=width, values=values)
-    expected = [f"layers.{i}.{kind}" for i in range(n_layers) for kind in ("weight", "bias")]
-    expect(r["names"] == expected,
-           "Stack's named_parameters() should list layers.0.weight, layers.0.bias, layers.1.weight, ... "
-           "for every layer: keep the layers in an nn.ModuleList (a plain Python list hides them from "
-           "PyTorch), one new nn.Linear(width, width) per layer")
-    expect(r["state_dict"] == expected, "Stack's state_dict() should hold every layer's weight and bias")
-    wanted = [t for v in values for t in (v[:width], v[width])]
-    for i, (got, want) in enumerate(zip(r["state_values"], wanted)):
-        tensors_equal(got, want, name=f"Stack's state_dict() entry {expected[i]} (each layer should be a "
-                                      "separate nn.Linear with its own weight)")
-    expect(len(r["params"]) == len(wanted), "Stack's parameters() should hold every layer's weight and bias")
-    for i, (got, want) in enumerate(zip(r["params"], wanted)):
-        tensors_equal(got, want, name=f"Stack's parameter {expected[i]}")
+    for n_layers, width, _ in stack_cases(student):
+        size = f"Stack({n_layers}, {width})"
+        values = layer_values(student.generator, n_layers, width)
+        r = student.probe(stack_parts, n_layers=n_layers, width=width, values=values)
+        expected = [f"layers.{i}.{kind}" for i in range(n_layers) for kind in ("weight", "bias")]
+        expect(r["names"] == expected,
+               f"{size}'s named_parameters() should list layers.0.weight, layers.0.bias, layers.1.weight, ... "
+               "for every layer: keep the layers in an nn.ModuleList (a plain Python list hides them from "
+               "PyTorch), one new nn.Linear(width, width) per layer")
+        expect(r["state_dict"] == expected, f"{size}'s state_dict() should hold every layer's weight and bias")
+        wanted = [t for v in values for t in (v[:width], v[width])]
+        for i, (got, want) in enumerate(zip(r["state_values"], wanted)):
+            tensors_close(got, want, **CLOSE,
+                          name=f"{size}'s state_dict() entry {expected[i]} (each layer should be a separate "
+                               "nn.Linear with its own weight)")
+        expect(len(r["params"]) == len(wanted), f"{size}'s parameters() should hold every layer's weight and bias")
+        for i, (got, want) in enumerate(zip(r["params"], wanted)):
+            tensors_close(got, want, **CLOSE, name=f"{size}'s parameter {expected[i]}")
 
 
 @question("q2", points=1)
 def test_stack_forward(student):
-    n_layers, width, values, x, y = stack_case(student)
-    r = student.probe(stack_forward, n_layers=n_layers, width=width, values=values, x=x)
-    expect(r["y"] is not None, f"Stack's forward should return a tensor, but it returned {r['y_type']}")
-    tensors_close(r["y"], y, rtol=1e-4, atol=1e-5, name="Stack output")
+    for n_layers, width, n in stack_cases(student):
+        values, x, y = stack_case(student, n_layers, width, n)
+        r = student.probe(stack_forward, n_layers=n_layers, width=width, values=values, x=x)
+        expect(r["y"] is not None, f"Stack's forward should return a tensor, but it returned {r['y_type']}")
+        tensors_close(r["y"], y, **CLOSE, name=f"the output of Stack({n_layers}, {width}) for an input of shape "
+                                              f"({n}, {width})")
+
+
+def draw_heads(rng):
+    """in_features, {name: out_features} in an order that is not sorted, and a batch size."""
+    names = rng.sample(HEAD_NAMES, rng.randint(5, 8))
+    while names == sorted(names):
+        rng.shuffle(names)
+    return rng.randint(8, 16), {name: rng.randint(1, 9) for name in names}, rng.randint(5, 10)
 
 
 @question("q2", points=1)
 def test_heads_module_dict(student):
-    in_features = student.rng.randint(2, 7)
-    names = student.rng.sample(HEAD_NAMES, student.rng.randint(2, 4))
-    head_sizes = {name: student.rng.randint(1, 6) for name in names}
     g = student.generator
-    x = torch.randn(student.rng.randint(2, 5), in_features, generator=g)
-    values = torch.randn(sum(head_sizes.values()), in_features + 1, generator=g)
-    r = student.probe(heads_run, in_features=in_features, head_sizes=head_sizes, values=values, x=x)
-    expected = [f"heads.{name}.{kind}" for name in head_sizes for kind in ("weight", "bias")]
-    expect(r["names"] == expected,
-           "Heads' named_parameters() should list heads.<name>.weight, heads.<name>.bias for every entry "
-           "of head_sizes, in the order of head_sizes (keep the heads in an nn.ModuleDict: a plain Python "
-           "dict hides them from PyTorch)")
-    expect(r["state_dict"] == expected, "Heads' state_dict() should hold every head's weight and bias")
-    expect(len(r["runs"]) == len(head_sizes), "Heads' forward should run for every head")
-    start = 0
-    for name, run in zip(head_sizes, r["runs"]):
-        rows = values[start:start + head_sizes[name]]
-        start += head_sizes[name]
-        expect(run["y"] is not None,
-               f"Heads' forward should return a tensor, but it returned {run['y_type']}")
-        tensors_close(run["y"], x @ rows[:, :in_features].T + rows[:, in_features], rtol=1e-4, atol=1e-5,
-                      name=f"Heads output for head {name!r}")
+    cases = student.cases((1, {"score": 1}, 1), (4, {"cls": 3, "box": 4}, 2),
+                          (2, {"pose": 2, "depth": 1, "angle": 3}, 1), draw=draw_heads)
+    for in_features, head_sizes, n in cases:
+        size = f"Heads({in_features}, {head_sizes})"
+        x = torch.randn(n, in_features, generator=g)
+        values = torch.randn(sum(head_sizes.values()), in_features + 1, generator=g)
+        r = student.probe(heads_run, in_features=in_features, head_sizes=head_sizes, values=values, x=x)
+        expected = [f"heads.{name}.{kind}" for name in head_sizes for kind in ("weight", "bias")]
+        expect(r["names"] == expected,
+               f"{size}: named_parameters() should list heads.<name>.weight, heads.<name>.bias for every entry "
+               "of head_sizes, in the order of head_sizes (keep the heads in an nn.ModuleDict built in that "
+               "order: a plain Python dict hides them from PyTorch)")
+        expect(r["state_dict"] == expected, f"{size}: state_dict() should hold every head's weight and bias")
+        expect(len(r["runs"]) == len(head_sizes), "Heads' forward should run for every head")
+        start = 0
+        for name, run in zip(head_sizes, r["runs"]):
+            rows = values[start:start + head_sizes[name]]
+            start += head_sizes[name]
+            expect(run["y"] is not None,
+                   f"Heads' forward should return a tensor, but it returned {run['y_type']}")
+            tensors_close(run["y"], x @ rows[:, :in_features].T + rows[:, in_features], **CLOSE,
+                          name=f"{size}: the output of head {name!r} for an input of shape ({n}, {in_features})")

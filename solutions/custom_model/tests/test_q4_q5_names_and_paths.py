@@ -1,8 +1,10 @@
 """Q4: child_names / module_names / parameter_names / buffer_names.
 Q5: lookup by dotted path (the object itself) and count_params.
 
-The models are random trees of Sequential / ModuleDict containers with Linear, BatchNorm1d and ReLU
-leaves, described as plain nested lists so the probe and this module build the same model.
+The models are random trees of Sequential / ModuleDict containers with Linear, BatchNorm1d, ReLU and
+buffer-only leaves (a persistent and a non-persistent buffer), described as plain nested lists so the
+probe and this module build the same model.  Each test checks a single module, the notebook's example
+model and random trees.
 """
 
 import torch
@@ -23,19 +25,32 @@ def random_node(rng, depth):
     roll = rng.random()
     if roll < 0.5:
         return ["linear", rng.randint(1, 6), rng.randint(1, 6), rng.random() < 0.7]
-    if roll < 0.75:
+    if roll < 0.7:
         return ["bn", rng.randint(1, 6)]
+    if roll < 0.85:
+        return ["buf", rng.randint(1, 6)]
     return ["relu"]
 
 
 def random_tree(rng):
-    """A random model description with at least one Linear, one BatchNorm1d and two levels."""
+    """A random model description with at least one Linear, one BatchNorm1d, one buffer-only leaf and
+    two levels."""
     while True:
         desc = random_node(rng, 0)
         children = desc[1] if desc[0] == "seq" else [child for _, child in desc[1]]
         text = str(desc)
-        if "'linear'" in text and "'bn'" in text and any(c[0] in ("seq", "dict") for c in children):
+        if "'linear'" in text and "'bn'" in text and "'buf'" in text \
+                and any(c[0] in ("seq", "dict") for c in children):
             return desc
+
+
+# the notebook's example: Sequential(Linear(4, 8), BatchNorm1d(8), Sequential(ReLU(), Linear(8, 2)))
+EXAMPLE = ["seq", [["linear", 4, 8, True], ["bn", 8], ["seq", [["relu"], ["linear", 8, 2, True]]]]]
+
+
+def tree_cases(student, *smallest):
+    """The smallest models first (single modules), the notebook's example, then two random trees."""
+    return student.cases(*smallest, EXAMPLE, draw=random_tree)
 
 
 def build(desc):
@@ -46,6 +61,11 @@ def build(desc):
         return nn.BatchNorm1d(desc[1])
     if kind == "relu":
         return nn.ReLU()
+    if kind == "buf":
+        m = nn.Module()
+        m.register_buffer("mask", torch.ones(desc[1]))
+        m.register_buffer("cache", torch.zeros(desc[1]), persistent=False)
+        return m
     if kind == "seq":
         return nn.Sequential(*[build(child) for child in desc[1]])
     return nn.ModuleDict({key: build(child) for key, child in desc[1]})
@@ -99,70 +119,77 @@ def ask(student, desc, function, *args):
 
 @question("q4", points=1)
 def test_child_and_module_names(student):
-    for _ in range(2):
-        desc = random_tree(student.rng)
+    for desc in tree_cases(student, ["linear", 1, 1, True], ["buf", 1]):
         model = build(desc)
         expect(ask(student, desc, "child_names") == [n for n, _ in model.named_children()],
                "child_names(model) should list only the direct children of the model (one level down), "
-               "in order")
+               "in order (an empty list for a model without children)")
         expect(ask(student, desc, "module_names") == [n for n, _ in model.named_modules() if n],
                "module_names(model) should list every submodule at every depth, in named_modules() order, "
-               "without the model itself (\"\")")
+               "without the model itself (\"\"; an empty list for a model without submodules)")
 
 
 @question("q4", points=1)
 def test_parameter_and_buffer_names(student):
-    for _ in range(2):
-        desc = random_tree(student.rng)
+    for desc in tree_cases(student, ["buf", 1], ["bn", 1]):
         model = build(desc)
         expect(ask(student, desc, "parameter_names") == [n for n, _ in model.named_parameters()],
                "parameter_names(model) should list the names of all parameters (named_parameters), and "
                "nothing else")
         expect(ask(student, desc, "buffer_names") == [n for n, _ in model.named_buffers()],
-               "buffer_names(model) should list the names of all buffers (named_buffers), and nothing else")
+               "buffer_names(model) should list the names of all buffers (named_buffers), persistent or not, "
+               "and nothing else")
+
+
+def lookup_queries(student, model):
+    """The model itself (""), up to three modules, parameters and buffers, and two unknown kinds."""
+    rng = student.rng
+    modules = [n for n, _ in model.named_modules() if n]
+    params = [n for n, _ in model.named_parameters()]
+    buffers = [n for n, _ in model.named_buffers()]
+    queries = ([["", "module"]] + [[p, "module"] for p in rng.sample(modules, min(3, len(modules)))]
+               + [[p, "parameter"] for p in rng.sample(params, min(3, len(params)))]
+               + [[p, "buffer"] for p in rng.sample(buffers, min(3, len(buffers)))])
+    for _ in range(2):   # unknown kinds, at places drawn here
+        path = rng.choice([""] + modules + params + buffers)
+        queries.insert(rng.randint(0, len(queries)), [path, rng.choice(BAD_KINDS)])
+    return queries
 
 
 @question("q5", points=1)
 def test_lookup_returns_the_object(student):
-    desc = random_tree(student.rng)
-    model = build(desc)
-    modules = [n for n, _ in model.named_modules() if n]
-    params = [n for n, _ in model.named_parameters()]
-    buffers = [n for n, _ in model.named_buffers()]
-    queries = ([[p, "module"] for p in student.rng.sample(modules, min(3, len(modules)))]
-               + [[p, "parameter"] for p in student.rng.sample(params, min(3, len(params)))]
-               + [[p, "buffer"] for p in student.rng.sample(buffers, min(2, len(buffers)))])
-    for _ in range(2):   # unknown kinds, at places drawn here
-        path = student.rng.choice(modules + params + buffers)
-        queries.insert(student.rng.randint(0, len(queries)), [path, student.rng.choice(BAD_KINDS)])
-    marks = torch.randn(len(queries), 3, generator=student.generator)
-    r = student.probe(lookup_on_tree, desc=desc, queries=queries, marks=marks)
-    expect(isinstance(r, list) and len(r) == len(queries), "lookup should answer every call")
-    for (path, kind), answer, mark in zip(queries, r, marks):
-        call = f"lookup(model, {path!r}, {kind!r})"
-        if kind not in ("module", "parameter", "buffer"):
-            expect(answer["raised"] is not None, "lookup with an unknown kind should raise ValueError, "
-                                                 f"but yours gave: {answer['outcome']}")
-            tensors_equal(answer["raised"], mark, name=f"the answer to {call} (it should raise ValueError)")
-            continue
-        expect(answer["outcome"] == "returned",
-               f"{call} raised {answer['outcome']} instead of returning the {kind}")
-        expect(answer["mark"] is not None,
-               f"{call} should return the {kind} object that is inside the model (the very same object, "
-               f"not a copy); yours returned a {answer['type']} that is not that object")
-        tensors_equal(answer["mark"], mark,
-                      name=f"an attribute set on the {kind} inside the model, read through what {call} "
-                           "returned (it should be that very object)")
+    for desc in tree_cases(student, ["bn", 1], ["buf", 1]):
+        model = build(desc)
+        queries = lookup_queries(student, model)
+        marks = torch.randn(len(queries), 3, generator=student.generator)
+        r = student.probe(lookup_on_tree, desc=desc, queries=queries, marks=marks)
+        expect(isinstance(r, list) and len(r) == len(queries), "lookup should answer every call")
+        for (path, kind), answer, mark in zip(queries, r, marks):
+            call = f"lookup(model, {path!r}, {kind!r})"
+            if kind not in ("module", "parameter", "buffer"):
+                expect(answer["raised"] is not None, "lookup with an unknown kind should raise ValueError, "
+                                                     f"but yours gave: {answer['outcome']}")
+                tensors_equal(answer["raised"], mark, name=f"the answer to {call} (it should raise ValueError)")
+                continue
+            expect(answer["outcome"] == "returned",
+                   f"{call} raised {answer['outcome']} instead of returning the {kind}"
+                   + (" (the empty path is the model itself)" if path == "" else ""))
+            expect(answer["mark"] is not None,
+                   f"{call} should return the {kind} object that is inside the model (the very same object, "
+                   f"not a copy); yours returned a {answer['type']} that is not that object")
+            tensors_equal(answer["mark"], mark,
+                          name=f"an attribute set on the {kind} inside the model, read through what {call} "
+                               "returned (it should be that very object)")
 
 
 @question("q5", points=1)
 def test_count_params(student):
-    desc = random_tree(student.rng)
-    model = build(desc)
-    names = [n for n, _ in model.named_modules()]
-    paths = [""] + student.rng.sample(names[1:], min(4, len(names) - 1))
-    for path in paths:
-        expected = sum(p.numel() for p in model.get_submodule(path).parameters())
-        expect(ask(student, desc, "count_params", path) == expected,
-               f"count_params(model, {path!r}) is wrong: it should count every value of every parameter in "
-               "that submodule, including its own submodules")
+    for desc in tree_cases(student, ["linear", 1, 1, True], ["relu"]):
+        model = build(desc)
+        names = [n for n, _ in model.named_modules()]
+        paths = [""] + student.rng.sample(names[1:], min(4, len(names) - 1))
+        for path in paths:
+            expected = sum(p.numel() for p in model.get_submodule(path).parameters())
+            expect(ask(student, desc, "count_params", path) == expected,
+                   f"count_params(model, {path!r}) is wrong: it should count every value of every parameter "
+                   "in that submodule, including its own submodules (the empty path is the whole model)")

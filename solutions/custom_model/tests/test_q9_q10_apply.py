@@ -2,13 +2,16 @@
 Q10: apply_order (children before parent) and add_gain (a new parameter on every nn.Linear).
 
 The models are random trees of Sequential / ModuleDict containers with Linear, BatchNorm1d and ReLU
-leaves, described as plain nested lists so the probe and this module build the same model.
+leaves, described as plain nested lists so the probe and this module build the same model.  Each test
+checks single modules, the notebook's example model and random trees.
 """
 
 import torch
 import torch.nn as nn
 
-from grader.testing import expect, probe, question, tensors_close, tensors_equal, valid_tensor
+from grader.testing import expect, probe, question, tensors_close, valid_tensor
+
+CLOSE = {"rtol": 1e-4, "atol": 1e-5}
 
 KEYS = ["encoder", "decoder", "head", "body", "proj", "mlp", "block", "norm", "out", "stem", "neck", "tail"]
 
@@ -45,6 +48,16 @@ def random_tree(rng):
         outs = [leaf[2] for leaf in leaves(desc) if leaf[0] == "linear"]
         if "bn" in kinds and len(set(outs)) < len(outs) and any(c[0] in ("seq", "dict") for c in children):
             return desc
+
+
+# the notebooks' examples for Q9 and Q10
+EXAMPLE_Q9 = ["seq", [["linear", 4, 8, True], ["relu"], ["linear", 8, 2, True]]]
+EXAMPLE_Q10 = ["seq", [["linear", 4, 8, True], ["seq", [["relu"], ["linear", 8, 2, True]]]]]
+
+
+def tree_cases(student, *fixed):
+    """The fixed models (single modules, the notebook's example), then two random trees."""
+    return student.cases(*fixed, draw=random_tree)
 
 
 def build(desc):
@@ -134,28 +147,33 @@ def is_list(value, n=None) -> bool:
 
 @question("q9", points=1)
 def test_init_weights_values(student):
-    desc = random_tree(student.rng)
-    seed = student.rng.randint(0, 2**31 - 1)
-    r = student.probe(init_values, desc=desc, seed=seed)
-    model = build(desc)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for layer in linears_in_apply_order(model):
-            nn.init.xavier_uniform_(layer.weight)
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
-    expected = dict(model.named_parameters())
-    expect(is_list(r) and [p[0] for p in r] == list(expected),
-           "model.apply(init_weights) should not add or remove parameters")
-    for name, value in r:
-        tensors_close(value, expected[name].detach(), rtol=1e-6, atol=1e-7,
-                      name=f"parameter {name} after model.apply(init_weights) (nn.Linear: xavier_uniform_ "
-                           "weight and zero bias, each layer initialised once; other modules unchanged)")
+    for desc in tree_cases(student, ["linear", 1, 1, True], ["linear", 1, 3, False], EXAMPLE_Q9):
+        seed = student.rng.randint(0, 2**31 - 1)
+        r = student.probe(init_values, desc=desc, seed=seed)
+        model = build(desc)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for layer in linears_in_apply_order(model):
+                nn.init.xavier_uniform_(layer.weight)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+        expected = dict(model.named_parameters())
+        expect(is_list(r) and [p[0] for p in r] == list(expected),
+               "model.apply(init_weights) should not add or remove parameters")
+        for name, value in r:
+            tensors_close(value, expected[name].detach(), **CLOSE,
+                          name=f"parameter {name} after model.apply(init_weights) (nn.Linear: "
+                               "xavier_uniform_ weight and zero bias, each layer initialised once; other modules "
+                               "unchanged)")
 
 
 @question("q9", points=1)
 def test_init_weights_in_place(student):
-    desc = random_tree(student.rng)
+    for desc in tree_cases(student, ["linear", 1, 1, True], EXAMPLE_Q9):
+        check_in_place(student, desc)
+
+
+def check_in_place(student, desc):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(student.seed)
         params = list(build(desc).named_parameters())     # the values the probe's model starts with
@@ -176,7 +194,7 @@ def test_init_weights_in_place(student):
         value = pool[0, start:start + p.numel()].view_as(p)
         grad = pool[1, start:start + p.numel()].view_as(p)
         start += p.numel()
-        tensors_equal(got["value"], value,
+        tensors_close(got["value"], value, **CLOSE,
                       name=f"{name} after values were written into the memory it had before "
                            "model.apply(init_weights) (fill the existing tensor in place, with the nn.init "
                            "functions ending in _, instead of assigning a new tensor to .data or a new "
@@ -184,15 +202,14 @@ def test_init_weights_in_place(student):
         expect(got["grad"] is not None,
                f"after model.apply(init_weights), {name} is a new object: fill the existing nn.Parameter in "
                "place (nn.init functions ending in _) instead of creating a new one")
-        tensors_equal(got["grad"], grad,
+        tensors_close(got["grad"], grad, **CLOSE,
                       name=f"the .grad of {name} after a .grad was given to the nn.Parameter that was there "
                            "before model.apply(init_weights) (it should still be that very object)")
 
 
 @question("q10", points=1)
 def test_apply_order(student):
-    for _ in range(2):
-        desc = random_tree(student.rng)
+    for desc in tree_cases(student, ["relu"], ["linear", 1, 1, True], EXAMPLE_Q10):
         model = build(desc)
         names = {m: name for name, m in model.named_modules()}
         expected = []
@@ -223,7 +240,11 @@ def gain_pool(student, desc, dtype):
 
 @question("q10", points=1)
 def test_add_gain_registers_parameters(student):
-    desc = random_tree(student.rng)
+    for desc in tree_cases(student, ["linear", 1, 1, True], EXAMPLE_Q10):
+        check_gain_names(student, desc)
+
+
+def check_gain_names(student, desc):
     r = student.probe(add_gain_run, desc=desc, double=False, pool=gain_pool(student, desc, torch.float32))
     model = expected_gain_model(desc, double=False)
     expected = [n for n, _ in model.named_parameters()]
@@ -243,10 +264,17 @@ def test_add_gain_registers_parameters(student):
 
 @question("q10", points=1)
 def test_add_gain_values(student):
-    desc = random_tree(student.rng)
-    pool = gain_pool(student, desc, torch.float64)
-    r = student.probe(add_gain_run, desc=desc, double=True, pool=pool)
-    model = expected_gain_model(desc, double=True)
+    cases = student.cases((["linear", 1, 1, True], False), (["linear", 1, 1, False], True), (EXAMPLE_Q10, False),
+                          (EXAMPLE_Q10, True), draw=lambda rng: (random_tree(rng), True))
+    for desc, double in cases:
+        check_gain_values(student, desc, double)
+
+
+def check_gain_values(student, desc, double):
+    dtype = torch.float64 if double else torch.float32
+    pool = gain_pool(student, desc, dtype)
+    r = student.probe(add_gain_run, desc=desc, double=double, pool=pool)
+    model = expected_gain_model(desc, double=double)
     expected = [(n, p) for n, p in model.named_parameters() if n.split(".")[-1] == "gain"]
     expect(r["names"] == [n for n, _ in model.named_parameters()],
            "add_gain should register one `gain` parameter on every nn.Linear, and nothing on other modules")
@@ -256,9 +284,8 @@ def test_add_gain_values(student):
     for (name, p), got in zip(expected, r["gains"]):
         c = pool[start:start + p.numel()]
         start += p.numel()
-        tensors_equal(got["value"], p.detach(),
-                      name=f"{name} of a model converted with .double() (ones, shape (out_features,), dtype "
-                           "of the layer's weight)")
+        tensors_close(got["value"], p.detach(), **CLOSE,
+                      name=f"{name} of a {dtype} model (ones, shape (out_features,), dtype of the layer's weight)")
         expect(got["grad"] is not None, f"{name} should require grad")
-        tensors_close(got["grad"], p.detach() * c, rtol=1e-6, atol=1e-9,
+        tensors_close(got["grad"], p.detach() * c, **CLOSE,
                       name=f"the gradient of a loss with respect to {name}")
