@@ -126,7 +126,7 @@ later. Basic slicing returns a view (뷰): no data is copied.
 * `row_keepdim(x, i)`: `x` has shape `(R, C)`; return row `i` with shape `(1, C)`.
 * `col_keepdim(x, j)`: return column `j` with shape `(R, 1)`.
 * `every_other_row(x)`: return rows `0, 2, 4, ...` of `x` (shape `(ceil(R/2), C)`), as a view of
-  `x` (basic slicing, no copy).
+  `x` that shares its memory (no copy; basic slicing gives a view, a list of indices copies).
 """], """\
 def row_keepdim(x, i):
     return x[i:i + 1]  # SOLUTION
@@ -367,10 +367,16 @@ order, repeats allowed) as a new tensor.
 **Implement**
 
 * `pick_scores(scores, labels)`: `scores` shape `(N, C)` float, `labels` shape `(N,)` int64;
-  return shape `(N,)` with `out[i] = scores[i, labels[i]]`, using `gather`.
-* `batch_diagonals(x)`: `x` shape `(B, M, M)`; return shape `(B, M)` with `out[b, i] = x[b, i, i]`.
+  return shape `(N,)` with `out[i] = scores[i, labels[i]]`. It must call `gather`
+  (`scores.gather(...)` or `torch.gather(...)`); the grader checks that it does, so advanced
+  indexing such as `scores[rows, labels]` gives the right values but does not count.
+* `batch_diagonals(x)`: `x` shape `(B, M, M)`; return shape `(B, M)` with `out[b, i] = x[b, i, i]`
+  (any correct method: `gather`, `torch.diagonal`, ...).
 * `select_rows(x, idx)`: `x` shape `(R, C)`, `idx` 1-D int64; return rows `idx` of `x`, shape
-  `(len(idx), C)`, using `index_select`.
+  `(len(idx), C)`. It must call `index_select` (`x.index_select(...)` or `torch.index_select(...)`);
+  `x[idx]` gives the right values but does not count.
+
+Every size may be 1 (`N`, `C`, `B`, `M`, `R`, `len(idx)`).
 """], """\
 def pick_scores(scores, labels):
     return scores.gather(1, labels.unsqueeze(1)).squeeze(1)  # SOLUTION
@@ -405,6 +411,9 @@ unchanged, so `x.clamp(0, 1)` on its own line does nothing useful: you must use 
 `x.clamp_(lo, hi)` (trailing underscore) changes `x` **in place** and returns `x` itself.
 """, r"""
 **Implement**
+
+`x` is a float tensor of any shape (1-D, 2-D, 3-D, ..., also a single value) and `lo < hi` are
+Python floats.
 
 * `clipped(x, lo, hi)`: return a new tensor with the values of `x` clamped to `[lo, hi]`; `x` must
   stay unchanged.

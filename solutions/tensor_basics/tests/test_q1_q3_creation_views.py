@@ -66,14 +66,27 @@ def test_count_elements(student):
 # ---------------------------------------------------------------------------------------------- q2
 @probe
 def keepdims(ns, x, i, j, shift):
-    r, c = ns.row_keepdim(x, i), ns.col_keepdim(x, j)
-    e = ns.every_other_row(x)
-    out = {"row": r.clone() if isinstance(r, torch.Tensor) else type(r).__name__,
-           "col": c.clone() if isinstance(c, torch.Tensor) else type(c).__name__,
-           "even": e.clone() if isinstance(e, torch.Tensor) else type(e).__name__}
+    def call(fn, *args):
+        try:
+            return fn(*args)
+        except Exception as e:  # one wrong function must not cost the other test
+            return "raised " + type(e).__name__
+
+    def plain(value):
+        return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
+                                                                      else type(value).__name__)
+
+    r, c = call(ns.row_keepdim, x, i), call(ns.col_keepdim, x, j)
+    e = call(ns.every_other_row, x)
+    out = {"row": plain(r), "col": plain(c), "even": plain(e)}
     x.add_(shift)                            # a view of x sees this, a copy does not
     out["even_after"] = e.clone() if isinstance(e, torch.Tensor) else None
     return out
+
+
+def not_raised(value, name):
+    """A probe's call() turned an exception into "raised <Type>": say so to the student."""
+    expect(not (type(value) is str and value.startswith("raised ")), f"{name} {value}.")
 
 
 @question("q2", points=1)
@@ -86,19 +99,28 @@ def test_row_and_column(student):
     for rows, cols, i, j in student.cases((1, 1, 0, 0), (3, 4, 1, 2), (3, 4, 2, 0), draw=far):
         x = torch.randn(rows, cols, generator=student.generator)
         r = student.probe(keepdims, x=x, i=i, j=j, shift=1.0)
+        not_raised(r["row"], f"row_keepdim(x, {i})")
+        not_raised(r["col"], f"col_keepdim(x, {j})")
         tensors_equal(r["row"], x[i:i + 1], name=f"row_keepdim(x, {i}) of a {rows}x{cols} x")
         tensors_equal(r["col"], x[:, j:j + 1], name=f"col_keepdim(x, {j}) of a {rows}x{cols} x")
 
 
 @question("q2", points=1)
 def test_every_other_row(student):
-    x = torch.randn(student.rng.randint(3, 9), student.rng.randint(2, 5), generator=student.generator)
-    shift = student.rng.randint(2, 9) + 0.5
-    r = student.probe(keepdims, x=x, i=0, j=0, shift=shift)
-    tensors_equal(r["even"], x[::2], name="every_other_row(x)")
-    assert_tensor(r["even_after"], name="every_other_row(x)")
-    expect(torch.equal(r["even_after"], (x + shift)[::2]),
-           "every_other_row(x) copies the data; it should be a view of x (basic slicing).")
+    def far(rng):
+        return rng.randint(9, 20), rng.randint(5, 9)
+
+    # one row, two rows, the notebook's example (3x4), then far from it
+    for rows, cols in student.cases((1, 1), (2, 3), (3, 4), draw=far):
+        x = torch.randn(rows, cols, generator=student.generator)
+        shift = student.rng.randint(2, 9) + 0.5
+        r = student.probe(keepdims, x=x, i=0, j=0, shift=shift)
+        name = f"every_other_row(x) of a {rows}x{cols} x"
+        not_raised(r["even"], name)
+        tensors_equal(r["even"], x[::2], name=name)
+        assert_tensor(r["even_after"], name=name)
+        expect(torch.equal(r["even_after"], (x + shift)[::2]),
+               f"{name} copies the data; it should be a view of x (basic slicing).")
 
 
 # ---------------------------------------------------------------------------------------------- q3
@@ -136,10 +158,6 @@ def int_tuple(value) -> list | None:
     return list(value)
 
 
-def shape3(student):
-    return [student.rng.randint(2, 5), student.rng.randint(2, 5), student.rng.randint(2, 5)]
-
-
 @question("q3", points=1)
 def test_merge_last_two(student):
     def far(rng):
@@ -173,14 +191,21 @@ def check_merge(student, shape):
 
 @question("q3", points=1)
 def test_layout(student):
-    shape = shape3(student)
-    dims = student.rng.choice([[0, 1, 2], [2, 0, 1], [1, 0, 2], [0, 2, 1]])
-    r = student.probe(layouts, shape=shape, dims=dims)
-    expect(r["type"] == "dict", f"layout(x) should return a dict, not {r['type']}.")
-    x = torch.zeros(shape).permute(*dims)
-    expect(int_tuple(r.get("shape")) == list(x.shape),
-           "layout(x)['shape'] should be the shape as a tuple of ints.")
-    expect(int_tuple(r.get("stride")) == list(x.stride()),
-           "layout(x)['stride'] should be the strides as a tuple of ints.")
-    expect(type(r.get("contiguous")) is bool, "layout(x)['contiguous'] should be a Python bool.")
-    expect(r.get("contiguous") == x.is_contiguous(), "layout(x)['contiguous'] is wrong.")
+    def far(rng):
+        shape = [rng.randint(5, 9), rng.randint(5, 9), rng.randint(5, 9)]
+        return shape, rng.choice([[2, 0, 1], [1, 0, 2], [0, 2, 1], [2, 1, 0], [1, 2, 0]])
+
+    # (shape before the permute, the permutation): all sizes 1, a size-1 dim moved (still contiguous
+    # for PyTorch), the notebook's example and its transpose(0, 2), then far from it
+    for shape, dims in student.cases(([1, 1, 1], [0, 1, 2]), ([2, 1, 3], [0, 2, 1]), ([2, 3, 4], [0, 1, 2]),
+                                     ([2, 3, 4], [2, 1, 0]), draw=far):
+        r = student.probe(layouts, shape=shape, dims=dims)
+        x = torch.zeros(shape).permute(*dims)
+        name = f"layout(x) for x = torch.zeros{tuple(shape)}.permute{tuple(dims)}"
+        expect(r["type"] == "dict", f"{name} should return a dict, not {r['type']}.")
+        expect(int_tuple(r.get("shape")) == list(x.shape),
+               f"{name}: its 'shape' should be the shape as a tuple of ints.")
+        expect(int_tuple(r.get("stride")) == list(x.stride()),
+               f"{name}: its 'stride' should be the strides as a tuple of ints.")
+        expect(type(r.get("contiguous")) is bool, f"{name}: its 'contiguous' should be a Python bool.")
+        expect(r.get("contiguous") == x.is_contiguous(), f"{name}: its 'contiguous' is wrong.")

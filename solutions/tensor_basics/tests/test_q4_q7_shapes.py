@@ -5,8 +5,6 @@ import torch
 from grader.testing import assert_tensor, expect, probe, question, tensors_equal
 
 
-
-
 def not_raised(value, name):
     """A probe's call() turned an exception into "raised <Type>": say so to the student."""
     expect(not (type(value) is str and value.startswith("raised ")), f"{name} {value}.")
@@ -65,36 +63,50 @@ def squeezing(ns, x, y):
 
 @question("q5", points=1)
 def test_drop_channel_batch_of_one(student):
-    length = student.rng.randint(2, 6)
-    for n in (1, student.rng.randint(2, 5)):
+    def far(rng):
+        return rng.randint(6, 12), rng.randint(6, 12)
+
+    # (N, L): both 1, a batch of one, the notebook's example (4, 5), L == 1, then far from it
+    for n, length in student.cases((1, 1), (1, 5), (4, 5), (3, 1), draw=far):
         x = torch.randn(n, 1, length, generator=student.generator)
         r = student.probe(squeezing, x=x, y=torch.zeros(2, 2, 2))
-        not_raised(r["a"], "drop_channel(x)")
-        tensors_equal(r["a"], x[:, 0, :], name=f"drop_channel(x) for a batch of {n}")
-    x = torch.randn(3, 1, 1, generator=student.generator)
-    r = student.probe(squeezing, x=x, y=torch.zeros(2, 2, 2))
-    tensors_equal(r["a"], x[:, 0, :], name="drop_channel(x) with L == 1")
+        name = f"drop_channel(x) for x of shape {tuple(x.shape)}"
+        not_raised(r["a"], name)
+        tensors_equal(r["a"], x[:, 0, :], name=name)
 
 
 @question("q5", points=1)
 def test_add_batch(student):
-    y = torch.randn(student.rng.randint(1, 4), student.rng.randint(2, 5), student.rng.randint(2, 5),
-                    generator=student.generator)
-    r = student.probe(squeezing, x=torch.zeros(2, 1, 2), y=y)
-    not_raised(r["b"], "add_batch(x)")
-    tensors_equal(r["b"], y.unsqueeze(0), name="add_batch(x)")
+    def far(rng):
+        return rng.randint(4, 8), rng.randint(5, 9), rng.randint(5, 9)
+
+    # (C, H, W): all 1, the notebook's example (3, 2, 2), then far from it
+    for c, h, w in student.cases((1, 1, 1), (3, 2, 2), (1, 4, 3), draw=far):
+        y = torch.randn(c, h, w, generator=student.generator)
+        r = student.probe(squeezing, x=torch.zeros(2, 1, 2), y=y)
+        name = f"add_batch(x) for x of shape {tuple(y.shape)}"
+        not_raised(r["b"], name)
+        tensors_equal(r["b"], y.unsqueeze(0), name=name)
 
 
 # ---------------------------------------------------------------------------------------------- q6
 @probe
 def expanding(ns, v, n, shift):
-    b, t = ns.broadcast_rows(v, n), ns.tile_rows(v, n)
+    def call(fn, *args):
+        try:
+            return fn(*args)
+        except Exception as e:  # one wrong function must not cost the other test
+            return "raised " + type(e).__name__
+
+    vb, vt = v.clone(), v.clone()            # each function gets its own v
+    b, t = call(ns.broadcast_rows, vb, n), call(ns.tile_rows, vt, n)
     out = {}
     for key, value in (("b", b), ("t", t)):
         tensor = isinstance(value, torch.Tensor)
-        out[key] = value.clone() if tensor else type(value).__name__
+        out[key] = value.clone() if tensor else (value if type(value) is str else type(value).__name__)
         out[key + "_stride"] = list(value.stride()) if tensor else None
-    v.add_(shift)                            # a view of v sees this, a copy does not
+    vb.add_(shift)                           # a view of its v sees this, a copy does not
+    vt.add_(shift)
     for key, value in (("b", b), ("t", t)):
         out[key + "_after"] = value.clone() if isinstance(value, torch.Tensor) else None
     return out
@@ -102,7 +114,7 @@ def expanding(ns, v, n, shift):
 
 def vector_cases(student):
     """(v, n) pairs: the smallest (D == 1, n == 1), n == 1, the example's (D == 3, n == 4), far ones."""
-    sizes = student.cases((1, 1), (4, 1), (3, 4), draw=lambda rng: (rng.randint(5, 9), rng.randint(5, 9)))
+    sizes = student.cases((1, 1), (4, 1), (3, 4), draw=lambda rng: (rng.randint(6, 12), rng.randint(6, 12)))
     return [(torch.randn(d, generator=student.generator), n) for d, n in sizes]
 
 
@@ -115,12 +127,14 @@ def test_broadcast_rows(student):
     for v, n in vector_cases(student):
         k = shift(student)
         r = student.probe(expanding, v=v, n=n, shift=k)
-        tensors_equal(r["b"], v.expand(n, -1), name="broadcast_rows(v, n)")
-        assert_tensor(r["b_after"], name="broadcast_rows(v, n)")
+        name = f"broadcast_rows(v, {n}) for v of shape {tuple(v.shape)}"
+        not_raised(r["b"], name)
+        tensors_equal(r["b"], v.expand(n, -1), name=name)
+        assert_tensor(r["b_after"], name=name)
         stride = r["b_stride"]
         expect(torch.equal(r["b_after"], (v + k).expand(n, -1)) and isinstance(stride, list)
                and len(stride) == 2 and (n == 1 or stride[0] == 0),
-               "broadcast_rows(v, n) copies the data; it should be an expanded view of v (row stride 0), "
+               f"{name} copies the data; it should be an expanded view of v (row stride 0), "
                "not a repeated copy.")
 
 
@@ -128,19 +142,29 @@ def test_broadcast_rows(student):
 def test_tile_rows(student):
     for v, n in vector_cases(student):
         r = student.probe(expanding, v=v, n=n, shift=shift(student))
-        tensors_equal(r["t"], v.repeat(n, 1), name="tile_rows(v, n)")
-        assert_tensor(r["t_after"], name="tile_rows(v, n)")
+        name = f"tile_rows(v, {n}) for v of shape {tuple(v.shape)}"
+        not_raised(r["t"], name)
+        tensors_equal(r["t"], v.repeat(n, 1), name=name)
+        assert_tensor(r["t_after"], name=name)
         expect(torch.equal(r["t_after"], v.repeat(n, 1)) and is_contiguous([n, v.numel()], r["t_stride"]),
-               "tile_rows(v, n) should be a new contiguous tensor that does not share memory with v.")
+               f"{name} should be a new contiguous tensor that does not share memory with v.")
 
 
 # ---------------------------------------------------------------------------------------------- q7
 @probe
 def joining(ns, samples, parts, x, k):
-    b, j, s = ns.make_batch(samples), ns.join_rows(parts), ns.split_features(x, k)
-    out = {"b": b.clone() if isinstance(b, torch.Tensor) else type(b).__name__,
-           "j": j.clone() if isinstance(j, torch.Tensor) else type(j).__name__,
-           "s_type": type(s).__name__}
+    def call(fn, *args):
+        try:
+            return fn(*args)
+        except Exception as e:  # one wrong function must not cost the other test
+            return "raised " + type(e).__name__
+
+    def plain(value):
+        return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
+                                                                      else type(value).__name__)
+
+    b, j, s = call(ns.make_batch, samples), call(ns.join_rows, parts), call(ns.split_features, x, k)
+    out = {"b": plain(b), "j": plain(j), "s_type": s if type(s) is str else type(s).__name__}
     if isinstance(s, (tuple, list)):
         pieces = [p.clone() if isinstance(p, torch.Tensor) else type(p).__name__ for p in s]
         out["s"] = tuple(pieces) if type(s) is tuple else pieces     # the wire keeps tuple and list apart
@@ -159,17 +183,25 @@ def test_make_batch_and_join_rows(student):
         samples = [torch.randn(*shape, generator=g) for _ in range(count)]
         parts = [torch.randn(n, cols, generator=g) for n in rows]
         r = student.probe(joining, samples=samples, parts=parts, x=torch.zeros(2, 4), k=2)
+        not_raised(r["b"], "make_batch(samples)")
+        not_raised(r["j"], "join_rows(parts)")
         tensors_equal(r["b"], torch.stack(samples), name="make_batch(samples)")
         tensors_equal(r["j"], torch.cat(parts), name="join_rows(parts)")
 
 
 @question("q7", points=1)
 def test_split_features(student):
-    k = student.rng.randint(2, 4)
-    f = student.rng.choice([v for v in range(2, 6) if v != k])  # split(k) would work when f == k
-    x = torch.randn(student.rng.randint(2, 5), k * f, generator=student.generator)
-    r = student.probe(joining, samples=[torch.zeros(2)], parts=[torch.zeros(1, 2)], x=x, k=k)
-    expect(type(r.get("s")) is tuple, f"split_features should return a tuple, not {r['s_type']}.")
-    expect(len(r["s"]) == k, "split_features(x, k) should return exactly k pieces.")
-    for i, (got, want) in enumerate(zip(r["s"], x.chunk(k, dim=1))):
-        tensors_equal(got, want, name=f"piece {i} of split_features(x, k)")
+    def far(rng):
+        k = rng.randint(3, 5)
+        return rng.randint(5, 9), k, rng.choice([f for f in range(2, 7) if f != k])  # split(k) works if F == k
+
+    # (N, k, F): all 1, the notebook's example (2, 2, 2), then far from it
+    for n, k, f in student.cases((1, 1, 1), (2, 2, 2), (1, 3, 2), draw=far):
+        x = torch.randn(n, k * f, generator=student.generator)
+        r = student.probe(joining, samples=[torch.zeros(2)], parts=[torch.zeros(1, 2)], x=x, k=k)
+        name = f"split_features(x, {k}) for x of shape {tuple(x.shape)}"
+        not_raised(r["s_type"], name)
+        expect(type(r.get("s")) is tuple, f"{name} should return a tuple, not {r['s_type']}.")
+        expect(len(r["s"]) == k, f"{name} should return exactly k = {k} piece(s).")
+        for i, (got, want) in enumerate(zip(r["s"], x.chunk(k, dim=1))):
+            tensors_equal(got, want, name=f"piece {i} of {name}")

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from grader.testing import expect, probe, question, tensors_close, tensors_equal
+from grader.testing import expect, expect_calls, probe, question, tensors_close, tensors_equal, torch_calls
 
 RTOL, ATOL = 1e-4, 1e-5                  # the tolerance Q8's text states
 
@@ -72,18 +72,21 @@ def test_attention_and_project(student):
 
 
 # ---------------------------------------------------------------------------------------------- q9
-@probe
+@probe(uses=[torch_calls])
 def gathering(ns, scores, labels, x, rows, idx):
     def call(fn, *args):
         try:
-            return fn(*args)
+            return torch_calls(fn, *args)    # the value and the torch calls of this function alone
         except Exception as e:  # one wrong function must not cost the other test
-            return "raised " + type(e).__name__
+            return "raised " + type(e).__name__, []
 
-    p, d = call(ns.pick_scores, scores, labels), call(ns.batch_diagonals, x)
-    s = call(ns.select_rows, rows, idx)
-    return {k: (v.clone() if isinstance(v, torch.Tensor) else (v if type(v) is str else type(v).__name__))
-            for k, v in (("p", p), ("d", d), ("s", s))}
+    def plain(value):
+        return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
+                                                                      else type(value).__name__)
+
+    (p, p_calls), (d, _) = call(ns.pick_scores, scores, labels), call(ns.batch_diagonals, x)
+    s, s_calls = call(ns.select_rows, rows, idx)
+    return {"p": plain(p), "d": plain(d), "s": plain(s), "p_calls": p_calls, "s_calls": s_calls}
 
 
 def gather_inputs(student, sizes):
@@ -107,9 +110,10 @@ def test_pick_scores(student):
     for sizes in gather_cases(student):
         inp = gather_inputs(student, sizes)
         r = student.probe(gathering, **inp)
-        not_raised(r["p"], "pick_scores(scores, labels)")
-        tensors_equal(r["p"], inp["scores"][torch.arange(len(inp["labels"])), inp["labels"]],
-                      name="pick_scores")
+        name = f"pick_scores(scores, labels) for scores of shape {tuple(inp['scores'].shape)}"
+        not_raised(r["p"], name)
+        tensors_equal(r["p"], inp["scores"][torch.arange(len(inp["labels"])), inp["labels"]], name=name)
+        expect_calls(r["p_calls"], "gather", what=name)
 
 
 @question("q9", points=1)
@@ -117,23 +121,33 @@ def test_diagonals_and_select(student):
     for sizes in gather_cases(student):
         inp = gather_inputs(student, sizes)
         r = student.probe(gathering, **inp)
-        not_raised(r["d"], "batch_diagonals(x)")
-        not_raised(r["s"], "select_rows(x, idx)")
-        tensors_equal(r["d"], torch.diagonal(inp["x"], dim1=1, dim2=2), name="batch_diagonals(x)")
-        tensors_equal(r["s"], inp["rows"][inp["idx"]], name="select_rows(x, idx)")
+        diagonals = f"batch_diagonals(x) for x of shape {tuple(inp['x'].shape)}"
+        select = f"select_rows(x, idx) for x of shape {tuple(inp['rows'].shape)} and {len(inp['idx'])} indices"
+        not_raised(r["d"], diagonals)
+        not_raised(r["s"], select)
+        tensors_equal(r["d"], torch.diagonal(inp["x"], dim1=1, dim2=2), name=diagonals)
+        tensors_equal(r["s"], inp["rows"][inp["idx"]], name=select)
+        expect_calls(r["s_calls"], "index_select", what=select)
 
 
 # --------------------------------------------------------------------------------------------- q10
 @probe
 def clamping(ns, x, lo, hi, shift):
+    def call(fn, *args):
+        try:
+            return fn(*args)
+        except Exception as e:  # one wrong function must not cost the other test
+            return "raised " + type(e).__name__
+
     original = x.clone()
-    y = ns.clipped(x, lo, hi)
-    out = {"y": y.clone() if isinstance(y, torch.Tensor) else type(y).__name__}
+    y = call(ns.clipped, x, lo, hi)
+    out = {"y": y.clone() if isinstance(y, torch.Tensor) else (y if type(y) is str else type(y).__name__)}
     if isinstance(y, torch.Tensor):
         y.add_(shift)                        # x changes too if y is x or a view of it
     out["x_after"] = x.clone()
     z = original.clone()
-    w = ns.clip_inplace(z, lo, hi)
+    w = call(ns.clip_inplace, z, lo, hi)
+    out["w"] = w if type(w) is str else type(w).__name__
     out["z"] = z.clone()
     if isinstance(w, torch.Tensor):
         w.add_(shift)                        # z sees this only if w is z (or a view of it)
@@ -141,25 +155,38 @@ def clamping(ns, x, lo, hi, shift):
     return out
 
 
-def clamp_inputs(student):
-    x = torch.randn(student.rng.randint(3, 6), student.rng.randint(3, 6), generator=student.generator) * 3
-    lo = student.rng.uniform(-1.5, -0.2)
-    return dict(x=x, lo=lo, hi=lo + student.rng.uniform(0.5, 2.0), shift=student.rng.randint(2, 9) + 0.5)
+def clamp_cases(student):
+    """(x, lo, hi, shift): one value, the notebook's example (3 values in [0, 1]), then far from it
+    (2-D and 3-D, other bounds)."""
+    def far(rng):
+        shape = [rng.randint(6, 12) for _ in range(rng.randint(2, 3))]
+        lo = rng.uniform(-1.5, -0.2)
+        return shape, lo, lo + rng.uniform(0.5, 2.0)
+
+    out = []
+    for shape, lo, hi in student.cases(([1], -0.5, 0.25), ([3], 0.0, 1.0), ([1, 1], 0.5, 2.0), draw=far):
+        x = torch.randn(*shape, generator=student.generator) * 3
+        out.append((x, lo, hi, student.rng.randint(2, 9) + 0.5))
+    return out
 
 
 @question("q10", points=1)
 def test_clipped(student):
-    inp = clamp_inputs(student)
-    r = student.probe(clamping, **inp)
-    tensors_equal(r["y"], inp["x"].clamp(inp["lo"], inp["hi"]), name="clipped(x, lo, hi)")
-    expect(torch.equal(r["x_after"], inp["x"]), "clipped(x, lo, hi) changes x; it should return a new tensor.")
+    for x, lo, hi, k in clamp_cases(student):
+        r = student.probe(clamping, x=x, lo=lo, hi=hi, shift=k)
+        name = f"clipped(x, {lo:g}, {hi:g}) for x of shape {tuple(x.shape)}"
+        not_raised(r["y"], name)
+        tensors_equal(r["y"], x.clamp(lo, hi), name=name)
+        expect(torch.equal(r["x_after"], x), f"{name} changes x; it should return a new tensor.")
 
 
 @question("q10", points=1)
 def test_clip_inplace(student):
-    inp = clamp_inputs(student)
-    r = student.probe(clamping, **inp)
-    clamped = inp["x"].clamp(inp["lo"], inp["hi"])
-    tensors_equal(r["z"], clamped, name="x after clip_inplace(x, lo, hi)")
-    expect(torch.equal(r["z_after"], clamped + inp["shift"]),
-           "clip_inplace(x, lo, hi) should return x itself (the same tensor object).")
+    for x, lo, hi, k in clamp_cases(student):
+        r = student.probe(clamping, x=x, lo=lo, hi=hi, shift=k)
+        name = f"clip_inplace(x, {lo:g}, {hi:g}) for x of shape {tuple(x.shape)}"
+        not_raised(r["w"], name)
+        clamped = x.clamp(lo, hi)
+        tensors_equal(r["z"], clamped, name=f"x after {name}")
+        expect(torch.equal(r["z_after"], clamped + k),
+               f"{name} should return x itself (the same tensor object).")

@@ -1,0 +1,15 @@
+# mutant: select_rows uses x[idx]: the right rows, but index_select was asked
+# cell: def pick_scores(scores, labels):
+# loses: q9
+def pick_scores(scores, labels):
+    return scores.gather(1, labels.unsqueeze(1)).squeeze(1)
+
+
+def batch_diagonals(x):
+    b, m, _ = x.shape
+    idx = torch.arange(m).view(1, m, 1).expand(b, m, 1)
+    return x.gather(2, idx).squeeze(2)
+
+
+def select_rows(x, idx):
+    return x[idx]
