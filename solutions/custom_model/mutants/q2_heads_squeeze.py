@@ -1,0 +1,21 @@
+# mutant: Heads' forward squeezes the head's output without a dim, which drops the batch dimension of a batch of one and the last dimension of a head with one output
+# cell: class Stack(nn.Module):
+# loses: q2
+class Stack(nn.Module):
+    def __init__(self, n_layers, width):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(width, width) for _ in range(n_layers)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+        return x
+
+
+class Heads(nn.Module):
+    def __init__(self, in_features, head_sizes):
+        super().__init__()
+        self.heads = nn.ModuleDict({name: nn.Linear(in_features, size) for name, size in head_sizes.items()})
+
+    def forward(self, x, name):
+        return self.heads[name](x).squeeze()
