@@ -337,3 +337,32 @@ def test_the_probes_of_a_submission_share_one_deadline(tmp_path):
         session.close()
     assert session.dead_status == "timeout" and "took longer than 4 s in all" in session.dead_reason
     assert session.probe_time < 10
+
+
+@pytest.mark.parametrize("backend", ["none", "bwrap"])
+def test_run_settings_come_in_the_run_message_and_the_environment_cannot_raise_them(tmp_path, backend):
+    """The output kept per cell, torch's threads and the address-space limit are the judge's, sent
+    with the cells: a notebook that rewrites the environment it was started with changes none."""
+    from grader.judge.session import StudentSession
+    from grader.sandbox import LaunchSpec, Limits, resolve_backend
+
+    work = tmp_path / "work"
+    work.mkdir(mode=0o777)
+    work.chmod(0o777)
+    spec = LaunchSpec(workdir=work, output_kb=3, torch_threads=1, limits=Limits(memory_mb=1536),
+                      unsafe_no_cgroups=True)
+    session = StudentSession(resolve_backend(backend), spec, cell_timeout=30, notebook_timeout=60, probe_timeout=10)
+    cells = [{"index": 1, "source": "import os\nos.environ.update(GRADER_OUTPUT_KB='99999', "
+                                     "GRADER_TORCH_THREADS='8', GRADER_RLIMIT_AS_MB='999999')"},
+             {"index": 2, "source": "import sys, resource, torch\ncap = sys.stdout.cap\n"
+                                    "threads = torch.get_num_threads()\n"
+                                    "soft_as = resource.getrlimit(resource.RLIMIT_AS)[0]"}]
+    try:
+        run = session.run_notebook(cells)
+        assert run.status == "ok", run.cells
+        seen = session.probe("p", "def p(ns):\n    return [ns.cap, ns.threads, ns.soft_as]\n", {})
+    finally:
+        session.close()
+    cap, threads, soft_as = seen
+    assert cap == 3 * 1024 and threads == 1
+    assert 0 < soft_as < (1536 << 20) + (8 << 30)       # what torch mapped, plus 1536 MiB

@@ -20,6 +20,7 @@ from grader import protocol
 from grader.errors import (MissingNameError, ProbeTimeout, ProtocolError, SandboxError, StudentCodeError,
                            StudentUnavailable)
 from grader.sandbox import LaunchSpec, Sandbox, SandboxProcess
+from grader.sandbox.base import run_settings
 
 START_TIMEOUT = 90.0   # interpreter + `import torch` inside the sandbox
 GRACE = 5.0            # beyond the in-process alarm before the judge kills from outside
@@ -105,7 +106,7 @@ class StudentSession:
             self.start_time = time.monotonic() - started
             run.environment = {k: header.get(k) for k in ("torch", "device", "python")}
             self.device = str(run.environment.get("device") or "cpu")
-            self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout})
+            self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout, **run_settings(self.spec)})
             self._collect_cells(run, time.monotonic() + self.notebook_timeout)
         except SandboxStartError as exc:
             self._fail(run, "error", str(exc))

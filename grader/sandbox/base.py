@@ -48,6 +48,7 @@ class LaunchSpec:
     workdir: Path
     limits: Limits = field(default_factory=Limits)
     torch_threads: int = 1
+    output_kb: int = 64        # output kept per cell, in the student process
     env: dict = field(default_factory=dict)
     run_id: str = ""           # marks the batch's processes (GRADER_RUN) and cgroups
     gpu: str | None = None     # index of the NVIDIA GPU this submission may use
@@ -86,18 +87,24 @@ def base_env(spec: LaunchSpec, home: str) -> dict:
         "PYTHONUNBUFFERED": "1",
         "OMP_NUM_THREADS": str(spec.torch_threads),
         "MKL_NUM_THREADS": str(spec.torch_threads),
-        "GRADER_TORCH_THREADS": str(spec.torch_threads),
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": "/tmp/matplotlib",
         "CUDA_VISIBLE_DEVICES": spec.gpu if spec.gpu is not None else "",
         "GRADER_RUN": spec.run_id,
     }
-    if spec.gpu is None:      # the runner sets RLIMIT_AS once torch is loaded
-        env["GRADER_RLIMIT_AS_MB"] = str(spec.limits.memory_mb)
     if spec.gpu is not None and gpu.library_dirs():
         env["LD_LIBRARY_PATH"] = ":".join(gpu.library_dirs())
     env.update(spec.env)
     return env
+
+
+def run_settings(spec: LaunchSpec) -> dict:
+    """What the runner applies before the notebook's first cell, sent in the `run` message (never in
+    the environment, which the notebook can change): torch's threads, the output kept per cell, and
+    the address space beyond the interpreter with torch loaded (none with CUDA, whose build maps
+    GiBs)."""
+    return {"threads": max(1, int(spec.torch_threads)), "output_kb": int(spec.output_kb),
+            "address_space_mb": int(spec.limits.memory_mb) if spec.gpu is None else None}
 
 
 CHANNEL_FD = 3   # the judge's socket, at this descriptor in every sandboxed process

@@ -263,7 +263,7 @@ class Runner:
         return protocol.read_frame(self.reader.read_exact)
 
     # -- notebook -----------------------------------------------------------------------------
-    def run_cells(self, cells: list, cell_timeout: float, snapshot: Snapshot) -> None:
+    def run_cells(self, cells: list, cell_timeout: float, snapshot: Snapshot, output_cap: int = OUTPUT_CAP) -> None:
         self.user_ns["get_ipython"] = lambda ip=_IPythonStub(self.user_ns): ip
         self.user_ns["display"] = _display
         patched: list[str] = []
@@ -271,7 +271,7 @@ class Runner:
         done = b""      # a cell's cell_done goes out with the next one's cell_start: one wake-up of the judge
         for cell in cells:
             self.sock.sendall(done + protocol.encode_frame({"op": "cell_start", "index": cell["index"]}))
-            out = CappedText(int(os.environ.get("GRADER_OUTPUT_KB", "0") or 0) * 1024 or OUTPUT_CAP)
+            out = CappedText(output_cap)
             started = time.perf_counter()
             error = self.exec_cell(cell, out, cell_timeout)
             patched += [name for name in snapshot.restore() if name not in patched]
@@ -449,6 +449,23 @@ def prepare() -> Snapshot:
     return _prepared
 
 
+def _apply_settings(header: dict) -> int:
+    """The judge's run settings (sandbox.base.run_settings), applied before the first cell runs;
+    returns the output kept per cell, in bytes."""
+    import resource
+
+    import torch
+
+    limit_mb = header.get("address_space_mb")
+    if limit_mb:       # beyond what the interpreter with torch loaded maps already
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+        limit = mapped + (int(limit_mb) << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    torch.set_num_threads(max(1, int(header.get("threads") or 1)))
+    return int(header.get("output_kb") or 0) * 1024 or OUTPUT_CAP
+
+
 def main(fd: int) -> None:
     """Entry point inside the sandbox: `fd` is the socket connected to the judge."""
     import resource
@@ -458,14 +475,6 @@ def main(fd: int) -> None:
     # the judge's memory limit (RLIMIT_DATA, soft) reaches this process by inheritance: the
     # sandbox's own limits hold the student, so it is lifted back to the hard limit
     resource.setrlimit(resource.RLIMIT_DATA, (resource.getrlimit(resource.RLIMIT_DATA)[1],) * 2)
-    limit_mb = os.environ.get("GRADER_RLIMIT_AS_MB")
-    if limit_mb:   # memory_mb beyond the interpreter with torch loaded (a CUDA build maps GiBs); never with CUDA
-        with open("/proc/self/statm") as f:
-            mapped = int(f.read().split()[0]) * resource.getpagesize()
-        limit = mapped + (int(limit_mb) << 20)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    threads = int(os.environ.get("GRADER_TORCH_THREADS", "1") or 1)
-    torch.set_num_threads(max(1, threads))
     sock = socket.socket(fileno=fd)
     snapshot = prepare()
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -475,7 +484,8 @@ def main(fd: int) -> None:
                      "python": sys.version.split()[0]})
         header, _ = runner.recv()
         if header.get("op") == "run":
-            runner.run_cells(header.get("cells", []), float(header.get("cell_timeout", 60)), snapshot)
+            output_cap = _apply_settings(header)
+            runner.run_cells(header.get("cells", []), float(header.get("cell_timeout", 60)), snapshot, output_cap)
             runner.serve(snapshot)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass

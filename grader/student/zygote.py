@@ -343,7 +343,7 @@ def _become_student(req: dict, channel: int, out: int) -> None:
     os.chdir(req.get("cwd", WORKSPACE))
     os.environ.clear()
     os.environ.update(req["env"])
-    limits = req["limits"]       # RLIMIT_AS: set by the runner (GRADER_RLIMIT_AS_MB), as in a cold sandbox
+    limits = req["limits"]       # RLIMIT_AS: set by the runner (its run message), as in a cold sandbox
     limits_mod.set_rlimits(limits_mod.rlimit_values(
         cpu_s=limits["cpu_s"], fsize_mb=limits["fsize_mb"], nofile=limits["nofile"], nproc=limits["nproc"]))
     seccomp.fresh_session_keyring()            # before the drop: no key of the zygote's session
