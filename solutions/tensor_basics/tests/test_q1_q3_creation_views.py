@@ -74,7 +74,7 @@ def keepdims(ns, x, i, j, shift):
 
     def plain(value):
         return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
-                                                                      else type(value).__name__)
+                                                                      else "returned " + type(value).__name__)
 
     r, c = call(ns.row_keepdim, x, i), call(ns.col_keepdim, x, j)
     e = call(ns.every_other_row, x)
@@ -85,8 +85,9 @@ def keepdims(ns, x, i, j, shift):
 
 
 def not_raised(value, name):
-    """A probe's call() turned an exception into "raised <Type>": say so to the student."""
-    expect(not (type(value) is str and value.startswith("raised ")), f"{name} {value}.")
+    """A probe turned an exception into "raised <Type>" and a value that is not a tensor into
+    "returned <type>": say so to the student."""
+    expect(not (type(value) is str and value.startswith(("raised ", "returned "))), f"{name} {value}.")
 
 
 @question("q2", points=1)
@@ -128,7 +129,7 @@ def test_every_other_row(student):
 def merging(ns, shape, shift):
     x = torch.arange(math.prod(shape), dtype=torch.float32).view(*shape)
     m = ns.merge_last_two(x)
-    out = {"m": m.clone() if isinstance(m, torch.Tensor) else type(m).__name__}
+    out = {"m": m.clone() if isinstance(m, torch.Tensor) else "returned " + type(m).__name__}
     x.add_(shift)                            # a view of x sees this, a copy does not
     out["m_after"] = m.clone() if isinstance(m, torch.Tensor) else None
     y = x.transpose(0, 1)
@@ -173,6 +174,7 @@ def check_merge(student, shape):
     r = student.probe(merging, shape=shape, shift=shift)
     x = torch.arange(shape[0] * shape[1] * shape[2], dtype=torch.float32).view(*shape)
     name = f"merge_last_two(x) for x of shape {tuple(shape)}"
+    not_raised(r["m"], name)
     tensors_equal(r["m"], x.view(shape[0], -1), name=name)
     assert_tensor(r["m_after"], name=name)
     expect(torch.equal(r["m_after"], (x + shift).view(shape[0], -1)),

@@ -6,15 +6,16 @@ from grader.testing import assert_tensor, expect, probe, question, tensors_equal
 
 
 def not_raised(value, name):
-    """A probe's call() turned an exception into "raised <Type>": say so to the student."""
-    expect(not (type(value) is str and value.startswith("raised ")), f"{name} {value}.")
+    """A probe turned an exception into "raised <Type>" and a value that is not a tensor into
+    "returned <type>": say so to the student."""
+    expect(not (type(value) is str and value.startswith(("raised ", "returned "))), f"{name} {value}.")
 
 # ---------------------------------------------------------------------------------------------- q4
 @probe
 def pixel_rows(ns, x):
     r = ns.pixels_as_rows(x)
     if not isinstance(r, torch.Tensor):
-        return {"r": type(r).__name__, "stride": None}
+        return {"r": "returned " + type(r).__name__, "stride": None}
     return {"r": r.clone(), "stride": list(r.stride())}
 
 
@@ -42,6 +43,7 @@ def test_pixels_as_rows(student):
     for n, c, h, w in student.cases((1, 1, 1, 1), (1, 2, 3, 4), (1, 3, 1, 5), draw=pixel_shape):
         x = torch.randn(n, c, h, w, generator=student.generator)
         r = student.probe(pixel_rows, x=x)
+        not_raised(r["r"], "pixels_as_rows(x)")
         tensors_equal(r["r"], x.permute(0, 2, 3, 1).reshape(-1, c), name="pixels_as_rows(x)")
         expect(is_contiguous(r["r"].shape, r["stride"]),
                "pixels_as_rows(x) should return a contiguous tensor.")
@@ -56,9 +58,12 @@ def squeezing(ns, x, y):
         except Exception as e:  # one wrong function must not cost the other test
             return "raised " + type(e).__name__
 
+    def plain(value):
+        return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
+                                                                      else "returned " + type(value).__name__)
+
     a, b = call(ns.drop_channel, x), call(ns.add_batch, y)
-    return {"a": a.clone() if isinstance(a, torch.Tensor) else (a if type(a) is str else type(a).__name__),
-            "b": b.clone() if isinstance(b, torch.Tensor) else (b if type(b) is str else type(b).__name__)}
+    return {"a": plain(a), "b": plain(b)}
 
 
 @question("q5", points=1)
@@ -103,7 +108,8 @@ def expanding(ns, v, n, shift):
     out = {}
     for key, value in (("b", b), ("t", t)):
         tensor = isinstance(value, torch.Tensor)
-        out[key] = value.clone() if tensor else (value if type(value) is str else type(value).__name__)
+        out[key] = value.clone() if tensor else (value if type(value) is str
+                                                 else "returned " + type(value).__name__)
         out[key + "_stride"] = list(value.stride()) if tensor else None
     vb.add_(shift)                           # a view of its v sees this, a copy does not
     vt.add_(shift)
@@ -161,7 +167,7 @@ def joining(ns, samples, parts, x, k):
 
     def plain(value):
         return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
-                                                                      else type(value).__name__)
+                                                                      else "returned " + type(value).__name__)
 
     b, j, s = call(ns.make_batch, samples), call(ns.join_rows, parts), call(ns.split_features, x, k)
     out = {"b": plain(b), "j": plain(j), "s_type": s if type(s) is str else type(s).__name__}

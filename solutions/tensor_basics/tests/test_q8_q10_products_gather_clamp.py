@@ -10,8 +10,9 @@ RTOL, ATOL = 1e-4, 1e-5                  # the tolerance Q8's text states
 
 
 def not_raised(value, name):
-    """A probe's call() turned an exception into "raised <Type>": say so to the student."""
-    expect(not (type(value) is str and value.startswith("raised ")), f"{name} {value}.")
+    """A probe turned an exception into "raised <Type>" and a value that is not a tensor into
+    "returned <type>": say so to the student."""
+    expect(not (type(value) is str and value.startswith(("raised ", "returned "))), f"{name} {value}.")
 
 # ---------------------------------------------------------------------------------------------- q8
 @probe
@@ -22,12 +23,15 @@ def products(ns, a, b, q, k, x, W):
         except Exception as e:  # one wrong function must not cost the other test
             return "raised " + type(e).__name__
 
+    def plain(value):
+        return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
+                                                                      else "returned " + type(value).__name__)
+
     d = call(ns.dot_value, a, b)
     s, p = call(ns.attention_scores, q, k), call(ns.project, x, W)
     return {"d_type": type(d).__name__, "d": d if type(d) in (float, int, bool) else None,
             "d_note": d if type(d) is str else "",
-            "s": s.clone() if isinstance(s, torch.Tensor) else (s if type(s) is str else type(s).__name__),
-            "p": p.clone() if isinstance(p, torch.Tensor) else (p if type(p) is str else type(p).__name__)}
+            "s": plain(s), "p": plain(p)}
 
 
 def product_inputs(student, sizes):
@@ -82,7 +86,7 @@ def gathering(ns, scores, labels, x, rows, idx):
 
     def plain(value):
         return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
-                                                                      else type(value).__name__)
+                                                                      else "returned " + type(value).__name__)
 
     (p, p_calls), (d, _) = call(ns.pick_scores, scores, labels), call(ns.batch_diagonals, x)
     s, s_calls = call(ns.select_rows, rows, idx)
@@ -122,7 +126,8 @@ def test_diagonals_and_select(student):
         inp = gather_inputs(student, sizes)
         r = student.probe(gathering, **inp)
         diagonals = f"batch_diagonals(x) for x of shape {tuple(inp['x'].shape)}"
-        select = f"select_rows(x, idx) for x of shape {tuple(inp['rows'].shape)} and {len(inp['idx'])} indices"
+        select = (f"select_rows(x, idx) for x of shape {tuple(inp['rows'].shape)} "
+                  f"and idx of length {len(inp['idx'])}")
         not_raised(r["d"], diagonals)
         not_raised(r["s"], select)
         tensors_equal(r["d"], torch.diagonal(inp["x"], dim1=1, dim2=2), name=diagonals)
@@ -139,9 +144,13 @@ def clamping(ns, x, lo, hi, shift):
         except Exception as e:  # one wrong function must not cost the other test
             return "raised " + type(e).__name__
 
+    def plain(value):
+        return value.clone() if isinstance(value, torch.Tensor) else (value if type(value) is str
+                                                                      else "returned " + type(value).__name__)
+
     original = x.clone()
     y = call(ns.clipped, x, lo, hi)
-    out = {"y": y.clone() if isinstance(y, torch.Tensor) else (y if type(y) is str else type(y).__name__)}
+    out = {"y": plain(y)}
     if isinstance(y, torch.Tensor):
         y.add_(shift)                        # x changes too if y is x or a view of it
     out["x_after"] = x.clone()
