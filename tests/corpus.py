@@ -114,3 +114,10 @@ def processes_of(run_id: str) -> list[str]:
 
 def records_on_disk(out: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+
+
+def cgroups_of(run_id: str) -> list[Path]:
+    """Cgroups of the batch `run_id` still there: a cold sandbox's (`torchgrader-<run>-...`) and a
+    warm slot's, with its submissions' groups inside (`torchgrader-slot-<pid>-<run>-...`)."""
+    root = Path("/sys/fs/cgroup")
+    return [*root.glob(f"*/**/torchgrader-{run_id}-*"), *root.glob(f"*/**/torchgrader-slot-*-{run_id}-*")]

@@ -19,7 +19,7 @@ import pytest
 import grader
 from grader import api
 from conftest import MINI_COURSE, SCENARIOS
-from corpus import build_class, cases, check, expected, processes_of
+from corpus import build_class, cases, cgroups_of, check, expected, processes_of
 
 ADVERSARIAL = Path(__file__).parent / "adversarial"
 CASES = cases(ADVERSARIAL)
@@ -124,7 +124,7 @@ def test_the_batch_around_the_attacks_is_unharmed(batches, backend):
                                                  str(Path(sys.prefix) / "escape.txt")))
     assert b["connections"] == [], "a submission reached the loopback listener"
     assert processes_of(b["run_id"]) == []
-    assert list(Path("/sys/fs/cgroup").glob(f"*/**/torchgrader-{b['run_id']}-*")) == []
+    assert cgroups_of(b["run_id"]) == []
 
 
 def test_a_judge_out_of_memory_is_that_submissions_outcome(tmp_path):

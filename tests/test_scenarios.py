@@ -10,7 +10,7 @@ import pytest
 
 from grader import api
 from conftest import MINI_COURSE
-from corpus import build_class, cases, check, expected, processes_of
+from corpus import build_class, cases, cgroups_of, check, expected, processes_of
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 CASES = cases(SCENARIOS)
@@ -60,7 +60,7 @@ def test_no_process_is_left_behind(graded):
     _, _, results, _ = graded
     run_id = next(iter(results.values())).run_id
     assert processes_of(run_id) == [], "processes of the batch outlived it"
-    assert list(Path("/sys/fs/cgroup").glob(f"*/**/torchgrader-{run_id}-*")) == []
+    assert cgroups_of(run_id) == []
 
 
 def test_every_record_matches_the_schema(graded):

@@ -80,7 +80,7 @@ class Zygote:
     def __init__(self, work_parent: Path, gpu: str | None, unsafe_no_cgroups: bool = False) -> None:
         self.work_parent, self.gpu, self.unsafe = work_parent, gpu, unsafe_no_cgroups
         self.key = (str(work_parent), gpu, unsafe_no_cgroups)
-        self.group = cgroup.create_parent()
+        self.group = cgroup.create_parent(os.environ.get("GRADER_RUN", ""))   # the batch's run id in its name
         if self.group is None and not unsafe_no_cgroups:
             raise SandboxError(cgroup.refusal())
         self.ctrl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
