@@ -397,8 +397,8 @@ optimizer given it would not train the model).
 
 * `lookup(model, path, kind)`: return the object at dotted `path` in `model`; `kind` is
   `"module"`, `"parameter"` or `"buffer"`. The result must be the very same object that is inside
-  the model (`get_submodule` / `get_parameter` / `get_buffer` give it); `lookup(model, "",
-  "module")` is `model` itself. For any other `kind`, raise a `ValueError`.
+  the model (`get_submodule` / `get_parameter` / `get_buffer` give it); the empty path `""` with
+  kind `"module"` gives `model` itself. For any other `kind`, raise a `ValueError`.
 * `count_params(model, path)`: the total number of values (`numel`) in all parameters of the
   submodule at `path`, including the parameters of its own submodules, as a Python `int` (0 for a
   module without parameters). `path` may be `""` (the whole model).
@@ -704,10 +704,10 @@ in `model.named_parameters()` as e.g. `"0.gain"` and in `state_dict()`.
   itself is `""`) in the order `model.apply` calls its function (the easiest way is to let
   `model.apply` record it). For a model without submodules it is `[""]`.
 * `add_gain(model)`: give every `nn.Linear` in the model (the model itself included, if it is one;
-  `model.apply` visits them all) a new parameter named
-  `gain`: an `nn.Parameter` of shape `(out_features,)` filled with ones, with the same dtype and
-  device as that layer's weight (so it still works after `model.double()`). Each layer gets its own
-  new `gain`; other modules get nothing. It returns nothing.
+  `model.apply` visits them all) a new parameter named `gain`: an `nn.Parameter` of shape
+  `(out_features,)` filled with ones, with the same dtype and device as that layer's weight (so it
+  still works after `model.double()`). Each layer gets its own new `gain`; other modules get
+  nothing. It returns nothing.
 """], """\
 def apply_order(model):
     # BEGIN SOLUTION

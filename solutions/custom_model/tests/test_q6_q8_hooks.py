@@ -50,10 +50,10 @@ def is_list(value, n=None) -> bool:
 @probe
 def input_scale_run(ns, seed, n_in, n_in2, n_out, factor, x, x2, xs3, double):
     class Three(nn.Module):
-        """A module called with three positional inputs."""
+        """A module called with three positional inputs: a + 2 * b + 3 * c."""
 
-        def forward(self, a, b, c):
-            return a + 2 * b + 3 * c
+        def forward(self, *inputs):
+            return sum((k + 1) * t for k, t in enumerate(inputs))
 
     torch.manual_seed(seed)
     lin, bil, three = nn.Linear(n_in, n_out), nn.Bilinear(n_in, n_in2, n_out), Three()
