@@ -15,8 +15,21 @@ import nbformat
 from conftest import notebook_from_script
 
 
+# what an expected.toml may say (tests/scenarios/README.md): how the case is built, then what is checked
+BUILD_KEYS = {"generate", "folder", "backends"}
+CHECK_KEYS = {"status", "status_in", "score", "score_at_most", "reason_contains", "cell_errors", "flags_contain",
+              "outcomes_absent", "messages_contain", "never_in_output"}
+
+
 def expected(root: Path, name: str) -> dict:
-    return tomllib.loads((root / name / "expected.toml").read_text())
+    """A case's expectations; a key that nothing checks (a misspelt one) is an error, not a pass."""
+    path = root / name / "expected.toml"
+    exp = tomllib.loads(path.read_text())
+    unknown = sorted(set(exp) - BUILD_KEYS - CHECK_KEYS)
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {', '.join(unknown)}; known: "
+                         f"{', '.join(sorted(BUILD_KEYS | CHECK_KEYS))}")
+    return exp
 
 
 def cases(root: Path) -> list[str]:
@@ -97,6 +110,10 @@ def check(r, exp: dict, max_score: float) -> None:
     messages = [t.message for q in r.questions for t in q.tests]
     for text in exp.get("messages_contain", []):
         assert any(text in m for m in messages), messages
+    shown = [r.reason, *messages, *(t.detail for q in r.questions for t in q.tests),
+             *(part for c in r.cell_errors for part in (c.evalue, c.traceback, c.source))]
+    for text in exp.get("never_in_output", []):
+        assert not any(text in s for s in shown), f"{text!r} reached the result"
     assert r.max_score == max_score
 
 

@@ -247,3 +247,14 @@ def test_a_change_to_what_scores_regrades_every_stored_result(tmp_path, monkeypa
     assert api.grade(subs, **grade).reused == 1
     monkeypatch.setattr(api, "build_id", lambda: "0.1.0+another torch 2.13.0")
     assert api.grade(subs, **grade).reused == 0
+
+
+def test_a_corpus_expectation_nothing_checks_is_an_error(tmp_path):
+    import corpus
+
+    (tmp_path / "case").mkdir()
+    (tmp_path / "case" / "expected.toml").write_text('status = "graded"\nscore_at_mots = 0\n')
+    with pytest.raises(ValueError, match="unknown keys score_at_mots"):
+        corpus.expected(tmp_path, "case")
+    (tmp_path / "case" / "expected.toml").write_text('status = "graded"\nnever_in_output = ["secret"]\n')
+    assert corpus.expected(tmp_path, "case")["never_in_output"] == ["secret"]
