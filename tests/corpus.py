@@ -7,6 +7,7 @@ A case directory holds `notebook.py` (cells separated by `# %%`), or `submission
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -69,7 +70,9 @@ def _extra_cells(kind: str) -> list:
 
 
 def build_class(root: Path, dest: Path, backend: str, default_backends: list[str],
-                only: list[str] | None = None) -> list[str]:
+                only: list[str] | None = None, values: dict[str, str] | None = None) -> list[str]:
+    """The class of `root`'s cases for `backend`, written to `dest`; each `{{KEY}}` of `values` in a
+    notebook.py is replaced by its value (a port chosen when the test runs)."""
     dest.mkdir(parents=True)
     names = []
     for name in only or cases(root):
@@ -84,7 +87,12 @@ def build_class(root: Path, dest: Path, backend: str, default_backends: list[str
         elif (src / "submission.bin").exists():
             target.write_bytes((src / "submission.bin").read_bytes())
         else:
-            nbformat.write(notebook_from_script((src / "notebook.py").read_text()), target)
+            script = (src / "notebook.py").read_text()
+            for key, value in (values or {}).items():
+                script = script.replace("{{" + key + "}}", value)
+            if missing := re.findall(r"\{\{([A-Z_]+)\}\}", script):
+                raise ValueError(f"{src / 'notebook.py'} needs values for {', '.join(missing)}")
+            nbformat.write(notebook_from_script(script), target)
         names.append(name)
     return names
 

@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,6 @@ CASES = cases(ADVERSARIAL)
 # zygote where it runs as root; bwrap-cold starts a fresh bubblewrap per submission (as for non-root users)
 BACKENDS = ["bwrap", "bwrap-cold", "podman"]
 PAIRS = [(b, c) for b in BACKENDS for c in CASES if b in expected(ADVERSARIAL, c).get("backends", BACKENDS)]
-LISTEN_PORT = 18765
 
 
 def fingerprint() -> dict[str, str]:
@@ -43,12 +43,19 @@ class Listener:
     def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", LISTEN_PORT))
+        self.sock.bind(("127.0.0.1", 0))         # a free port, handed to the notebooks that try it
+        self.port = self.sock.getsockname()[1]
         self.sock.listen()
         self.sock.settimeout(0.2)
         self.connections, self.stop = [], threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
+        socket.create_connection(("127.0.0.1", self.port), timeout=5).close()   # it does record one
+        deadline = time.monotonic() + 5
+        while not self.connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.connections, "the loopback listener records no connection"
+        self.connections.clear()
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -84,13 +91,14 @@ def batches(tmp_path_factory):
     def get(backend: str):
         if backend not in cache:
             root = tmp_path_factory.mktemp(f"adversarial-{backend}")
-            names = build_class(ADVERSARIAL, root / "subs", backend, BACKENDS)
-            for control in ("solution", "blank"):
-                build_class(SCENARIOS, root / f"control-{control}", backend, [backend], only=[control])
-                (root / f"control-{control}" / f"{control}.ipynb").rename(root / "subs" / f"{control}.ipynb")
-            before = fingerprint()
             listener = Listener()
             try:
+                names = build_class(ADVERSARIAL, root / "subs", backend, BACKENDS,
+                                    values={"LISTEN_PORT": str(listener.port)})
+                for control in ("solution", "blank"):
+                    build_class(SCENARIOS, root / f"control-{control}", backend, [backend], only=[control])
+                    (root / f"control-{control}" / f"{control}.ipynb").rename(root / "subs" / f"{control}.ipynb")
+                before = fingerprint()
                 batch = api.grade(root / "subs", assignment="mini", out=root / "out", jobs=2,
                                   sandbox=backend.removesuffix("-cold"), warm=not backend.endswith("-cold"),
                                   course=MINI_COURSE)

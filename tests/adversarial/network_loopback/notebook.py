@@ -1,7 +1,7 @@
 import socket
 connected = False
 try:
-    with socket.create_connection(("127.0.0.1", 18765), timeout=3) as s:
+    with socket.create_connection(("127.0.0.1", {{LISTEN_PORT}}), timeout=3) as s:
         s.sendall(b"hello from the sandbox")
         connected = True
 except OSError as e:
