@@ -72,10 +72,14 @@ def build(desc):
 
 
 @probe(uses=[build])
-def call_on_tree(ns, desc, function, args):
-    result = ns[function](build(desc), *args)
-    plain = isinstance(result, (list, tuple)) and all(type(v) is str for v in result) or type(result) is int
-    return {"type": type(result).__name__, "value": result if plain else None}
+def calls_on_tree(ns, desc, calls):
+    """Each [function, args] of `calls`, on a model of its own built from `desc`."""
+    answers = []
+    for function, args in calls:
+        result = ns[function](build(desc), *args)
+        plain = isinstance(result, (list, tuple)) and all(type(v) is str for v in result) or type(result) is int
+        answers.append({"type": type(result).__name__, "value": result if plain else None})
+    return answers
 
 
 @probe(uses=[build])
@@ -106,25 +110,32 @@ def lookup_on_tree(ns, desc, queries, marks):
     return answers
 
 
-def ask(student, desc, function, *args):
-    r = student.probe(call_on_tree, desc=desc, function=function, args=list(args))
-    value = r["value"]
-    if function == "count_params":
-        expect(type(value) is int, f"count_params should return a Python int, but it returned a {r['type']}")
-        return value
-    expect(isinstance(value, (list, tuple)) and all(type(v) is str for v in value),
-           f"{function} should return a list of str, but it returned a {r['type']}")
-    return list(value)
+def ask(student, desc, calls):
+    """The answers to `calls` ([function, args] each) on the model `desc` describes, in one probe."""
+    rs = student.probe(calls_on_tree, desc=desc, calls=[[function, list(args)] for function, args in calls])
+    expect(isinstance(rs, list) and len(rs) == len(calls), "every function should answer every call")
+    values = []
+    for (function, _), r in zip(calls, rs):
+        value = r["value"]
+        if function == "count_params":
+            expect(type(value) is int, f"count_params should return a Python int, but it returned a {r['type']}")
+            values.append(value)
+            continue
+        expect(isinstance(value, (list, tuple)) and all(type(v) is str for v in value),
+               f"{function} should return a list of str, but it returned a {r['type']}")
+        values.append(list(value))
+    return values
 
 
 @question("q4", points=1)
 def test_child_and_module_names(student):
     for desc in tree_cases(student, ["linear", 1, 1, True], ["buf", 1]):
         model = build(desc)
-        expect(ask(student, desc, "child_names") == [n for n, _ in model.named_children()],
+        children, modules = ask(student, desc, [("child_names", ()), ("module_names", ())])
+        expect(children == [n for n, _ in model.named_children()],
                "child_names(model) should list only the direct children of the model (one level down), "
                "in order (an empty list for a model without children)")
-        expect(ask(student, desc, "module_names") == [n for n, _ in model.named_modules() if n],
+        expect(modules == [n for n, _ in model.named_modules() if n],
                "module_names(model) should list every submodule at every depth, in named_modules() order, "
                "without the model itself (\"\"; an empty list for a model without submodules)")
 
@@ -133,10 +144,11 @@ def test_child_and_module_names(student):
 def test_parameter_and_buffer_names(student):
     for desc in tree_cases(student, ["buf", 1], ["bn", 1]):
         model = build(desc)
-        expect(ask(student, desc, "parameter_names") == [n for n, _ in model.named_parameters()],
+        params, buffers = ask(student, desc, [("parameter_names", ()), ("buffer_names", ())])
+        expect(params == [n for n, _ in model.named_parameters()],
                "parameter_names(model) should list the names of all parameters (named_parameters), and "
                "nothing else")
-        expect(ask(student, desc, "buffer_names") == [n for n, _ in model.named_buffers()],
+        expect(buffers == [n for n, _ in model.named_buffers()],
                "buffer_names(model) should list the names of all buffers (named_buffers), persistent or not, "
                "and nothing else")
 
@@ -188,8 +200,9 @@ def test_count_params(student):
         model = build(desc)
         names = [n for n, _ in model.named_modules()]
         paths = [""] + student.rng.sample(names[1:], min(4, len(names) - 1))
-        for path in paths:
+        counts = ask(student, desc, [("count_params", (path,)) for path in paths])
+        for path, count in zip(paths, counts):
             expected = sum(p.numel() for p in model.get_submodule(path).parameters())
-            expect(ask(student, desc, "count_params", path) == expected,
+            expect(count == expected,
                    f"count_params(model, {path!r}) is wrong: it should count every value of every parameter "
                    "in that submodule, including its own submodules (the empty path is the whole model)")

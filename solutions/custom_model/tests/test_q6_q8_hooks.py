@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from grader.testing import expect, probe, question, tensors_close, tensors_equal
+from grader.testing import expect, probe, question, tensors_close
 
 CLOSE = {"rtol": 1e-4, "atol": 1e-5}
 
