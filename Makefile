@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # seeds each mutant and the solution are graded under in `make verify`
 VERIFY_SEEDS ?= 20
 
-.PHONY: setup system-deps demo test verify bench clean
+.PHONY: setup system-deps demo test test-fast verify bench clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,10 @@ demo: setup system-deps
 
 test: setup system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The tests that start no sandbox, kernel or browser: the engine's logic, in seconds.
+test-fast: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # The course itself: releases match solutions/, solutions earn full marks, blanks zero, mutants lose.
 verify: setup system-deps

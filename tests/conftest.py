@@ -63,3 +63,45 @@ def browser():
                               options=opts)
     yield driver
     driver.quit()
+
+
+# -- what a test needs, and the fast tier -------------------------------------------------------
+# A test that needs a part this machine lacks is skipped with the reason (and how to get it); CI's
+# machine has them all (`make system-deps`).  `slow` marks what starts sandboxes, kernels or a
+# browser: `make test-fast` runs the rest.
+def _have(part: str) -> bool:
+    import os
+    import shutil
+
+    if part == "root":
+        return os.geteuid() == 0
+    if part == "chromium":
+        return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+    return shutil.which(part) is not None
+
+
+HOW_TO_GET = {"root": "run the tests as root (cgroups)", "bwrap": "make system-deps (bubblewrap)",
+              "podman": "make system-deps (podman and runc)", "chromium": "make system-deps (chromium, chromium-driver)"}
+BACKEND_NEEDS = {"bwrap": ("root", "bwrap"), "bwrap-cold": ("root", "bwrap"), "podman": ("podman",)}
+SLOW_MODULES = {"test_scenarios", "test_adversarial", "test_zygote", "test_ray", "test_demo", "test_assign_verify",
+                "test_forge", "test_gpu", "test_cli", "test_reports"}
+
+
+def needs(item) -> list[str]:
+    """The parts `item` needs: its `requires(...)` marks, its sandbox backend parameter, a browser."""
+    parts = [p for mark in item.iter_markers("requires") for p in mark.args]
+    backend = getattr(getattr(item, "callspec", None), "params", {}).get("backend")
+    parts += BACKEND_NEEDS.get(backend, ()) if isinstance(backend, str) else ()
+    if "browser" in getattr(item, "fixturenames", ()):
+        parts.append("chromium")
+    return list(dict.fromkeys(parts))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        missing = [p for p in needs(item) if not _have(p)]
+        if missing:
+            item.add_marker(pytest.mark.skip(reason="needs " + "; ".join(f"{p}: {HOW_TO_GET.get(p, p)}"
+                                                                       for p in missing)))
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES or needs(item):
+            item.add_marker(pytest.mark.slow)

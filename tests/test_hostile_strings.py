@@ -74,6 +74,7 @@ def record(**kw) -> Result:
     return Result(student="s", assignment="mini", status="graded", max_score=5, **kw)
 
 
+@pytest.mark.slow
 def test_a_record_is_cleaned_and_capped_once_and_stays_so():
     cells = [CellError(i, "error", "E\x1b[1m", NASTY * 100, "tb" * 100_000, "src")
              for i in range(1, 20_001)]
@@ -286,6 +287,7 @@ def every_output_parses(out: Path, results: list[Result]) -> None:
     assert "\x1b" not in summary and RTL not in summary and "</html>" in summary
 
 
+@pytest.mark.slow
 def test_a_hostile_class_keeps_every_row_and_every_output(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
     full = hostile_class(subs)

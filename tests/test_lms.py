@@ -26,6 +26,7 @@ def read_csv(path):
         return list(csv.reader(f))
 
 
+@pytest.mark.slow
 def test_canvas_zip_with_roster_duplicates_and_exports(tmp_path):
     archive = write_zip(tmp_path / "submissions.zip", {
         "doejane_12345_111_mini.ipynb": BLANK,
@@ -60,6 +61,7 @@ def test_canvas_zip_with_roster_duplicates_and_exports(tmp_path):
     assert all(p.is_relative_to(out) for p in out.rglob("*"))
 
 
+@pytest.mark.slow
 def test_gradescope_export(tmp_path):
     meta = ("submission_1001:\n  :submitters:\n  - :name: Ann Lee\n    :sid: '42'\n    :email: ann@example.edu\n"
             "  :created_at: 2026-10-01 10:00:00\n"

@@ -186,6 +186,7 @@ def test_buffered_reader_splits_a_stream_into_frames_whatever_the_chunks():
     assert len(calls) == 1                  # one system call for the seven frames and their tensors
 
 
+@pytest.mark.slow
 def test_a_probe_source_crosses_once_and_a_runner_without_it_asks_for_it(tmp_path):
     """The judge sends a probe's source only where the runner may lack it; a runner that lacks a
     probe the judge thought it had (a zygote that could not define it ahead) gets it on request."""
@@ -289,6 +290,7 @@ def _forging_session(tmp_path, header: dict, data: bytes, blobs=(), **limits):
     ({"op": "result"}, json.dumps({"value": {"$tensor": ["float32", [2 ** 70], 0, False, False]}}).encode()),
     ({"op": "result"}, json.dumps({"value": {"$tensor": ["float32", [1], 0, "no", False]}}).encode()),
 ])
+@pytest.mark.slow
 def test_a_forged_answer_with_a_wrong_typed_field_stops_the_student_as_crashed(tmp_path, header, data):
     from grader.errors import StudentUnavailable
 
@@ -301,6 +303,7 @@ def test_a_forged_answer_with_a_wrong_typed_field_stops_the_student_as_crashed(t
     assert session.dead_status == "crashed" and "malformed" in session.dead_reason
 
 
+@pytest.mark.slow
 def test_answers_are_counted_against_one_budget_per_submission(tmp_path):
     from grader.errors import StudentUnavailable
 
@@ -316,6 +319,7 @@ def test_answers_are_counted_against_one_budget_per_submission(tmp_path):
     assert session.answers == 3
 
 
+@pytest.mark.slow
 def test_the_probes_of_a_submission_share_one_deadline(tmp_path):
     """Each probe is well within its own timeout; together they pass the overall judging
     deadline, and the submission is stopped as `timeout` there."""
@@ -339,6 +343,7 @@ def test_the_probes_of_a_submission_share_one_deadline(tmp_path):
     assert session.probe_time < 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["none", "bwrap"])
 def test_run_settings_come_in_the_run_message_and_the_environment_cannot_raise_them(tmp_path, backend):
     """The output kept per cell, torch's threads and the address-space limit are the judge's, sent

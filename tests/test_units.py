@@ -61,6 +61,7 @@ def test_suite_hash_changes_with_the_hidden_tests(tmp_path):
     assert assignment.load("mini", course).suite_hash() != before
 
 
+@pytest.mark.slow
 def test_suite_hash_reads_a_settled_suite_once_and_sees_every_later_edit(tmp_path, monkeypatch):
     course = make_course(tmp_path, BASE)
     asg = assignment.load("mini", course)
@@ -186,6 +187,7 @@ def test_store_writes_atomically_and_reuses_only_identical_inputs(tmp_path):
         Store(tmp_path / "file")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("warm", [True, False])
 def test_a_sandbox_that_cannot_start_is_the_graders_error_not_the_students(tmp_path, warm):
     from grader.judge.session import StudentSession
@@ -223,6 +225,7 @@ def test_a_worker_grades_only_the_bytes_intake_saw(tmp_path):
     assert r.status == "invalid" and "named pipe" in r.reason
 
 
+@pytest.mark.slow
 def test_a_change_to_what_scores_regrades_every_stored_result(tmp_path, monkeypatch):
     import grader
     from grader import api, build
@@ -258,3 +261,19 @@ def test_a_corpus_expectation_nothing_checks_is_an_error(tmp_path):
         corpus.expected(tmp_path, "case")
     (tmp_path / "case" / "expected.toml").write_text('status = "graded"\nnever_in_output = ["secret"]\n')
     assert corpus.expected(tmp_path, "case")["never_in_output"] == ["secret"]
+
+
+def test_what_a_test_needs_comes_from_its_marks_backend_and_browser():
+    from types import SimpleNamespace
+
+    import conftest
+
+    def item(marks=(), backend=None, fixtures=()):
+        return SimpleNamespace(iter_markers=lambda name: [m for m in marks if m.name == name],
+                               callspec=SimpleNamespace(params={"backend": backend}) if backend else None,
+                               fixturenames=list(fixtures))
+
+    assert conftest.needs(item()) == []
+    assert conftest.needs(item(backend="podman", fixtures=["browser"])) == ["podman", "chromium"]
+    assert conftest.needs(item([pytest.mark.requires("root").mark], backend="bwrap-cold")) == ["root", "bwrap"]
+    assert conftest.needs(item(backend="none")) == []
