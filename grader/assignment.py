@@ -24,24 +24,26 @@ TOP_KEYS = {
     "gradescope_visibility": (str, "Visibility of hidden tests' detail in Gradescope results: "
                                    "visible | hidden | after_due_date | after_published"),
 }
-LIMIT_KEYS = {
-    "cell_timeout": ((int, float), 60, "Seconds one code cell may run before it is stopped"),
-    "notebook_timeout": ((int, float), 300, "Seconds the whole notebook may run"),
-    "probe_timeout": ((int, float), 10, "Seconds one probe of the hidden suite may run"),
-    "memory_mb": (int, 2048, "Memory the student process may allocate, MiB"),
-    "cpu_seconds": (int, None, "CPU seconds the student process may use (default: twice notebook_timeout + 120)"),
-    "processes": (int, 64, "Processes and threads the student's code may run at once"),
-    "disk_mb": (int, 256, "Size of the student's private /tmp and of the largest file it may write, MiB"),
-    "output_kb": (int, 64, "Output kept from each cell, KiB"),
-    "max_notebook_mb": ((int, float), 20, "Largest accepted submission file, MiB"),
+LIMIT_KEYS = {    # key: (types, default, what it limits, the `grader grade` flag that overrides it)
+    "cell_timeout": ((int, float), 60, "Seconds one code cell may run before it is stopped", "--cell-timeout"),
+    "notebook_timeout": ((int, float), 300, "Seconds the whole notebook may run", "--timeout"),
+    "probe_timeout": ((int, float), 10, "Seconds one probe of the hidden suite may run", None),
+    "memory_mb": (int, 2048, "Memory the student process may allocate, MiB", "--memory"),
+    "cpu_seconds": (int, None, "CPU seconds the student process may use (default: twice notebook_timeout + 120)",
+                    "--cpu-time"),
+    "processes": (int, 64, "Processes and threads the student's code may run at once", "--processes"),
+    "disk_mb": (int, 256, "Size of the student's private /tmp and of the largest file it may write, MiB",
+                "--disk"),
+    "output_kb": (int, 64, "Output kept from each cell, KiB", "--output"),
+    "max_notebook_mb": ((int, float), 20, "Largest accepted submission file, MiB", None),
     # a correct notebook's probes take seconds in all; past this a slow one is `timeout` with the
     # tests that finished scored, instead of holding a worker slot for every probe's full timeout
-    "judge_timeout": ((int, float), 300, "Seconds all the hidden suite's probes of one submission may take"),
+    "judge_timeout": ((int, float), 300, "Seconds all the hidden suite's probes of one submission may take", None),
     # four frames at the protocol's 64 MiB tensor cap: a real suite's answers are a few MiB in all
     "answer_mb": (int, 256, "Data the judge may rebuild from one submission's answers in all, MiB "
-                            "(a tensor counts each time one is rebuilt)"),
+                            "(a tensor counts each time one is rebuilt)", None),
     "judge_memory_mb": (int, 4096, "Heap memory of each worker slot's judge process, MiB: beyond "
-                                   "it the submission being graded is `memory`"),
+                                   "it the submission being graded is `memory`", None),
 }
 QUESTION_KEYS = {
     "id": (str, "Question id used by @question and grader.check, e.g. q1"),
@@ -178,11 +180,18 @@ def _check_keys(data: dict, allowed: dict, path: Path, where: str) -> None:
             raise AssignmentError(f"{path}: {where}{key} has the wrong type ({type(value).__name__})")
 
 
-def _limits(raw: dict, path: Path) -> dict:
-    _check_keys(raw, {k: v[0] for k, v in LIMIT_KEYS.items()}, path, "limits.")
-    limits = {k: raw.get(k, v[1]) for k, v in LIMIT_KEYS.items()}
+def resolve_limits(given: dict) -> dict:
+    """Every limit of LIMIT_KEYS: those `given`, the defaults for the rest (cpu_seconds from
+    notebook_timeout unless given)."""
+    limits = {k: given.get(k, v[1]) for k, v in LIMIT_KEYS.items()}
     if limits["cpu_seconds"] is None:
         limits["cpu_seconds"] = int(limits["notebook_timeout"] * 2 + 120)
+    return limits
+
+
+def _limits(raw: dict, path: Path) -> dict:
+    _check_keys(raw, {k: v[0] for k, v in LIMIT_KEYS.items()}, path, "limits.")
+    limits = resolve_limits(raw)
     for k, v in limits.items():
         if v <= 0:
             raise AssignmentError(f"{path}: limits.{k} must be positive")

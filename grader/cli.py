@@ -13,14 +13,16 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.text import clean
 
-LIMIT_FLAGS = (   # flag, limit key, type, help
-    ("--cell-timeout", "cell_timeout", float, "seconds one code cell may run"),
-    ("--memory", "memory_mb", int, "MiB the student process may allocate"),
-    ("--cpu-time", "cpu_seconds", int, "CPU seconds the student process may use"),
-    ("--processes", "processes", int, "processes and threads the student's code may run at once"),
-    ("--disk", "disk_mb", int, "MiB of private /tmp, and the largest file the notebook may write"),
-    ("--output", "output_kb", int, "KiB of output kept from each cell"),
-)
+def _limit_flags() -> list[tuple[str, str, type, str]]:
+    """(flag, limit key, type, help) of the limits `grader grade` overrides (assignment.LIMIT_KEYS;
+    notebook_timeout's --timeout is its own option)."""
+    from grader.assignment import LIMIT_KEYS
+
+    return [(flag, key, float if isinstance(types, tuple) else types,
+             what if what[:2].isupper() else what[0].lower() + what[1:])
+            for key, (types, _, what, flag) in LIMIT_KEYS.items() if flag and key != "notebook_timeout"]
+
+
 STATUS_STYLE = {"graded": "green", "invalid": "yellow", "timeout": "red", "memory": "red",
                 "crashed": "red", "error": "magenta"}
 
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=None,
                    help="seconds the whole notebook may run (overrides assignment.toml)")
     lim = g.add_argument_group("limits", "override assignment.toml's [limits] for this run")
-    for flag, key, kind, what in LIMIT_FLAGS:
+    for flag, key, kind, what in _limit_flags():
         lim.add_argument(flag, dest=key, type=kind, default=None, metavar=key.split("_")[-1].upper(), help=what)
     g.add_argument("--cold", action="store_true",
                    help="start a fresh sandbox and pytest for every submission instead of the warm ones "
@@ -170,7 +172,7 @@ def cmd_grade(args) -> int:
                           sandbox=args.sandbox, timeout=args.timeout, course=args.course, roster=args.roster,
                           formats=tuple(args.formats), executor=args.executor, image=args.image,
                           gpus=args.gpus, warm=not args.cold, unsafe_no_cgroups=args.unsafe_no_cgroups,
-                          limits={key: getattr(args, key) for _, key, _, _ in LIMIT_FLAGS
+                          limits={key: getattr(args, key) for _, key, _, _ in _limit_flags()
                                   if getattr(args, key) is not None},
                           ray_address=args.ray_address, on_result=progress)
     print_summary(console, batch)

@@ -277,3 +277,15 @@ def test_what_a_test_needs_comes_from_its_marks_backend_and_browser():
     assert conftest.needs(item(backend="podman", fixtures=["browser"])) == ["podman", "chromium"]
     assert conftest.needs(item([pytest.mark.requires("root").mark], backend="bwrap-cold")) == ["root", "bwrap"]
     assert conftest.needs(item(backend="none")) == []
+
+
+def test_limits_defaults_help_and_flags_come_from_one_table():
+    from grader.cli import _limit_flags
+
+    assert assignment.resolve_limits({})["cpu_seconds"] == 300 * 2 + 120
+    assert assignment.resolve_limits({"notebook_timeout": 10})["cpu_seconds"] == 140
+    assert assignment.resolve_limits({"cpu_seconds": 7})["cpu_seconds"] == 7
+    flags = {key: (flag, what) for flag, key, _, what in _limit_flags()}
+    assert set(flags) == {"cell_timeout", "memory_mb", "cpu_seconds", "processes", "disk_mb", "output_kb"}
+    for key, (flag, what) in flags.items():
+        assert flag == assignment.LIMIT_KEYS[key][3] and what.lower() == assignment.LIMIT_KEYS[key][2].lower()

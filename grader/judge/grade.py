@@ -147,7 +147,7 @@ def launch_spec(assignment: Assignment, workdir: Path, backend: str, options: Gr
     return LaunchSpec(workdir=workdir, torch_threads=options.torch_threads, run_id=run_id, gpu=gpu, probes=probes,
                       unsafe_no_cgroups=options.unsafe_no_cgroups,
                       output_kb=int(limits["output_kb"]),
-                      limits=Limits(wall_s=limits["notebook_timeout"], memory_mb=limits["memory_mb"],
+                      limits=Limits(memory_mb=limits["memory_mb"],
                                     cpu_s=limits["cpu_seconds"], nproc=limits["processes"],
                                     fsize_mb=limits["disk_mb"], tmp_mb=limits["disk_mb"]))
 

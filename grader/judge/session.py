@@ -20,9 +20,8 @@ from grader import protocol
 from grader.errors import (MissingNameError, ProbeTimeout, ProtocolError, SandboxError, StudentCodeError,
                            StudentUnavailable)
 from grader.sandbox import LaunchSpec, Sandbox, SandboxProcess
-from grader.sandbox.base import run_settings
+from grader.sandbox.base import START_TIMEOUT, run_settings
 
-START_TIMEOUT = 90.0   # interpreter + `import torch` inside the sandbox
 GRACE = 5.0            # beyond the in-process alarm before the judge kills from outside
 ERROR_KINDS = ("missing_name", "timeout", "encode", "student", "no_source")
 JUDGE_MEMORY_REASON = "the notebook's answers to the tests were too large for the grader's memory"

@@ -16,10 +16,10 @@ import grader
 from grader.sandbox import cgroup, gpu, staging
 from grader.student import limits as rlimits
 from grader.student import seccomp
+from grader.student.boot import CHANNEL_FD, PKG_ROOT as SANDBOX_PKG_ROOT, WORKSPACE as SANDBOX_WORKDIR
 
 OUTPUT_KEEP = 256 * 1024
-SANDBOX_WORKDIR = "/workspace"
-SANDBOX_PKG_ROOT = "/opt/torchgrader"
+START_TIMEOUT = 120.0     # from launch to the runner's (or a zygote's) ready: interpreter, `import torch`
 
 BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
         "from grader.student.runner import main; main(int(sys.argv[1]))")
@@ -32,7 +32,6 @@ COLD_BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
 class Limits:
     """Resource limits for one student process (seconds, MiB, counts)."""
 
-    wall_s: float = 120.0
     cpu_s: int = 300
     memory_mb: int = 2048
     nproc: int = 64
@@ -107,7 +106,6 @@ def run_settings(spec: LaunchSpec) -> dict:
             "address_space_mb": int(spec.limits.memory_mb) if spec.gpu is None else None}
 
 
-CHANNEL_FD = 3   # the judge's socket, at this descriptor in every sandboxed process
 
 
 def _cold_limits(limits: Limits, group) -> dict:

@@ -10,9 +10,8 @@ import subprocess
 from grader.sandbox import gpu, staging, zygote
 from grader.sandbox.base import (COLD_BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox, SandboxProcess,
                                  base_env, python_paths)
-from grader.student.boot import DATA_DIR
+from grader.student.boot import DATA_DIR, NOBODY
 
-NOBODY = 65534
 
 
 @functools.lru_cache(maxsize=1)

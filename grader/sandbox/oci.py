@@ -25,9 +25,8 @@ from pathlib import Path
 from grader.sandbox import staging
 from grader.sandbox.base import (COLD_BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox,
                                  base_env, python_paths)
-from grader.student.boot import DATA_DIR
+from grader.student.boot import DATA_DIR, NOBODY
 
-NOBODY = 65534
 OWNER_LABEL = "torchgrader.owner"
 ROOTFS_HOME = Path(os.environ.get("TORCHGRADER_CACHE", "/var/tmp/torchgrader"))
 

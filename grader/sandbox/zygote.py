@@ -23,11 +23,10 @@ from pathlib import Path
 from grader.errors import SandboxError
 from grader.sandbox import cgroup, gpu, staging
 from grader.student import seccomp
-from grader.sandbox.base import (CHANNEL_FD, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, SandboxProcess,
-                                 base_env, python_paths)
+from grader.sandbox.base import (CHANNEL_FD, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, START_TIMEOUT, LaunchSpec,
+                                 SandboxProcess, base_env, python_paths)
+from grader.student.boot import RUN_DIR
 
-RUN_DIR = "/run/torchgrader"             # kept in step with grader/student/zygote.py
-START_TIMEOUT = 120.0                    # interpreter, `import torch` and the warm-up
 # CHROOT: setns into a mount namespace; CHOWN: hand the copied data files of /workspace to the student
 CAPS = ("CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN")
 BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "

@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 
-DATA_DIR = "/opt/torchgrader/data"
-WORKSPACE = "/workspace"
+# The sandbox's layout, which the host side (grader.sandbox) and the student side share: defined here only.
+PKG_ROOT = "/opt/torchgrader"          # the grader package, bound read-only
+DATA_DIR = PKG_ROOT + "/data"          # a cold sandbox's staged data files
+WORKSPACE = "/workspace"               # the student's work dir (a sized tmpfs)
+RUN_DIR = "/run/torchgrader"           # a warm zygote's private mounts
+NOBODY = 65534                         # the uid and gid student code runs as
+CHANNEL_FD = 3                         # the judge's socket, at this descriptor in every sandboxed process
 
 
 def populate(src: str = DATA_DIR, dst: str = WORKSPACE) -> None:

@@ -48,13 +48,10 @@ import sys
 
 from grader.student import limits as limits_mod
 from grader.student import seccomp
+from grader.student.boot import CHANNEL_FD, NOBODY, RUN_DIR, WORKSPACE
 
-RUN_DIR = "/run/torchgrader"
 WORK_MOUNT = RUN_DIR + "/work"
 CGROUP_MOUNT = RUN_DIR + "/cgroup"
-WORKSPACE = "/workspace"
-NOBODY = 65534
-CHANNEL_FD = 3
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
     0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
