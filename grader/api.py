@@ -262,7 +262,7 @@ def _checked_suite(asg: Assignment, workers, warm: bool, course: Path) -> list:
     the suite is collected here."""
     from grader.errors import AssignmentError
     from grader.judge.plugin import Outcome
-    from grader.scheduler import WorkerFailure
+    from grader.errors import WorkerFailure
 
     if workers:
         request = {"op": "inventory", "assignment": str(asg.directory), "course": str(course), "warm": warm}

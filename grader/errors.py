@@ -15,6 +15,16 @@ The hierarchy::
         ├── ProbeTimeout         a probe ran past its time limit
         └── StudentUnavailable   the student process is gone (crashed, timed out, killed)
 
+Errors that never reach the user, each caught where it is raised's caller decides the outcome::
+
+    WorkerFailure                a worker process died, hung or answered garbage (its job: `error`)
+    SandboxStartError            the sandbox or runner failed before the notebook started (`error`)
+    EncodeError (ValueError)     a probe's value is not plain data (the student's answer fails)
+    AnswerTooLarge (ValueError)  an answer would rebuild more than its budget (`crashed`)
+
+This module imports nothing, so both sides of the sandbox boundary (grader.protocol, grader.student)
+may use it.
+
 A submission that is wrong in any way never raises out of a batch: it becomes a result row with a
 status and a reason.  These errors are for the code paths that decide that row, and for the user.
 """
@@ -78,3 +88,19 @@ class ProbeTimeout(ProbeError):
 
 class StudentUnavailable(ProbeError):
     """The student process is no longer running (it crashed, timed out or was stopped)."""
+
+
+class WorkerFailure(Exception):
+    """The worker process died, hung, or answered with garbage."""
+
+
+class SandboxStartError(Exception):
+    """The sandbox or the runner failed before the notebook could start."""
+
+
+class EncodeError(ValueError):
+    """A value that is not plain data (raised on the side that encodes)."""
+
+
+class AnswerTooLarge(ValueError):
+    """Decoding a message would rebuild more bytes than its budget allows (raised while decoding)."""

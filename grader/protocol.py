@@ -26,6 +26,8 @@ import json
 import math
 import struct
 
+from grader.errors import AnswerTooLarge, EncodeError  # noqa: F401 - raised here, caught by both sides
+
 MAX_HEADER_BYTES = 16 << 20
 MAX_BLOB_BYTES = 64 << 20
 MAX_BLOBS = 1 << 16
@@ -44,14 +46,6 @@ _type, _len, _str = type, len, str
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _PLAIN_KEYS = _SCALARS
 _json_dumps, _json_decoder = json.dumps, json.JSONDecoder
-
-
-class EncodeError(ValueError):
-    """A value that is not plain data (raised on the side that encodes)."""
-
-
-class AnswerTooLarge(ValueError):
-    """Decoding a message would rebuild more bytes than its budget allows (raised while decoding)."""
 
 
 def _torch():

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from grader.errors import UsageError
-from grader.scheduler import Job, WorkerFailure, WorkerSlot
+from grader.errors import WorkerFailure
+from grader.scheduler import Job, WorkerSlot
 
 ACTOR_PREFIX = "torchgrader-slot"
 

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-
-class WorkerFailure(Exception):
-    """The worker process died, hung, or answered with garbage."""
+from grader.errors import WorkerFailure
 
 
 @dataclass

@@ -202,13 +202,12 @@ def tensors_close(actual, expected, *, rtol: float = 1e-5, atol: float = 1e-6, e
 
 def torch_calls(fn, *args, **kwargs):
     """`(fn(*args, **kwargs), names)`: its value and the names of the torch functions and tensor
-    methods the call ran, in order ("addmm", "gather", "__matmul__", ...).  For probes that check a
+    methods the call ran, in order ("addmm", "gather", "matmul", ...).  For probes that check a
     "use X" instruction; pass it along: `@probe(uses=[torch_calls])`, then in the probe
     `out, calls = torch_calls(ns.pick_scores, scores, labels)`.
 
     What the student process reports is its claim: decide from the names in the judge
     (`expect_calls`), and keep checking the values, which no recorder can fake."""
-    import torch
     from torch.overrides import TorchFunctionMode
 
     class _Recorder(TorchFunctionMode):

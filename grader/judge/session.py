@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from grader import protocol
-from grader.errors import (MissingNameError, ProbeTimeout, ProtocolError, SandboxError, StudentCodeError,
-                           StudentUnavailable)
+from grader.errors import (MissingNameError, ProbeTimeout, ProtocolError, SandboxError, SandboxStartError,
+                           StudentCodeError, StudentUnavailable)
 from grader.sandbox import LaunchSpec, Sandbox, SandboxProcess
 from grader.sandbox.base import START_TIMEOUT, run_settings
 
@@ -56,10 +56,6 @@ class NotebookRun:
 
 class _Deadline(Exception):
     pass
-
-
-class SandboxStartError(Exception):
-    """The sandbox or the runner failed before the notebook could start."""
 
 
 class StudentSession:

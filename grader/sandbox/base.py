@@ -16,7 +16,7 @@ import grader
 from grader.sandbox import cgroup, gpu, staging
 from grader.student import limits as rlimits
 from grader.student import seccomp
-from grader.student.boot import CHANNEL_FD, PKG_ROOT as SANDBOX_PKG_ROOT, WORKSPACE as SANDBOX_WORKDIR
+from grader.student.boot import CHANNEL_FD
 
 OUTPUT_KEEP = 256 * 1024
 START_TIMEOUT = 120.0     # from launch to the runner's (or a zygote's) ready: interpreter, `import torch`

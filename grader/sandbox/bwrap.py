@@ -8,9 +8,8 @@ from pathlib import Path
 import subprocess
 
 from grader.sandbox import gpu, staging, zygote
-from grader.sandbox.base import (COLD_BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox, SandboxProcess,
-                                 base_env, python_paths)
-from grader.student.boot import DATA_DIR, NOBODY
+from grader.sandbox.base import COLD_BOOT, LaunchSpec, Sandbox, SandboxProcess, base_env, python_paths
+from grader.student.boot import DATA_DIR, NOBODY, PKG_ROOT as SANDBOX_PKG_ROOT, WORKSPACE as SANDBOX_WORKDIR
 
 
 

@@ -23,9 +23,8 @@ import uuid
 from pathlib import Path
 
 from grader.sandbox import staging
-from grader.sandbox.base import (COLD_BOOT, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, LaunchSpec, Sandbox,
-                                 base_env, python_paths)
-from grader.student.boot import DATA_DIR, NOBODY
+from grader.sandbox.base import COLD_BOOT, LaunchSpec, Sandbox, base_env, python_paths
+from grader.student.boot import DATA_DIR, NOBODY, PKG_ROOT as SANDBOX_PKG_ROOT, WORKSPACE as SANDBOX_WORKDIR
 
 OWNER_LABEL = "torchgrader.owner"
 ROOTFS_HOME = Path(os.environ.get("TORCHGRADER_CACHE", "/var/tmp/torchgrader"))

@@ -23,9 +23,9 @@ from pathlib import Path
 from grader.errors import SandboxError
 from grader.sandbox import cgroup, gpu, staging
 from grader.student import seccomp
-from grader.sandbox.base import (CHANNEL_FD, SANDBOX_PKG_ROOT, SANDBOX_WORKDIR, START_TIMEOUT, LaunchSpec,
-                                 SandboxProcess, base_env, python_paths)
-from grader.student.boot import RUN_DIR
+from grader.sandbox.base import (CHANNEL_FD, START_TIMEOUT, LaunchSpec, SandboxProcess, base_env,
+                                 python_paths)
+from grader.student.boot import PKG_ROOT as SANDBOX_PKG_ROOT, RUN_DIR, WORKSPACE as SANDBOX_WORKDIR
 
 # CHROOT: setns into a mount namespace; CHOWN: hand the copied data files of /workspace to the student
 CAPS = ("CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN")
