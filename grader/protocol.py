@@ -25,8 +25,39 @@ from __future__ import annotations
 import json
 import math
 import struct
+from enum import StrEnum
 
 from grader.errors import AnswerTooLarge, EncodeError  # noqa: F401 - raised here, caught by both sides
+
+
+class Op(StrEnum):
+    """A frame's `op`: judge -> runner (RUN, PROBE, EXIT) and runner -> judge (the rest)."""
+
+    READY = "ready"                   # the runner is up: {torch, device, python}
+    RUN = "run"                       # the cells, cell_timeout and the run settings
+    CELL_START = "cell_start"
+    CELL_DONE = "cell_done"           # {index, status, error, duration}
+    NOTEBOOK_DONE = "notebook_done"   # {patched}
+    PROBE = "probe"                   # {id, name, source?, timeout} + the kwargs
+    RESULT = "result"                 # {id, compute} + the value
+    ERROR = "error"                   # {id, kind, message, where?}
+    EXIT = "exit"
+
+
+class ErrorKind(StrEnum):
+    """Why a probe returned no value (an ERROR frame's `kind`)."""
+
+    MISSING_NAME = "missing_name"     # the notebook does not define a name the probe used
+    TIMEOUT = "timeout"
+    ENCODE = "encode"                 # the value is not plain data
+    STUDENT = "student"               # the student's code raised
+    NO_SOURCE = "no_source"           # the runner lacks the probe: send its source
+
+
+class CellStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
 
 MAX_HEADER_BYTES = 16 << 20
 MAX_BLOB_BYTES = 64 << 20

@@ -8,10 +8,34 @@ record is `grader/schema/result.schema.json`.  No output format lives here: writ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 SCHEMA_VERSION = 1
-STATUSES = ("graded", "invalid", "timeout", "memory", "crashed", "error", "missing")
-OUTCOMES = ("passed", "failed", "error", "skipped")
+
+
+class Status(StrEnum):
+    """A submission's outcome (`Result.status`); anything but GRADED says why in `Result.reason`."""
+
+    GRADED = "graded"       # the notebook ran and the hidden tests scored it
+    INVALID = "invalid"     # the file cannot be graded (not a notebook, too large, ...)
+    TIMEOUT = "timeout"     # the notebook or the hidden tests' use of it ran out of time
+    MEMORY = "memory"       # it ran out of memory (the student process's, or the judge's on its answers)
+    CRASHED = "crashed"     # the student process died or broke the protocol
+    ERROR = "error"         # the grader failed on it (a sandbox that would not start, a dead worker)
+    MISSING = "missing"     # on the roster, nothing handed in
+
+
+class Outcome(StrEnum):
+    """One hidden test's outcome."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"         # the test itself could not run
+    SKIPPED = "skipped"     # not run here (a CUDA test on a CPU grader): counts toward nothing
+
+
+STATUSES = tuple(Status)
+OUTCOMES = tuple(Outcome)
 
 
 @dataclass

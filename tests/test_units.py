@@ -289,3 +289,13 @@ def test_limits_defaults_help_and_flags_come_from_one_table():
     assert set(flags) == {"cell_timeout", "memory_mb", "cpu_seconds", "processes", "disk_mb", "output_kb"}
     for key, (flag, what) in flags.items():
         assert flag == assignment.LIMIT_KEYS[key][3] and what.lower() == assignment.LIMIT_KEYS[key][2].lower()
+
+
+def test_the_record_schema_knows_exactly_the_statuses_and_outcomes():
+    from grader import results
+
+    schema = json.loads((Path(results.__file__).parent / "schema" / "result.schema.json").read_text())
+    tests = schema["properties"]["questions"]["items"]["properties"]["tests"]["items"]["properties"]
+    assert schema["properties"]["status"]["enum"] == [s.value for s in results.Status]
+    assert tests["outcome"]["enum"] == [o.value for o in results.Outcome]
+    assert json.dumps(results.Status.GRADED) == '"graded"' and "graded" in results.STATUSES

@@ -22,8 +22,9 @@ from grader.errors import (MissingNameError, ProbeTimeout, ProtocolError, Sandbo
 from grader.sandbox import LaunchSpec, Sandbox, SandboxProcess
 from grader.sandbox.base import START_TIMEOUT, run_settings
 
+_ERROR_KINDS, _CELL_STATUSES = frozenset(protocol.ErrorKind), frozenset(protocol.CellStatus)
+
 GRACE = 5.0            # beyond the in-process alarm before the judge kills from outside
-ERROR_KINDS = ("missing_name", "timeout", "encode", "student", "no_source")
 JUDGE_MEMORY_REASON = "the notebook's answers to the tests were too large for the grader's memory"
 
 
@@ -101,7 +102,7 @@ class StudentSession:
             self.start_time = time.monotonic() - started
             run.environment = {k: header.get(k) for k in ("torch", "device", "python")}
             self.device = str(run.environment.get("device") or "cpu")
-            self._send({"op": "run", "cells": cells, "cell_timeout": self.cell_timeout, **run_settings(self.spec)})
+            self._send({"op": protocol.Op.RUN, "cells": cells, "cell_timeout": self.cell_timeout, **run_settings(self.spec)})
             self._collect_cells(run, time.monotonic() + self.notebook_timeout)
         except SandboxStartError as exc:
             self._fail(run, "error", str(exc))
@@ -121,7 +122,7 @@ class StudentSession:
             tail = self.proc.output().strip().splitlines()[-3:]
             raise SandboxStartError(f"the {self.backend.name} sandbox did not start ({type(exc).__name__}, "
                                     f"exit status {code}): " + " | ".join(tail)) from exc
-        if header.get("op") != "ready":
+        if header.get("op") != protocol.Op.READY:
             raise SandboxStartError("the student process did not start properly")
         return header
 
@@ -142,7 +143,7 @@ class StudentSession:
                 raise _Deadline(f"the notebook ran longer than {self.notebook_timeout:g} s"
                                 + (f" (stopped in cell {current.index})" if current else "")) from None
             op = header.get("op")
-            if op == "notebook_done":
+            if op == protocol.Op.NOTEBOOK_DONE:
                 patched = header.get("patched")
                 run.patched = [str(p)[:100] for p in patched[:50]] if isinstance(patched, list) else []
                 return
@@ -150,10 +151,10 @@ class StudentSession:
             cell = by_index.get(index) if type(index) is int else None
             if cell is None:
                 raise ProtocolError("the student process reported an unknown cell")
-            if op == "cell_start":
+            if op == protocol.Op.CELL_START:
                 current, self._cell_started = cell, time.monotonic()
                 current.status = "running"
-            elif op == "cell_done":
+            elif op == protocol.Op.CELL_DONE:
                 _fill_cell(cell, header)
                 current = None
             else:
@@ -185,7 +186,7 @@ class StudentSession:
             return
         if self.dead_reason is None and not self.proc.warm:   # a warm child is simply killed
             try:
-                self._send({"op": "exit"})
+                self._send({"op": protocol.Op.EXIT})
             except OSError:
                 pass
             self.proc.wait(1)
@@ -201,7 +202,7 @@ class StudentSession:
         started = time.monotonic()
         try:
             header, payload = self._ask_probe(key, name, source, kwargs, timeout, started)
-            if header["op"] == "result":
+            if header["op"] == protocol.Op.RESULT:
                 return self._value(header, payload, started)
             if overall and header.get("kind") == "timeout":
                 raise _Deadline("the overall deadline")
@@ -276,14 +277,14 @@ class StudentSession:
         that lacks it after all answers no_source, and is asked again with the source."""
         omit = key in self._defined
         header, payload = self._exchange(key, name, None if omit else source, kwargs, timeout, started)
-        if omit and header["op"] == "error" and header.get("kind") == "no_source":
+        if omit and header["op"] == protocol.Op.ERROR and header.get("kind") == protocol.ErrorKind.NO_SOURCE:
             header, payload = self._exchange(key, name, source, kwargs, timeout, started)
         self._defined.add(key)
         return header, payload
 
     def _exchange(self, key: str, name: str, source: str | None, kwargs: dict, timeout: float, started: float):
         pid = next(self._ids)
-        request = {"op": "probe", "id": pid, "key": key, "name": name, "timeout": timeout}
+        request = {"op": protocol.Op.PROBE, "id": pid, "key": key, "name": name, "timeout": timeout}
         if source is not None:
             request["source"] = source
         self._send(request, {"kwargs": kwargs})
@@ -322,9 +323,9 @@ def _check_answer(header: dict, pid: int) -> None:
     if type(header.get("id")) is not int or header["id"] != pid or type(op) is not str \
             or op not in ("result", "error"):
         raise ProtocolError("an answer arrived that does not match the question asked")
-    if op == "error":
+    if op == protocol.Op.ERROR:
         kind, message, where = header.get("kind"), header.get("message"), header.get("where")
-        if type(kind) is not str or kind not in ERROR_KINDS or type(message) is not str \
+        if type(kind) is not str or kind not in _ERROR_KINDS or type(message) is not str \
                 or where is not None and type(where) is not str:
             raise ProtocolError("an error answer with malformed fields")
 
@@ -339,7 +340,7 @@ def _fill_cell(cell: CellRecord, header: dict) -> None:
     texts = [error.get(k, "") for k in ("ename", "evalue", "traceback")]
     if any(type(t) is not str for t in texts):
         raise ProtocolError("a cell's error report has malformed fields")
-    cell.status = status if status in ("ok", "error", "timeout") else "error"
+    cell.status = status if status in _CELL_STATUSES else protocol.CellStatus.ERROR
     cell.duration = min(max(float(duration), 0.0), 1e9) if duration == duration else 0.0
     cell.ename, cell.evalue, cell.traceback = texts[0][:200], texts[1][:2000], texts[2][:8000]
 
@@ -347,12 +348,12 @@ def _fill_cell(cell: CellRecord, header: dict) -> None:
 def _probe_error(header: dict, timeout: float) -> Exception:
     kind, message = header.get("kind"), str(header.get("message") or "")
     where = header.get("where")
-    if kind == "missing_name":
+    if kind == protocol.ErrorKind.MISSING_NAME:
         return MissingNameError(f"The notebook does not define `{message}`. Check the name and that "
                                 "the cell defining it runs without errors.")
-    if kind == "timeout":
+    if kind == protocol.ErrorKind.TIMEOUT:
         return ProbeTimeout(f"Your code did not finish within {timeout:g} s when this test used it.")
-    if kind == "encode":
+    if kind == protocol.ErrorKind.ENCODE:
         return StudentCodeError(f"Your code returned something this test cannot read: {message}")
     suffix = f" ({where})" if where else ""
     return StudentCodeError(f"Your code raised {message}{suffix} when this test used it.")

@@ -270,7 +270,7 @@ class Runner:
         failed = 0
         done = b""      # a cell's cell_done goes out with the next one's cell_start: one wake-up of the judge
         for cell in cells:
-            self.sock.sendall(done + protocol.encode_frame({"op": "cell_start", "index": cell["index"]}))
+            self.sock.sendall(done + protocol.encode_frame({"op": protocol.Op.CELL_START, "index": cell["index"]}))
             out = CappedText(output_cap)
             started = time.perf_counter()
             error = self.exec_cell(cell, out, cell_timeout)
@@ -279,10 +279,10 @@ class Runner:
                 failed += 1
                 if failed > ERROR_CELLS:
                     error = {"status": error["status"], "ename": error["ename"]}
-            done = protocol.encode_frame({"op": "cell_done", "index": cell["index"],
-                                          "status": error and error["status"] or "ok", "error": error,
+            done = protocol.encode_frame({"op": protocol.Op.CELL_DONE, "index": cell["index"],
+                                          "status": error and error["status"] or protocol.CellStatus.OK, "error": error,
                                           "duration": time.perf_counter() - started})
-        self.sock.sendall(done + protocol.encode_frame({"op": "notebook_done", "patched": patched[:50]}))
+        self.sock.sendall(done + protocol.encode_frame({"op": protocol.Op.NOTEBOOK_DONE, "patched": patched[:50]}))
 
     def exec_cell(self, cell: dict, out: CappedText, timeout: float):
         name = f"<cell {cell['index']}>"
@@ -296,7 +296,7 @@ class Runner:
                 _alarm(0)
             return None
         except CellTimeout:
-            return {"status": "timeout", "ename": "TimeoutError",
+            return {"status": protocol.CellStatus.TIMEOUT, "ename": "TimeoutError",
                     "evalue": f"this cell ran longer than {timeout:g} s and was stopped", "traceback": ""}
         except BaseException as exc:  # noqa: BLE001 - a failing cell is recorded, the rest still run
             return _describe(exc, "error")
@@ -314,9 +314,9 @@ class Runner:
         while True:
             header, payload = self.recv()
             op = header.get("op")
-            if op == "exit":
+            if op == protocol.Op.EXIT:
                 return
-            if op == "probe":
+            if op == protocol.Op.PROBE:
                 self.answer_probe(header, payload, snapshot)
 
     def answer_probe(self, header: dict, payload: protocol.Payload, snapshot: Snapshot) -> None:
@@ -326,7 +326,7 @@ class Runner:
             snapshot.restore()
             fn = self.probe_function(header, snapshot)
             if fn is None:
-                self.sock.sendall(_error_frame(pid, "no_source", ""))
+                self.sock.sendall(_error_frame(pid, protocol.ErrorKind.NO_SOURCE, ""))
                 return
             kwargs = payload.decode().get("kwargs") or {}
             sys.stdout = sys.stderr = sink
@@ -340,16 +340,16 @@ class Runner:
                 _alarm(0)
                 sys.stdout, sys.stderr = self.real_stdout, self.real_stderr
             snapshot.restore(builtins_only=True)     # for the encoder; the rest before the next probe
-            frame = protocol.encode_frame({"op": "result", "id": pid, "compute": compute}, {"value": value})
+            frame = protocol.encode_frame({"op": protocol.Op.RESULT, "id": pid, "compute": compute}, {"value": value})
         except MissingName as exc:
-            frame = _error_frame(pid, "missing_name", str(exc.args[0]))
+            frame = _error_frame(pid, protocol.ErrorKind.MISSING_NAME, str(exc.args[0]))
         except CellTimeout:
-            frame = _error_frame(pid, "timeout", "")
+            frame = _error_frame(pid, protocol.ErrorKind.TIMEOUT, "")
         except protocol.EncodeError as exc:
-            frame = _error_frame(pid, "encode", str(exc))
+            frame = _error_frame(pid, protocol.ErrorKind.ENCODE, str(exc))
         except BaseException as exc:  # noqa: BLE001 - the student's exception is the answer
             d = _describe(exc, "error")
-            frame = _error_frame(pid, "student", f"{d['ename']}: {d['evalue']}", where=d.get("where"))
+            frame = _error_frame(pid, protocol.ErrorKind.STUDENT, f"{d['ename']}: {d['evalue']}", where=d.get("where"))
         self.sock.sendall(frame)
 
     def probe_function(self, header: dict, snapshot: Snapshot):
@@ -395,7 +395,7 @@ def define_probes(probes: list) -> None:
 
 
 def _error_frame(pid, kind: str, message: str, where: str | None = None) -> bytes:
-    return protocol.encode_frame({"op": "error", "id": pid, "kind": kind,
+    return protocol.encode_frame({"op": protocol.Op.ERROR, "id": pid, "kind": kind,
                                   "message": message[:ERROR_CAP], "where": where})
 
 
@@ -480,10 +480,10 @@ def main(fd: int) -> None:
     signal.signal(signal.SIGALRM, _on_alarm)
     runner = Runner(sock)
     try:
-        runner.send({"op": "ready", "torch": torch.__version__, "device": _device(),
+        runner.send({"op": protocol.Op.READY, "torch": torch.__version__, "device": _device(),
                      "python": sys.version.split()[0]})
         header, _ = runner.recv()
-        if header.get("op") == "run":
+        if header.get("op") == protocol.Op.RUN:
             output_cap = _apply_settings(header)
             runner.run_cells(header.get("cells", []), float(header.get("cell_timeout", 60)), snapshot, output_cap)
             runner.serve(snapshot)
