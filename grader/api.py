@@ -103,7 +103,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
                            unsafe_no_cgroups=unsafe_no_cgroups)
     roster_path = Path(roster) if roster else None
     with Store(Path(out)) as store:
-        found = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20),
+        found = intake.collect(Path(submissions), max_bytes=int(options.limits(asg)["max_notebook_mb"] * 2**20),
                                roster=roster_path, extract_dir=store.out / ".intake")
         run = _BatchRun(asg, options, store, found, on_result, sandbox=backend.name, seeds=seeds or {})
         todo = run.reuse_or_queue()

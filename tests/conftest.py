@@ -83,15 +83,27 @@ def _have(part: str) -> bool:
 HOW_TO_GET = {"root": "run the tests as root (cgroups)", "bwrap": "make system-deps (bubblewrap)",
               "podman": "make system-deps (podman and runc)", "chromium": "make system-deps (chromium, chromium-driver)"}
 BACKEND_NEEDS = {"bwrap": ("root", "bwrap"), "bwrap-cold": ("root", "bwrap"), "podman": ("podman",)}
+# modules whose tests grade with the default sandbox (bubblewrap as root)
+MODULE_NEEDS = {m: ("root", "bwrap") for m in ("test_demo", "test_forge", "test_assign_verify", "test_cli", "test_reports",
+                                                "test_hostile_strings", "test_lms", "test_zygote", "test_units")}
 SLOW_MODULES = {"test_scenarios", "test_adversarial", "test_zygote", "test_ray", "test_demo", "test_assign_verify",
                 "test_forge", "test_gpu", "test_cli", "test_reports"}
 
 
+def _module(item) -> str:
+    module = getattr(item, "module", None)
+    return module.__name__.rsplit(".", 1)[-1] if module is not None else ""
+
+
 def needs(item) -> list[str]:
-    """The parts `item` needs: its `requires(...)` marks, its sandbox backend parameter, a browser."""
+    """The parts `item` needs: its `requires(...)` marks, its sandbox backend parameter, a browser,
+    and the default sandbox where it is a slow test of a module that grades with it."""
     parts = [p for mark in item.iter_markers("requires") for p in mark.args]
     backend = getattr(getattr(item, "callspec", None), "params", {}).get("backend")
-    parts += BACKEND_NEEDS.get(backend, ()) if isinstance(backend, str) else ()
+    if isinstance(backend, str):
+        parts += BACKEND_NEEDS.get(backend, ())
+    elif item.get_closest_marker("slow") is not None or _module(item) in SLOW_MODULES:
+        parts += MODULE_NEEDS.get(_module(item), ())
     if "browser" in getattr(item, "fixturenames", ()):
         parts.append("chromium")
     return list(dict.fromkeys(parts))
@@ -103,5 +115,5 @@ def pytest_collection_modifyitems(config, items):
         if missing:
             item.add_marker(pytest.mark.skip(reason="needs " + "; ".join(f"{p}: {HOW_TO_GET.get(p, p)}"
                                                                        for p in missing)))
-        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES or needs(item):
+        if _module(item) in SLOW_MODULES or needs(item):
             item.add_marker(pytest.mark.slow)

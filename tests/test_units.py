@@ -268,15 +268,19 @@ def test_what_a_test_needs_comes_from_its_marks_backend_and_browser():
 
     import conftest
 
-    def item(marks=(), backend=None, fixtures=()):
+    def item(marks=(), backend=None, fixtures=(), module="test_units"):
         return SimpleNamespace(iter_markers=lambda name: [m for m in marks if m.name == name],
+                               get_closest_marker=lambda name: next((m for m in marks if m.name == name), None),
                                callspec=SimpleNamespace(params={"backend": backend}) if backend else None,
-                               fixturenames=list(fixtures))
+                               fixturenames=list(fixtures), module=SimpleNamespace(__name__=f"tests.{module}"))
 
     assert conftest.needs(item()) == []
     assert conftest.needs(item(backend="podman", fixtures=["browser"])) == ["podman", "chromium"]
     assert conftest.needs(item([pytest.mark.requires("root").mark], backend="bwrap-cold")) == ["root", "bwrap"]
     assert conftest.needs(item(backend="none")) == []
+    assert conftest.needs(item(module="test_demo")) == ["root", "bwrap"]             # grades with the default
+    assert conftest.needs(item(module="test_lms")) == []                              # a fast test there
+    assert conftest.needs(item([pytest.mark.slow.mark], module="test_lms")) == ["root", "bwrap"]
 
 
 def test_limits_defaults_help_and_flags_come_from_one_table():

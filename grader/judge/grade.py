@@ -66,7 +66,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
                     suite_hash=suite_hash, config_hash=options.config_hash(assignment),
                     grader_version=build_id(), run_id=run_id)
     try:
-        raw = read_regular(path, int(assignment.limits["max_notebook_mb"] * 2**20))
+        raw = read_regular(path, int(options.limits(assignment)["max_notebook_mb"] * 2**20))
         result.submission["size"] = len(raw)
         if hashlib.sha256(raw).hexdigest() != sha256:
             raise SubmissionError("the notebook file changed after it was handed in; grade the class again")
