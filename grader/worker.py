@@ -57,11 +57,11 @@ def inventory(request: dict, cache: dict) -> dict:
     """The hidden suite's tests, for the driver to check their points before the batch: a warm
     slot has collected the suite already (so the driver never imports torch for it)."""
     from grader.errors import AssignmentError
-    from grader.judge import plugin
+    from grader.judge import plugin, warm
 
     try:
         asg = _assignment(cache, request["assignment"], request["course"])
-        items = plugin.warm_suite(asg.tests_dir, asg.suite_hash()).collected() if request.get("warm") else None
+        items = warm.warm_suite(asg.tests_dir, asg.suite_hash()).collected() if request.get("warm") else None
         if items is None:
             items = plugin.collect(asg.tests_dir)
     except AssignmentError as exc:
@@ -81,7 +81,7 @@ def _assignment(cache: dict, key: str, course: str):
 def prestart(plan: dict, gpu: str | None, cache: dict) -> None:
     """What the first submission would start, started now, while the driver checks the suite:
     the slot's zygote (bwrap, warm) and the collection of the hidden suite (warm)."""
-    from grader.judge import plugin
+    from grader.judge import warm
 
     if not plan.get("warm"):
         return
@@ -93,7 +93,7 @@ def prestart(plan: dict, gpu: str | None, cache: dict) -> None:
             work_root.mkdir(parents=True, exist_ok=True)
             zygote.prestart(work_root, gpu)
     asg = _assignment(cache, plan["assignment"], plan["course"])
-    plugin.warm_suite(asg.tests_dir, asg.suite_hash())
+    warm.warm_suite(asg.tests_dir, asg.suite_hash())
 
 
 def main() -> None:

@@ -243,7 +243,7 @@ def test_plain_last(student):
 def test_warm_suite_reports_every_outcome_as_a_full_pytest_run_does(tmp_path):
     """The warm judge runs each test's phases without pytest's report hooks on the way; failing,
     skipping, erroring and xfail tests must come out exactly as a plain pytest run has them."""
-    from grader.judge import plugin
+    from grader.judge import plugin, warm
 
     (tmp_path / "test_outcomes.py").write_text(OUTCOME_SUITE)
     (tmp_path / "test_outcomes_more.py").write_text(MORE_OUTCOMES)
@@ -255,9 +255,9 @@ def test_warm_suite_reports_every_outcome_as_a_full_pytest_run_does(tmp_path):
         return {o.name: (o.outcome, o.message, bool(o.detail)) for o in outcomes}
 
     cold = view(plugin.run(tmp_path, Session(), "seed"))
-    warm = [view(plugin.run(tmp_path, Session(), "seed", warm_key=f"outcomes-{tmp_path}")) for _ in range(2)]
-    assert warm[0] == warm[1] == cold
-    suite = plugin.warm_suite(tmp_path, f"outcomes-{tmp_path}")
+    runs = [view(plugin.run(tmp_path, Session(), "seed", warm_key=f"outcomes-{tmp_path}")) for _ in range(2)]
+    assert runs[0] == runs[1] == cold
+    suite = warm.warm_suite(tmp_path, f"outcomes-{tmp_path}")
     direct = {nodeid.split("::")[-1] for nodeid in suite.called_directly}
     assert direct == {"test_passes", "test_fails", "test_bare_assert", "test_crashes", "test_skips_in_body",
                       "test_after_the_marked_ones", "test_plain_first", "test_plain_between", "test_plain_last"}
@@ -281,10 +281,32 @@ def test_warm_suite_reports_every_outcome_as_a_full_pytest_run_does(tmp_path):
                                                       "test_uses_it_again", "test_plain_last")), cold
 
 
+def test_without_the_fast_path_a_warm_suite_reports_the_same_outcomes(tmp_path, monkeypatch):
+    """What the warm judge does where pytest's internals are not what it knows (another pytest):
+    every test through pytest's own protocol, and the same outcomes, run after run."""
+    from grader.judge import plugin, pytest_shim, warm
+
+    (tmp_path / "test_outcomes.py").write_text(OUTCOME_SUITE)
+    (tmp_path / "test_outcomes_more.py").write_text(MORE_OUTCOMES)
+
+    class Session:
+        device = "cpu"
+
+    def view(outcomes):
+        return {o.name: (o.outcome, o.message, bool(o.detail)) for o in outcomes}
+
+    cold = view(plugin.run(tmp_path, Session(), "seed"))
+    monkeypatch.setattr(pytest_shim, "FAST_PATH", False)
+    key = f"no-fast-path-{tmp_path}"
+    runs = [view(plugin.run(tmp_path, Session(), "seed", warm_key=key)) for _ in range(2)]
+    assert runs[0] == runs[1] == cold and warm.warm_suite(tmp_path, key).called_directly == set()
+    assert cold["test_fails"] == ("failed", "your answer is wrong", False)
+
+
 def test_a_conftest_hook_or_fixture_sends_a_test_through_pytest_in_a_warm_suite(tmp_path):
     """A warm suite calls plain tests directly, without pytest's per-test hooks; any hook or
     autouse fixture of the suite's own (a conftest) must still see every test it would see."""
-    from grader.judge import plugin
+    from grader.judge import plugin, warm
 
     (tmp_path / "conftest.py").write_text('''
 import pytest
@@ -322,10 +344,10 @@ def test_plain_vetoed(student):
         return {o.name: o.outcome for o in outcomes}
 
     cold = view(plugin.run(tmp_path, Session(), "seed"))
-    warm = view(plugin.run(tmp_path, Session(), "seed", warm_key=f"hooks-{tmp_path}"))
-    assert warm == cold == {"test_plain": "passed", "test_plain_vetoed": "error",
-                            "test_sub": "skipped", "test_sub_vetoed": "skipped"}
-    assert not plugin.warm_suite(tmp_path, f"hooks-{tmp_path}").called_directly
+    run = view(plugin.run(tmp_path, Session(), "seed", warm_key=f"hooks-{tmp_path}"))
+    assert run == cold == {"test_plain": "passed", "test_plain_vetoed": "error",
+                           "test_sub": "skipped", "test_sub_vetoed": "skipped"}
+    assert not warm.warm_suite(tmp_path, f"hooks-{tmp_path}").called_directly
 
 
 def test_a_test_checks_several_cases():

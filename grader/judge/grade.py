@@ -15,7 +15,7 @@ from grader.assignment import Assignment
 from grader.build import build_id
 from grader.errors import SubmissionError
 from grader.intake import read_regular
-from grader.judge import plugin
+from grader.judge import plugin, warm
 from grader.judge.session import StudentSession
 from grader.notebook import code_cells, parse_notebook
 from grader.results import CellError, QuestionResult, Result, TestResult, Trial
@@ -79,7 +79,7 @@ def grade_one(assignment: Assignment, student: str, path: Path, sha256: str, opt
     warm_key = suite_hash if options.warm else None
     probes: tuple = ()
     if warm_key is not None:
-        suite = plugin.warm_suite(assignment.tests_dir, warm_key)   # collecting while the sandbox starts
+        suite = warm.warm_suite(assignment.tests_dir, warm_key)   # collecting while the sandbox starts
         probes = suite.probes            # once collected: the zygote defines them for later students
     limits = options.limits(assignment)
     if work_root is not None:

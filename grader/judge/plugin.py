@@ -6,21 +6,16 @@ The hidden suite runs in this trusted process with assertion rewriting off, so a
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import hashlib
-import inspect
-import queue
 import random
-import threading
 import traceback
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from grader.errors import AssignmentError, ProbeError
+from grader.judge import pytest_shim
 from grader.testing import CUDA_MARK, QUESTION_MARK, GradingFailure, Probe
 
 _RERAISE = (pytest.exit.Exception, KeyboardInterrupt)
@@ -216,9 +211,7 @@ class _QuickReports:
             return None
         answered = getattr(self.judge, "answered", None)
         message, internal = student_message(call.excinfo.value, bool(answered and answered()))
-        return pytest.TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, "failed",
-                                 _traceback_text(item, call.excinfo) if internal else message, "call", [],
-                                 call.duration, call.start, call.stop, user_properties=item.user_properties)
+        return pytest_shim.failed_report(item, call, _traceback_text(item, call.excinfo) if internal else message)
 
 
 def _traceback_text(item, excinfo) -> str:
@@ -252,206 +245,6 @@ def collect(tests_dir: Path) -> list[Outcome]:
     return inv.items
 
 
-class WarmSuite(Judge):
-    """A hidden suite collected once and run against one submission after another.
-
-    pytest runs in a thread of its own; its run loop waits for a submission, runs every collected
-    test against it with a full teardown after the last one (module and session fixtures too), and
-    puts the test modules' globals back as collection left them before the next submission."""
-
-    def __init__(self, tests_dir: Path) -> None:
-        super().__init__(None, "")
-        self.tests_dir = tests_dir
-        self._jobs: queue.Queue = queue.Queue()
-        self._done: queue.Queue = queue.Queue()
-        self._ready = threading.Event()
-        self.exit_code: int | None = None
-        self.probes: tuple = ()          # (name, source) of every probe the collected modules define
-        self.called_directly: set = set()   # nodeids of the tests run without pytest's per-test machinery
-        self.inventory: list[Outcome] = []    # every collected test, as collection left it
-        self._thread = threading.Thread(target=self._main, name=f"suite {tests_dir}", daemon=True)
-        self._thread.start()      # collects while the caller starts the student process
-
-    def _main(self) -> None:
-        try:
-            self.exit_code = _run_pytest(self.tests_dir, self, ["--capture=no"])
-        finally:
-            self._ready.set()
-            self._done.put(None)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session):
-        self.inventory = list(self.items)
-        self._ready.set()
-        if self.errors or not session.items:
-            return True
-        modules = {id(m): (m, _copyable(m.__dict__)) for m in (getattr(i, "module", None) for i in session.items)
-                   if m is not None}
-        self.probes = tuple(sorted({(v.name, v.source) for m, _ in modules.values() for v in vars(m).values()
-                                    if isinstance(v, Probe)}))
-        items = session.items
-        direct = [self._direct(item) for item in items]
-        self.called_directly = {item.nodeid for item, d in zip(items, direct) if d}
-        # pytest's setup state only sees the tests run through pytest: each one's teardown is told
-        # which of those comes next (the direct calls in between need none of its fixtures)
-        after = [next((items[j] for j in range(i + 1, len(items)) if not direct[j]), None) for i in range(len(items))]
-        while (job := self._jobs.get()) is not None:
-            for module, globals_ in modules.values():
-                module.__dict__.clear()
-                module.__dict__.update(_fresh(globals_))
-            self.session, self.base_seed, only = job
-            self.items = [dataclasses.replace(o) for o in self.inventory if only is None or o.question in only]
-            self.by_id = {o.nodeid: o for o in self.items}
-            for item, is_direct, nextitem in zip(items, direct, after):
-                if item.nodeid not in self.by_id:
-                    continue
-                if is_direct:
-                    self._call_item(item)
-                elif item.get_closest_marker("xfail") is not None:   # its outcome needs pytest's own reports
-                    item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-                else:
-                    self._run_item(item, nextitem)
-            self.session = None
-            self._done.put(self.items)
-        return True
-
-    def _direct(self, item) -> bool:
-        """Whether `item` is a plain test function that pytest would only set up, call and tear
-        down: no fixture but `student`, no mark but the grader's, and no hook on its way but
-        pytest's own and this plugin's (a conftest's hook or fixture sends it through pytest)."""
-        if type(item) is not pytest.Function or item.cls is not None or hasattr(item, "callspec"):
-            return False
-        if inspect.iscoroutinefunction(item.obj) or inspect.isasyncgenfunction(item.obj) \
-                or inspect.isgeneratorfunction(item.obj):
-            return False
-        info = item._fixtureinfo
-        if not set(item.fixturenames) <= {"student"} or tuple(info.argnames) not in ((), ("student",)):
-            return False
-        defs = info.name2fixturedefs.get("student", ())
-        if item.fixturenames and (len(defs) != 1 or getattr(defs[0].func, "__self__", None) is not self):
-            return False
-        if any(mark.name not in (QUESTION_MARK, CUDA_MARK) for mark in item.iter_markers()):
-            return False
-        hooks = ("pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_teardown", "pytest_pyfunc_call",
-                 "pytest_runtest_makereport", "pytest_fixture_setup")
-        return all(impl.plugin is self or isinstance(impl.plugin, _QuickReports)
-                   or impl.plugin_name in _OWN_PLUGINS
-                   for hook in hooks for impl in getattr(item.ihook, hook).get_hookimpls())
-
-    def _call_item(self, item) -> None:
-        """A plain test function (see `_direct`) called as pytest would call it, without pytest's
-        per-test machinery: this plugin's setup (seeds, the CUDA mark), the `student` fixture,
-        the call.  A phase that raises is reported through `pytest_runtest_makereport` as usual."""
-        record = self.by_id.get(item.nodeid)
-        ihook = item.ihook
-        setup = pytest.CallInfo.from_call(lambda: self.pytest_runtest_setup(item), when="setup", reraise=_RERAISE)
-        if setup.excinfo is not None:
-            ihook.pytest_runtest_makereport(item=item, call=setup)
-            return
-        args = {"student": Student(self.session, self._test_seed)} if item.fixturenames else {}
-        function = item.obj
-        call = pytest.CallInfo.from_call(lambda: function(**args), when="call", reraise=_RERAISE)
-        if call.excinfo is not None:
-            ihook.pytest_runtest_makereport(item=item, call=call)
-            if record is not None:
-                record.duration += setup.duration
-        elif record is not None:
-            record.duration += setup.duration + call.duration
-            record.outcome, record.message = "passed", ""
-
-    def _run_item(self, item, nextitem) -> None:
-        """pytest's setup, call and teardown hooks for one test, without its report and logging
-        hooks: a phase that raises goes through `pytest_runtest_makereport` as usual (skips and
-        errors are recorded exactly as pytest reports them); a phase that passes is recorded here."""
-        record = self.by_id.get(item.nodeid)
-        if hasattr(item, "_request") and not item._request:
-            item._initrequest()
-        ihook = item.ihook
-        phases = (("setup", lambda: ihook.pytest_runtest_setup(item=item)),
-                  ("call", lambda: ihook.pytest_runtest_call(item=item)),
-                  ("teardown", lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)))
-        try:
-            set_up = True
-            for when, hook in phases:
-                if when == "call" and not set_up:
-                    continue
-                call = pytest.CallInfo.from_call(hook, when=when, reraise=_RERAISE)
-                if call.excinfo is not None:
-                    ihook.pytest_runtest_makereport(item=item, call=call)
-                    set_up = set_up and when != "setup"
-                elif record is not None:
-                    record.duration += call.duration
-                    if when == "call":
-                        record.outcome, record.message = "passed", ""
-        finally:
-            if hasattr(item, "_request"):      # as pytest leaves a test after its protocol
-                item._request = False
-                item.funcargs = None
-
-    def alive(self) -> bool:
-        return self._thread.is_alive() and not self.errors
-
-    def collected(self) -> list[Outcome] | None:
-        """The collected tests (waiting for collection to end), or None when it failed or found
-        none: `collect` then says why in its own words."""
-        self._ready.wait()
-        return list(self.inventory) if self.inventory and self.alive() else None
-
-    def run(self, session, base_seed: str, questions: frozenset | None = None) -> list[Outcome]:
-        self._ready.wait()
-        if not self.alive():
-            raise AssignmentError("the hidden suite could not run:\n" + ("\n".join(self.errors)
-                                                                         or f"pytest exited with {self.exit_code}"))
-        self._jobs.put((session, base_seed, questions))
-        items = self._done.get()
-        if items is None:
-            raise AssignmentError("the hidden suite stopped while it ran")
-        return items
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join(30)
-
-
-def _copyable(namespace: dict) -> dict:
-    """(value, deep-copy it for each submission?) for every name a test module defines."""
-    out = {}
-    for name, value in namespace.items():
-        if name.startswith("__"):
-            out[name] = (value, False)
-            continue
-        try:
-            copy.deepcopy(value)
-            out[name] = (value, True)
-        except Exception:  # noqa: BLE001 - modules, locks, generators: shared as they are
-            out[name] = (value, False)
-    return out
-
-
-def _fresh(saved: dict) -> dict:
-    """The module's globals as collection left them: lists, dicts, tensors... copied anew, so what
-    one submission's tests appended is gone for the next.  Functions and classes are shared."""
-    return {name: copy.deepcopy(value) if deep else value for name, (value, deep) in saved.items()}
-
-
-_warm: "OrderedDict[tuple, WarmSuite]" = OrderedDict()
-WARM_SUITES = 4
-
-
-def warm_suite(tests_dir: Path, warm_key: str) -> WarmSuite:
-    """This process's collected suite for `tests_dir` with content hash `warm_key`; a new one
-    starts collecting in the background (call early: the first run waits for it)."""
-    key = (str(tests_dir), warm_key)
-    suite = _warm.pop(key, None)
-    if suite is None or not suite._thread.is_alive():
-        suite = WarmSuite(tests_dir)
-    _warm[key] = suite
-    while len(_warm) > WARM_SUITES:
-        _warm.popitem(last=False)[1].close()
-    return suite
-
-
 def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None,
         questions: frozenset | None = None) -> list[Outcome]:
     """Run the suite against `session`; every collected test (of `questions`, when given) gets an
@@ -460,6 +253,8 @@ def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None
     With `warm_key` (the suite's content hash) the suite stays collected in this process for the
     next submission; without it, pytest collects and runs it afresh."""
     if warm_key is not None:
+        from grader.judge.warm import warm_suite
+
         return warm_suite(tests_dir, warm_key).run(session, base_seed, questions)
     judge = Judge(session, base_seed, questions)
     code = _run_pytest(tests_dir, judge, [])
@@ -469,4 +264,4 @@ def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None
     return judge.items
 
 
-__all__ = ["Outcome", "Student", "WarmSuite", "collect", "run", "student_message", "warm_suite"]
+__all__ = ["Judge", "Outcome", "Student", "collect", "run", "student_message"]
