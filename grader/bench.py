@@ -1,6 +1,6 @@
 """`make bench`: torchgrader against `otter run` on the same synthetic class, in one run.
 
-    python -m grader.bench [--assignment custom_model] [-n 24] [--otter-n 6] [--jobs 2]
+    python -m grader.bench [--assignment custom_model] [-n 500] [--otter-n 6] [--jobs 2]
 
 Builds a class from the assignment's release (the solution notebook, and the mutants in turn),
 grades it with `grader grade` at --jobs 1 and --jobs N (and --cold-n of them with --cold, and with

@@ -119,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         print("grader: interrupted; finished results are saved, run the same command to resume",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:          # `grader list | head`: the reader left, nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 class Progress:

@@ -24,7 +24,8 @@ from grader.sandbox import LaunchSpec, Limits, resolve_backend
 
 @dataclass(frozen=True)
 class GradeOptions:
-    """How to grade, beyond what the assignment says.  Part of the reuse key of stored results."""
+    """How to grade, beyond what the assignment says.  Part of the reuse key of stored results
+    (`config_hash`), except `warm`: a warm or a cold sandbox grades a notebook alike."""
 
     sandbox: str = "auto"
     timeout: float | None = None       # overrides the assignment's notebook_timeout
