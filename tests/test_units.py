@@ -303,3 +303,38 @@ def test_the_record_schema_knows_exactly_the_statuses_and_outcomes():
     assert schema["properties"]["status"]["enum"] == [s.value for s in results.Status]
     assert tests["outcome"]["enum"] == [o.value for o in results.Outcome]
     assert json.dumps(results.Status.GRADED) == '"graded"' and "graded" in results.STATUSES
+
+
+@pytest.mark.parametrize("tags", [True, False], ids=["version-tags", "no-version-tags"])
+def test_the_pristine_snapshot_catches_every_patch_with_and_without_dict_version_tags(monkeypatch, tags):
+    """The student process's check before each probe: a patched torch function, module constant or
+    tensor method is put back and named, whether CPython's dict version tags can be read (the fast
+    path, PEP 509) or not."""
+    import math
+
+    import torch
+
+    from grader.student import runner
+
+    if tags:
+        assert runner._dict_version is not None, "this CPython should expose dict version tags"
+    else:
+        monkeypatch.setattr(runner, "_dict_version", None)
+    snap = runner.Snapshot()
+    assert snap.restore() == [] and snap.restore() == []
+    real_equal, real_pi, real_sum = torch.equal, math.pi, torch.Tensor.sum
+    try:
+        torch.equal = lambda *args: True
+        math.pi = 3
+        torch.Tensor.sum = lambda self, *args, **kwargs: 0
+        changed = snap.restore()
+        assert torch.equal is real_equal and math.pi is real_pi and torch.Tensor.sum is real_sum
+    finally:
+        if torch.equal is not real_equal or math.pi is not real_pi:       # never leave this process patched
+            torch.equal, math.pi = real_equal, real_pi
+        if "sum" in vars(torch.Tensor):
+            del torch.Tensor.sum
+    assert {"torch.equal", "math.pi", "Tensor.sum"} <= set(changed)
+    assert snap.restore() == []
+    torch.Tensor.shiny = lambda self: 1                 # a method added, not replaced
+    assert "Tensor.shiny" in snap.restore() and not hasattr(torch.Tensor, "shiny")
