@@ -81,7 +81,15 @@ def test_required_gpu_stops_before_grading(cuda_course, tmp_path, monkeypatch):
 
 # On a machine with an NVIDIA GPU: the same course graded for real, on every local backend that
 # runs here, with a submission that fills the GPU's memory next to a correct one.
-GPUS = gpu.detect()
+@pytest.fixture(scope="module")
+def real_gpus():
+    """The machine's NVIDIA GPUs (nvidia-smi runs when a test asks, not when tests are collected)."""
+    found = gpu.detect()
+    if not found:
+        pytest.skip("no NVIDIA GPU on this machine: nothing to pass through")
+    return found
+
+
 FILL_GPU = """import torch
 # %%
 chunks = []
@@ -95,9 +103,8 @@ def double(t):
 """
 
 
-@pytest.mark.skipif(not GPUS, reason="no NVIDIA GPU on this machine: nothing to pass through")
 @pytest.mark.parametrize("sandbox,warm", [("bwrap", True), ("bwrap", False), ("none", False)])
-def test_grading_on_a_real_gpu(cuda_course, tmp_path, sandbox, warm):
+def test_grading_on_a_real_gpu(real_gpus, cuda_course, tmp_path, sandbox, warm):
     import nbformat
 
     from conftest import notebook_from_script

@@ -55,7 +55,11 @@ def test_ray_and_local_give_identical_results(ray_instance, tmp_path):
 def test_a_killed_actor_loses_nothing(ray_instance, tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
-    slow = (SCENARIOS / "solution" / "notebook.py").read_text() + "\n# %%\nimport time\ntime.sleep(3)\n"
+    started = tmp_path / "started"          # each notebook marks here that it runs (no sandbox: it can)
+    started.mkdir()
+    slow = (SCENARIOS / "solution" / "notebook.py").read_text() + (
+        f"\n# %%\nimport os, time\nopen(os.path.join({str(started)!r}, str(os.getpid())), 'w').close()\n"
+        "time.sleep(3)\n")
     from conftest import notebook_from_script
     import nbformat
 
@@ -68,8 +72,7 @@ def test_a_killed_actor_loses_nothing(ray_instance, tmp_path):
         while time.monotonic() < deadline and not killed:
             names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
                      if a["name"].startswith("torchgrader-slot-")]
-            if names:
-                time.sleep(4)          # the actors are busy with their first submissions
+            if names and len(list(started.iterdir())) >= 2:      # both actors are grading a notebook
                 ray.kill(ray.get_actor(sorted(names)[0]))
                 killed.append(sorted(names)[0])
             time.sleep(0.2)
