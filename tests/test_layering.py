@@ -17,7 +17,7 @@ LAYERS = [
     ("grader.judge",),
     ("grader.reports", "grader.check", "grader.forge", "grader.assign", "grader.scheduler", "grader.worker",
      "grader.ray_executor"),
-    ("grader.api", "grader.bench"),
+    ("grader.api", "grader.verify", "grader.bench"),
     ("grader.cli",),
 ]
 # tighter than their layer: what the two sides of the sandbox boundary share
