@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
@@ -19,7 +20,8 @@ from grader.judge.grade import GradeOptions, check_points, check_suite, empty_qu
 from grader.reports import write_reports
 from grader.results import Result
 from grader.sandbox import resolve_backend
-from grader.scheduler import Job, run_local, start_slots
+from grader.jobs import GradeRequest, InventoryRequest, Job
+from grader.scheduler import run_local, start_slots
 from grader.store import Store
 from grader.text import clean_flags, clean_result
 
@@ -123,7 +125,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
                 from grader.ray_executor import run_ray
 
                 for job in pending:
-                    job.request.pop("work_root", None)
+                    job.request.work_root = None          # each node makes its own
                 run_ray(pending, slots=jobs, log_dir=store.out.resolve() / "logs", on_done=run.done,
                         address=ray_address, label=run.run_id, gpus_per_slot=1 if gpu_list else 0)
             elif pending:
@@ -192,9 +194,9 @@ class _BatchRun:
         """A worker's answer for `job`: its result, or an `error` row with the reason."""
         if reply.get("ok"):
             result = Result.from_dict(reply["result"])
-            result.submission["path"] = job.request["path"]
-            if job.request.get("attempt"):
-                result.flags.append(f"graded on attempt {job.request['attempt'] + 1}: the worker "
+            result.submission["path"] = job.request.path
+            if job.request.attempt:
+                result.flags.append(f"graded on attempt {job.request.attempt + 1}: the worker "
                                     "grading it before died")
             self.record(result, False)
             return
@@ -202,12 +204,12 @@ class _BatchRun:
         last = error.strip().splitlines()[-1] if error.strip() else error
         req = job.request
         if reply.get("status") == "memory":     # the judge's own memory limit held: the submission's outcome
-            self.record(self._base(req["student"], status="memory", reason=last,
-                                   submission={"path": req["path"], "sha256": req["sha256"], "size": 0}), False)
+            self.record(self._base(req.student, status="memory", reason=last,
+                                   submission={"path": req.path, "sha256": req.sha256, "size": 0}), False)
             return
-        self.record(self._base(req["student"], status="error",
+        self.record(self._base(req.student, status="error",
                                reason=f"the grader failed on this submission: {last}",
-                               submission={"path": req["path"], "sha256": req["sha256"], "size": 0}), False)
+                               submission={"path": req.path, "sha256": req.sha256, "size": 0}), False)
 
     def _base(self, student: str, **kw) -> Result:
         return Result(student=student, assignment=self.asg.name, max_score=self.asg.max_score,
@@ -265,7 +267,7 @@ def _checked_suite(asg: Assignment, workers, warm: bool, course: Path) -> list:
     from grader.errors import WorkerFailure
 
     if workers:
-        request = {"op": "inventory", "assignment": str(asg.directory), "course": str(course), "warm": warm}
+        request = InventoryRequest(assignment=str(asg.directory), course=str(course), warm=warm)
         try:
             reply = workers[0].grade(Job(request=request, deadline_s=SUITE_CHECK_DEADLINE_S))
         except WorkerFailure:
@@ -284,14 +286,10 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
     runs = seeds[0] if seeds else 1       # each run of the hidden tests has a judging time of its own
     probes_s = runs * min(n_tests * (limits["probe_timeout"] + 5), limits["judge_timeout"] + 30)
     deadline = START_BUDGET_S + limits["notebook_timeout"] + probes_s + 60
-    request = {"assignment": str(asg.directory), "course": str(course), "student": sub.student,
-               "path": str(sub.path), "sha256": sub.sha256, "run_id": run_id, "work_root": str(work_root),
-               "options": {"sandbox": options.sandbox, "timeout": options.timeout,
-                           "torch_threads": options.torch_threads, "image": options.image,
-                           "overrides": options.overrides, "warm": options.warm,
-                           "unsafe_no_cgroups": options.unsafe_no_cgroups}}
-    if seeds:
-        request["trials"] = {"seeds": seeds[0], "questions": list(seeds[1]) if seeds[1] is not None else None}
+    request = GradeRequest(assignment=str(asg.directory), course=str(course), student=sub.student,
+                           path=str(sub.path), sha256=sub.sha256, run_id=run_id, work_root=str(work_root),
+                           options=dataclasses.asdict(options), seeds=seeds[0] if seeds else 1,
+                           questions=list(seeds[1]) if seeds and seeds[1] is not None else None)
     return Job(request=request, deadline_s=deadline)
 
 

@@ -10,13 +10,14 @@ retried on another actor, up to `retries` times, then recorded as an error.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import tempfile
 from pathlib import Path
 from typing import Callable
 
-from grader.errors import UsageError
-from grader.errors import WorkerFailure
-from grader.scheduler import Job, WorkerSlot
+from grader.errors import UsageError, WorkerFailure
+from grader.jobs import GradeRequest, Job
+from grader.scheduler import WorkerSlot
 
 ACTOR_PREFIX = "torchgrader-slot"
 
@@ -39,11 +40,11 @@ class SlotActor:
         self.slot = WorkerSlot(index, Path(log_dir), label, gpu)
         self.scratch = Path(tempfile.mkdtemp(prefix="torchgrader-ray-"))
 
-    def grade(self, request: dict, notebook_b64: str, deadline_s: float) -> dict:
-        path = self.scratch / f"{request['student']}.ipynb"
+    def grade(self, request: GradeRequest, notebook_b64: str, deadline_s: float) -> dict:
+        path = self.scratch / f"{request.student}.ipynb"
         path.write_bytes(base64.b64decode(notebook_b64))
         try:
-            reply = self.slot.grade(Job({**request, "path": str(path)}, deadline_s))
+            reply = self.slot.grade(Job(dataclasses.replace(request, path=str(path)), deadline_s))
         except WorkerFailure as exc:
             self.slot.kill()
             reply = {"ok": False, "error": str(exc)}
@@ -93,7 +94,7 @@ def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Jo
                 idle.append(next_index)
                 next_index += 1
                 if attempts < retries:
-                    job.request["attempt"] = attempts + 1
+                    job.request.attempt = attempts + 1
                     queue.append((job, attempts + 1))
                     continue
                 reply = {"ok": False, "error": f"the Ray actor grading it died {attempts + 1} times "
@@ -112,4 +113,4 @@ def _start(remote, label: str, index: int, log_dir: Path, use_gpu: bool):
 
 
 def _notebook(job: Job) -> str:
-    return base64.b64encode(Path(job.request["path"]).read_bytes()).decode()
+    return base64.b64encode(Path(job.request.path).read_bytes()).decode()

@@ -19,19 +19,13 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+import dataclasses
 from pathlib import Path
 from typing import Callable
 
+from grader import jobs
 from grader.errors import WorkerFailure
-
-
-@dataclass
-class Job:
-    """One submission to grade, as the worker receives it."""
-
-    request: dict
-    deadline_s: float
+from grader.jobs import Job
 
 
 def _die_with_parent() -> None:
@@ -68,7 +62,7 @@ class WorkerSlot:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         try:
-            self.proc.stdin.write((json.dumps({**job.request, "gpu": self.gpu}) + "\n").encode())
+            self.proc.stdin.write((jobs.dumps(dataclasses.replace(job.request, gpu=self.gpu)) + "\n").encode())
             self.proc.stdin.flush()
         except OSError as exc:
             raise WorkerFailure(f"could not reach the worker process: {exc}") from None

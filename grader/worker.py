@@ -18,6 +18,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from grader import jobs
+
 
 def _channel():
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -37,31 +39,29 @@ def limit_memory(mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
-def handle(request: dict, cache: dict) -> dict:
-    if request.get("op") == "inventory":
+def handle(request: jobs.GradeRequest | jobs.InventoryRequest, cache: dict) -> dict:
+    if isinstance(request, jobs.InventoryRequest):
         return inventory(request, cache)
     from grader.judge.grade import GradeOptions, grade_one
 
-    options = GradeOptions(**request["options"])
-    trials = request.get("trials") or {}      # grader verify: further seeds on the same process
-    assignment = _assignment(cache, request["assignment"], request["course"])
-    result = grade_one(assignment, request["student"], Path(request["path"]), request["sha256"], options,
-                       run_id=request.get("run_id", ""),
-                       work_root=Path(request["work_root"]) if request.get("work_root") else None,
-                       gpu=request.get("gpu"), seeds=int(trials.get("seeds", 1)),
-                       questions=tuple(trials["questions"]) if trials.get("questions") is not None else None)
+    options = GradeOptions(**request.options)
+    assignment = _assignment(cache, request.assignment, request.course)
+    result = grade_one(assignment, request.student, Path(request.path), request.sha256, options,
+                       run_id=request.run_id, work_root=Path(request.work_root) if request.work_root else None,
+                       gpu=request.gpu, seeds=request.seeds,
+                       questions=tuple(request.questions) if request.questions is not None else None)
     return {"ok": True, "result": result.to_dict()}
 
 
-def inventory(request: dict, cache: dict) -> dict:
+def inventory(request: jobs.InventoryRequest, cache: dict) -> dict:
     """The hidden suite's tests, for the driver to check their points before the batch: a warm
     slot has collected the suite already (so the driver never imports torch for it)."""
     from grader.errors import AssignmentError
     from grader.judge import plugin, warm
 
     try:
-        asg = _assignment(cache, request["assignment"], request["course"])
-        items = warm.warm_suite(asg.tests_dir, asg.suite_hash()).collected() if request.get("warm") else None
+        asg = _assignment(cache, request.assignment, request.course)
+        items = warm.warm_suite(asg.tests_dir, asg.suite_hash()).collected() if request.warm else None
         if items is None:
             items = plugin.collect(asg.tests_dir)
     except AssignmentError as exc:
@@ -110,7 +110,7 @@ def main() -> None:
     for line in sys.stdin:
         exhausted = False
         try:
-            reply = handle(json.loads(line), cache)
+            reply = handle(jobs.parse(line), cache)
             exhausted = _ran_out(reply)
         except MemoryError:
             from grader.judge.session import JUDGE_MEMORY_REASON

@@ -338,3 +338,18 @@ def test_the_pristine_snapshot_catches_every_patch_with_and_without_dict_version
     assert snap.restore() == []
     torch.Tensor.shiny = lambda self: 1                 # a method added, not replaced
     assert "Tensor.shiny" in snap.restore() and not hasattr(torch.Tensor, "shiny")
+
+
+def test_a_worker_request_crosses_as_one_json_line_and_back():
+    from grader import jobs
+
+    req = jobs.GradeRequest(assignment="/c/solutions/mini", course="/c", student="학생-1", path="/s/a.ipynb",
+                            sha256="ab" * 32, seeds=4, questions=["q1"], options={"sandbox": "bwrap"})
+    line = jobs.dumps(req)
+    assert "\n" not in line and jobs.parse(line) == req and jobs.parse(line.encode()) == req
+    inv = jobs.InventoryRequest(assignment="/c/solutions/mini", course="/c", warm=False)
+    assert jobs.parse(jobs.dumps(inv)) == inv
+    for bad in ('{"op": "format_disk"}', "[]", '{"op": "grade", "student": "x"}',
+                jobs.dumps(req)[:-1] + ', "extra": 1}'):
+        with pytest.raises(ValueError):
+            jobs.parse(bad)
