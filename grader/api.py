@@ -120,7 +120,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
             # the suite is checked only when something is graded: stored results were made with it
             n_tests = len(_checked_suite(asg, workers, warm, course_dir)) if todo else 0
             pending = [_job(asg, sub, options, course_dir, run.run_id, n_tests, store.work_dir,
-                            (seeds or {}).get(sub.student)) for sub in todo]
+                            run.seeds.get(sub.student)) for sub in todo]
             if executor == "ray":
                 from grader.ray_executor import run_ray
 
@@ -182,7 +182,10 @@ class _BatchRun:
             self.record(self._base(student, status="missing", reason="no submission was received"), False)
         pending = []
         for sub in self.found.submissions:
-            hit = None if sub.student in self.seeds else self.store.reusable(sub.student, sha256=sub.sha256, suite_hash=self.suite_hash,
+            if sub.student in self.seeds:         # verify's further seeds: always graded anew
+                pending.append(sub)
+                continue
+            hit = self.store.reusable(sub.student, sha256=sub.sha256, suite_hash=self.suite_hash,
                                       config_hash=self.config_hash, grader_version=build_id())
             if hit is not None:
                 self.record(hit, True)
@@ -262,9 +265,8 @@ def _checked_suite(asg: Assignment, workers, warm: bool, course: Path) -> list:
     A started worker slot is asked for them: it collects the suite for its first job anyway, so
     this process never imports torch and the test modules for it.  Without one, or if it fails,
     the suite is collected here."""
-    from grader.errors import AssignmentError
+    from grader.errors import AssignmentError, WorkerFailure
     from grader.judge.plugin import Outcome
-    from grader.errors import WorkerFailure
 
     if workers:
         request = InventoryRequest(assignment=str(asg.directory), course=str(course), warm=warm)

@@ -204,7 +204,7 @@ def _clean_trial(t, caps: dict, notes: list[str]):
     from grader.results import STATUSES, Trial
 
     status = clean(t.status, 20)
-    return Trial(seed=int(t.seed) if _index(t.seed) else 0, status=status if status in STATUSES else "error",
+    return Trial(seed=int(t.seed) if _index(t.seed) else 1, status=status if status in STATUSES else "error",
                  reason=clean(t.reason, caps["text"]),
                  questions=[_clean_question(q, caps, notes) for q in list(t.questions)[:200]])
 

@@ -18,7 +18,7 @@ from grader.intake import read_regular
 from grader.judge import plugin, warm
 from grader.judge.session import StudentSession
 from grader.notebook import code_cells, parse_notebook
-from grader.results import CellError, QuestionResult, Result, TestResult, Trial
+from grader.results import CellError, QuestionResult, Result, Status, TestResult, Trial
 from grader.sandbox import LaunchSpec, Limits, resolve_backend
 
 
@@ -130,7 +130,7 @@ def _trial(assignment: Assignment, session: StudentSession, first: Result, base_
     """The hidden tests of `questions` run once more on `session` under `base_seed`."""
     only = frozenset(questions) if questions is not None else None
     trial = Trial(seed=k, status=first.status, reason=first.reason)
-    if first.status == "graded" and not session.dead_status:
+    if first.status == Status.GRADED and not session.dead_status:
         session.restart_judge_clock()
         outcomes = plugin.run(assignment.tests_dir, session, base_seed=base_seed, warm_key=warm_key,
                               questions=only)
