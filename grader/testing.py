@@ -55,12 +55,44 @@ class Probe:
             if isinstance(helper, Probe) or not inspect.isfunction(helper) or helper.__name__ == self.name:
                 raise TypeError(f"@probe(uses=...) takes plain functions other than the probe, not {helper!r}")
         self.source = "".join(_standalone_source(h) for h in uses) + _standalone_source(fn)
+        unseen = _unseen_names(self.source)
+        if unseen:
+            raise NameError(
+                f"probe {self.name} uses {', '.join(unseen)}, which the student process cannot see: a probe "
+                "has only its arguments, ns, torch, nn, F, math, random, the builtins and the functions named "
+                "in @probe(uses=[...]); pass the value as an argument, import it inside the probe, or add "
+                "the helper to uses=")
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<probe {self.name}>"
+
+
+PROBE_GLOBALS = frozenset({"torch", "nn", "F", "math", "random"})   # what the runner gives every probe
+
+
+def _unseen_names(source: str) -> list[str]:
+    """The global names `source` (a probe with its helpers) reads that the student process will not
+    define: not a builtin, not one of PROBE_GLOBALS, not defined by the source itself."""
+    import builtins
+    import symtable
+
+    top = symtable.symtable(source, "<probe>", "exec")
+    known = set(dir(builtins)) | PROBE_GLOBALS | {s.get_name() for s in top.get_symbols() if s.is_assigned()
+                                                  or s.is_imported()}
+    read: set[str] = set()
+
+    def walk(table) -> None:
+        for sym in table.get_symbols():
+            if sym.is_referenced() and (sym.is_global() or table.get_type() == "module"):
+                read.add(sym.get_name())
+        for child in table.get_children():
+            walk(child)
+
+    walk(top)
+    return sorted(read - known)
 
 
 def _standalone_source(fn) -> str:

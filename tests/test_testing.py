@@ -392,3 +392,57 @@ def test_expect_calls_decides_from_the_names_alone():
     for forged in ("gather", None, [b"gather"], [["gather"]]):     # what a lying process might send
         with pytest.raises(GradingFailure, match="could not be checked"):
             expect_calls(forged, "gather", what="pick_scores")
+
+
+BAD_PROBE_SUITE = '''
+import torch
+from grader.testing import probe, question, expect
+
+HIDDEN = 4
+
+
+def make_model(n):
+    return torch.nn.Linear(n, 1)
+
+
+@probe
+def forward(ns, x):
+    return make_model(HIDDEN)(x)        # names of this module: the student process has neither
+
+
+@question("q1", points=1)
+def test_forward(student):
+    expect(student.probe(forward, x=torch.zeros(1, 4)) is not None, "no output")
+'''
+
+
+def test_a_probe_reading_a_name_of_its_test_module_is_the_instructors_error(tmp_path):
+    """Caught when the suite is collected, naming the probe and the names, instead of failing every
+    student with "NameError: name 'make_model' is not defined"."""
+    from grader.errors import AssignmentError
+    from grader.judge import plugin
+
+    (tmp_path / "test_bad.py").write_text(BAD_PROBE_SUITE)
+    with pytest.raises(AssignmentError, match="probe forward uses HIDDEN, make_model, which the student process "
+                                              "cannot see"):
+        plugin.collect(tmp_path)
+
+
+def test_a_probe_may_use_what_the_student_process_gives_it():
+    def helper(ns):
+        return 1
+
+    def sound(ns, x):
+        import numpy as np
+        rows = [v for v in range(3)]
+
+        class Box:
+            pass
+
+        def inner(z):
+            return torch.tensor(z) + helper(ns)
+        return inner(x), np.zeros(1), F.relu, nn.Linear, math.pi, random.random(), len(rows), Box, ns.model
+
+    assert Probe(sound, (helper,)).name == "sound"
+    with pytest.raises(NameError, match="probe sound uses helper"):
+        Probe(sound)
