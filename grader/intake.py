@@ -103,21 +103,29 @@ def collect(path: Path, *, max_bytes: int, roster: Path | None = None,
     path = Path(path)
     if not path.exists():
         raise UsageError(f"submissions path {path} does not exist")
+    skipped_notes: list[str] = []
     if path.is_file() and path.suffix.lower() == ".zip":
         if extract_dir is None:
             raise UsageError("a zip of submissions needs an output directory to extract into")
         lms.safe_extract(path, extract_dir)
         found = lms.entries(extract_dir)
     elif path.is_dir():
-        found = [lms.Entry(p, p.stem, p.stem, (lms.mtime(p),)) for p in sorted(path.iterdir())
+        entries = sorted(path.iterdir())
+        found = [lms.Entry(p, p.stem, p.stem, (lms.mtime(p),)) for p in entries
                  if p.suffix == ".ipynb" and not p.name.startswith(".")]
+        skipped = [p.name for p in entries if p.suffix != ".ipynb" or p.name.startswith(".")]
+        if not found and roster is None:
+            raise UsageError(f"no notebooks (.ipynb files) found in {path}"
+                             + (f"; it holds {_names(skipped)}" if skipped else ", which is empty"))
+        if skipped:
+            skipped_notes.append(f"not graded, as not notebooks (.ipynb) or hidden: {_names(skipped)}")
     elif path.is_file():
         found = [lms.Entry(path, path.stem, path.stem, (0,))]
     else:
         raise UsageError(f"submissions path {path} is neither a file, a directory nor a zip")
     people = lms.Roster.load(roster) if roster else None
     pairs, notes = lms.assign_ids(found, people, student_id)
-    out = Intake(notes=notes)
+    out = Intake(notes=[*notes, *skipped_notes])
     for sid, entry in pairs:
         item = check_file(entry.path, sid, max_bytes)
         item = type(item)(**{**item.__dict__, "flags": tuple(entry.flags)})
@@ -125,6 +133,14 @@ def collect(path: Path, *, max_bytes: int, roster: Path | None = None,
     if people:
         out.missing = _missing(people, pairs)
     return out
+
+
+def _names(names: list[str], keep: int = 10) -> str:
+    """Some file names, shown safely, and how many more."""
+    from grader.text import file_name
+
+    shown = ", ".join(file_name(n) for n in names[:keep])
+    return shown + (f" and {len(names) - keep} more" if len(names) > keep else "")
 
 
 def _missing(people, pairs) -> list[str]:

@@ -353,3 +353,25 @@ def test_a_worker_request_crosses_as_one_json_line_and_back():
                 jobs.dumps(req)[:-1] + ', "extra": 1}'):
         with pytest.raises(ValueError):
             jobs.parse(bad)
+
+
+def test_a_folder_without_notebooks_is_a_usage_error_and_skipped_files_are_named(tmp_path):
+    from grader.errors import UsageError
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UsageError, match="no notebooks .* found in .*empty, which is empty"):
+        intake.collect(empty, max_bytes=1 << 20)
+    (tmp_path / "papers").mkdir()
+    for name in ("readme.txt", "data.csv", "숙제.pdf"):
+        (tmp_path / "papers" / name).write_text("x")
+    with pytest.raises(UsageError, match="it holds data.csv, readme.txt, 숙제.pdf"):
+        intake.collect(tmp_path / "papers", max_bytes=1 << 20)
+    shutil.copy(MINI_COURSE / "submissions" / "solution.ipynb", tmp_path / "papers" / "kim.ipynb")
+    (tmp_path / "papers" / ".DS_Store").write_text("x")
+    found = intake.collect(tmp_path / "papers", max_bytes=1 << 20)
+    assert [s.student for s in found.submissions] == ["kim"]
+    assert found.notes == ["not graded, as not notebooks (.ipynb) or hidden: .DS_Store, data.csv, readme.txt, 숙제.pdf"]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student\nkim\nlee\n")
+    assert intake.collect(empty, max_bytes=1 << 20, roster=roster).missing == ["kim", "lee"]
