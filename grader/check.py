@@ -58,6 +58,7 @@ class CheckReport:
     cell_errors: list = field(default_factory=list)
     status: str = "ok"
     reason: str = ""
+    sandbox: str = ""         # the backend it ran in ("none": unsandboxed)
 
     @property
     def all_passed(self) -> bool:
@@ -77,6 +78,10 @@ def check_notebook(path: Path, *, questions: list[str] | None = None, sandbox: s
     except SubmissionError as exc:
         raise UsageError(f"{path} cannot be graded: {exc}") from None
     otter = nb.get("metadata", {}).get("otter", {}) if isinstance(nb.get("metadata"), dict) else {}
+    if not otter:
+        raise UsageError(f"{path} was not made from the released notebook (it has no release metadata, so "
+                         "there are no public tests to run): copy your answers into the released notebook "
+                         "and check that one")
     tests = otter.get("tests") or {}
     wanted = questions or list(tests)
     unknown = [q for q in wanted if q not in tests]
@@ -86,6 +91,7 @@ def check_notebook(path: Path, *, questions: list[str] | None = None, sandbox: s
     report = CheckReport(path, str(otter.get("assignment_name") or "?"))
     report.warnings = static_warnings(path, raw, nb, otter, limits)
     backend = resolve_backend(sandbox, warm=False)   # one notebook: a zygote would not pay off
+    report.sandbox = backend.name
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
         workdir = Path(tmp)
         for f in data_files if data_files is not None else sibling_data(path):
@@ -143,10 +149,7 @@ def static_warnings(path: Path, raw: bytes, nb: dict, otter: dict, limits: dict)
     """Problems visible without running anything."""
     out = []
     name = otter.get("assignment_name")
-    if not otter:
-        out.append("the notebook has no otter metadata: was it created from the released notebook? "
-                   "Copy your answers into the released notebook instead of a new one")
-    elif name and path.stem != name:
+    if name and path.stem != name:
         out.append(f"the file is named {path.name!r} but the assignment is {name!r}: submit it as {name}.ipynb")
     size_mb = len(raw) / 2**20
     if size_mb > limits["max_notebook_mb"] * 0.5:

@@ -263,10 +263,9 @@ def cmd_check(args) -> int:
 
     console = Console(highlight=False)
     report = check_notebook(args.notebook, questions=args.questions, sandbox=args.sandbox)
-    console.print(f"[bold]{shown(report.notebook.name)}[/] ({shown(report.assignment)}): ran "
-                  "top to "
-                  f"bottom in a clean sandbox"
-                  f"{'' if report.status == 'ok' else f' but it stopped: {shown(report.reason)}'}")
+    where = "unsandboxed (--sandbox none)" if report.sandbox == "none" else f"in a clean {report.sandbox} sandbox"
+    console.print(f"[bold]{shown(report.notebook.name)}[/] ({shown(report.assignment)}): ran top to bottom "
+                  f"{where}{'' if report.status == 'ok' else f' but it stopped: {shown(report.reason)}'}")
     for q in report.questions:
         mark = "[green]passes[/]" if q.passed else "[red]fails[/]"
         console.print(f"  {shown(q.id)}: public tests {mark}")

@@ -179,3 +179,16 @@ def test_further_seeds_rerun_only_the_named_questions_on_the_same_process(tmp_pa
                       seeds={"solution": (2, ("q2",))})
     redo = {r.student: r for r in again.results}
     assert again.reused == 1 and [q.id for t in redo["solution"].trials for q in t.questions] == ["q2"]
+
+
+def test_grader_check_says_where_it_ran_and_refuses_a_notebook_not_made_from_the_release(tmp_path):
+    filled = filled_release(tmp_path / "mini.ipynb")
+    ok = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(filled), "--sandbox", "none"],
+                        capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0 and "ran top to bottom unsandboxed (--sandbox none)" in ok.stdout, ok.stdout
+    plain = nbformat.v4.new_notebook()
+    plain.cells = [nbformat.v4.new_code_cell("def double(t):\n    return t * 2")]
+    nbformat.write(plain, tmp_path / "mine.ipynb")
+    bad = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(tmp_path / "mine.ipynb")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "was not made from the released notebook" in bad.stderr, bad.stderr
