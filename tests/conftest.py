@@ -81,11 +81,13 @@ def _have(part: str) -> bool:
 
 
 HOW_TO_GET = {"root": "run the tests as root (cgroups)", "bwrap": "make system-deps (bubblewrap)",
-              "podman": "make system-deps (podman and runc)", "chromium": "make system-deps (chromium, chromium-driver)"}
+              "podman": "make system-deps (podman and runc)",
+              "chromium": "make system-deps (chromium, chromium-driver)"}
 BACKEND_NEEDS = {"bwrap": ("root", "bwrap"), "bwrap-cold": ("root", "bwrap"), "podman": ("podman",)}
-# modules whose tests grade with the default sandbox (bubblewrap as root)
-MODULE_NEEDS = {m: ("root", "bwrap") for m in ("test_demo", "test_forge", "test_assign_verify", "test_cli", "test_reports",
-                                                "test_hostile_strings", "test_lms", "test_zygote", "test_units")}
+# modules whose slow tests grade with the default sandbox (bubblewrap as root)
+MODULE_NEEDS = {m: ("root", "bwrap") for m in ("test_demo", "test_forge", "test_assign_verify", "test_cli",
+                                                "test_reports", "test_hostile_strings", "test_lms", "test_zygote",
+                                                "test_units")}
 SLOW_MODULES = {"test_scenarios", "test_adversarial", "test_zygote", "test_ray", "test_demo", "test_assign_verify",
                 "test_forge", "test_gpu", "test_cli", "test_reports"}
 
