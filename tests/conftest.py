@@ -113,9 +113,10 @@ def needs(item) -> list[str]:
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        missing = [p for p in needs(item) if not _have(p)]
+        parts = needs(item)
+        missing = [p for p in parts if not _have(p)]
         if missing:
             item.add_marker(pytest.mark.skip(reason="needs " + "; ".join(f"{p}: {HOW_TO_GET.get(p, p)}"
                                                                        for p in missing)))
-        if _module(item) in SLOW_MODULES or needs(item):
+        if _module(item) in SLOW_MODULES or parts:
             item.add_marker(pytest.mark.slow)
