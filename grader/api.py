@@ -314,6 +314,15 @@ def assign(names: list[str] | None = None, *, course: Path | str | None = None,
     return {n: assign_mod.publish(assignment_mod.load(n, root), root, check=check) for n in names}
 
 
+def new(name: str, *, course: Path | str | None = None, title: str | None = None) -> list[Path]:
+    """Start assignment `name`: write `course`/solutions/<name>/ with assignment.toml, a master
+    notebook of one question, its hidden test and a mutant (see grader.scaffold); returns the
+    files written.  UsageError when the name is not an identifier or the directory exists."""
+    from grader import scaffold
+
+    return scaffold.new_assignment(name, course=course, title=title)
+
+
 def verify(names: list[str] | None = None, *, course: Path | str | None = None, sandbox: str = "auto",
            jobs: int | None = None, out: Path | str | None = None, seeds: int = VERIFY_SEEDS,
            on_result: Callable[[Result, int, int, bool], None] | None = None) -> list:

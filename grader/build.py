@@ -13,8 +13,8 @@ from pathlib import Path
 import grader
 
 # what never changes a score: the writers of reports read the records, the CLI and the benchmark
-# drive the library, and the forging runners only run in verify
-_NOT_SCORING = ("reports", "cli.py", "bench.py", "forge.py")
+# drive the library, the forging runners only run in verify, and `grader new` only writes files
+_NOT_SCORING = ("reports", "cli.py", "bench.py", "forge.py", "scaffold.py")
 
 
 def source_digest(package: Path) -> str:

@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list the assignments with their questions and points")
 
+    n = sub.add_parser("new", help="start an assignment: solutions/<hw>/ with a master notebook, a hidden "
+                                   "test and a mutant, ready for assign and verify")
+    n.add_argument("name", help="the assignment's name, a Python identifier (e.g. hw1)")
+    n.add_argument("--title", default=None, help="its title (default: the name)")
+
     a = sub.add_parser("assign", help="release assignments/<hw>/ from the master notebook (otter assign)")
     a.add_argument("names", nargs="*", help="assignment names (default with --all: every assignment)")
     a.add_argument("--all", action="store_true", help="release every assignment under solutions/")
@@ -96,7 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="students: run your notebook as grading will, then its public tests")
     c.add_argument("notebook", type=Path, help="your .ipynb file")
     c.add_argument("-q", "--question", action="append", dest="questions", help="check only this question")
-    c.add_argument("--sandbox", choices=CHOICES, default="auto", help="isolation backend")
+    c.add_argument("--sandbox", choices=CHOICES, default="auto",
+                   help="isolation backend (auto: the strongest that works here, else none, saying so)")
+    c.add_argument("--timeout", type=float, default=None,
+                   help="seconds the whole notebook may run (default: the limit the release carries)")
+    lim = c.add_argument_group("limits", "override the limits the released notebook carries")
+    for flag, key, kind, what in _limit_flags():
+        lim.add_argument(flag, dest=key, type=kind, default=None, metavar=key.split("_")[-1].upper(), help=what)
 
     v = sub.add_parser("verify", help="solution full marks, blank zero, every mutant loses points")
     v.add_argument("names", nargs="*", help="assignment names (default: every assignment)")
@@ -241,6 +252,20 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_new(args) -> int:
+    from grader import api
+
+    written = api.new(args.name, course=args.course, title=args.title)
+    directory = written[0].parent
+    print(f"wrote {directory}/:")
+    for path in written:
+        print(f"  {path.relative_to(directory)}")
+    course = "" if args.course is None else f"--course {args.course} "
+    print(f"next: edit {args.name}.ipynb and tests/, then `grader {course}assign {args.name}` and "
+          f"`grader {course}verify {args.name}`")
+    return 0
+
+
 def cmd_assign(args) -> int:
     from grader import api
 
@@ -262,20 +287,32 @@ def cmd_check(args) -> int:
     from grader.check import check_notebook
 
     console = Console(highlight=False)
-    report = check_notebook(args.notebook, questions=args.questions, sandbox=args.sandbox)
-    where = "unsandboxed (--sandbox none)" if report.sandbox == "none" else f"in a clean {report.sandbox} sandbox"
+    report = check_notebook(args.notebook, questions=args.questions, sandbox=args.sandbox,
+                            limits=_check_limits(args))
+    if report.sandbox != "none":
+        where = f"in a clean {report.sandbox} sandbox"
+    else:
+        where = "unsandboxed" if report.unsandboxed else "unsandboxed (--sandbox none)"
     console.print(f"[bold]{shown(report.notebook.name)}[/] ({shown(report.assignment)}): ran top to bottom "
                   f"{where}{'' if report.status == 'ok' else f' but it stopped: {shown(report.reason)}'}")
+    if report.unsandboxed:
+        console.print(f"[yellow]unsandboxed:[/] {shown(report.unsandboxed)}; it ran as a plain process "
+                      "with resource limits, which is fine for your own notebook")
     for q in report.questions:
-        mark = "[green]passes[/]" if q.passed else "[red]fails[/]"
-        console.print(f"  {shown(q.id)}: public tests {mark}")
-        if not q.passed and q.output.strip():
-            console.print("    " + clean(q.output.strip(), 1500).replace("\n", "\n    "),
-                          markup=False)
+        mark = "[green]pass[/]" if q.passed else "[red]fail[/]"
+        console.print(f"  {shown(q.label)}: public tests {mark}")
+        for line in q.problems:
+            console.print(f"    {shown(line)}")
     for w in report.warnings:
         console.print(f"[yellow]warning:[/] {shown(w)}")
     console.print("Public tests are a first check only: the hidden tests decide the grade.")
     return 0 if report.all_passed else 1
+
+
+def _check_limits(args) -> dict:
+    """The limits given on `grader check`'s command line."""
+    given = {key: getattr(args, key) for _, key, _, _ in _limit_flags() if getattr(args, key) is not None}
+    return given | ({} if args.timeout is None else {"notebook_timeout": args.timeout})
 
 
 def cmd_verify(args) -> int:
@@ -314,7 +351,7 @@ def cmd_verify(args) -> int:
 
 
 COMMANDS = {"grade": cmd_grade, "list": cmd_list, "assign": cmd_assign, "verify": cmd_verify,
-            "check": cmd_check}
+            "check": cmd_check, "new": cmd_new}
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ LAYERS = [
     ("grader.sandbox", "grader.assignment", "grader.store", "grader.intake", "grader.lms", "grader.testing"),
     ("grader.judge",),
     ("grader.reports", "grader.check", "grader.forge", "grader.assign", "grader.scheduler", "grader.worker",
-     "grader.ray_executor"),
+     "grader.ray_executor", "grader.scaffold"),
     ("grader.api", "grader.verify", "grader.bench"),
     ("grader.cli",),
 ]
