@@ -20,6 +20,8 @@ import ctypes
 import errno
 import platform
 
+from grader.student.syscalls import PR_SET_SECCOMP, check, check_fd, libc, no_new_privs
+
 AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
 
@@ -61,7 +63,7 @@ PERSONALITIES = (0x0, 0x8, 0x20000, 0x20008, 0xFFFFFFFF)
 MFD_NOEXEC_SEAL, MFD_EXEC = 0x8, 0x10
 
 KEYCTL_JOIN_SESSION_KEYRING = 1
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+SECCOMP_MODE_FILTER = 2
 
 _LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
 _ALLOW = 0x7FFF0000
@@ -122,34 +124,23 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _check(ret: int, what: str) -> None:
-    if ret < 0 or (what != "keyring" and ret != 0):
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {errno.errorcode.get(err, err)}")
-
-
 def fresh_session_keyring() -> None:
     """Join a new anonymous session keyring: the caller's children no longer reach the keys of the
     session they were started from (an instructor's login keys), nor keys an earlier submission
     left.  Call it before privileges drop (then before the filter, which refuses keyctl)."""
     if supported():
-        _check(_libc().syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None), "keyring")
+        check_fd(libc.syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None), "keyring")
 
 
 def install_filter() -> None:
     """no_new_privs and the seccomp filter, for this process and all it starts (x86-64 only)."""
     if not supported():
         return
-    libc = _libc()
-    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    no_new_privs()
     prog = program()
     arr = (_SockFilter * len(prog))(*[_SockFilter(*i) for i in prog])
     fprog = _SockFprog(len(prog), arr)
-    _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
 
 
 def confine() -> None:

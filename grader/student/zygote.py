@@ -4,7 +4,8 @@ process per submission.
 It runs inside a bubblewrap jail (no network, read-only system and Python, its own PID namespace)
 as root with only CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID and CAP_CHOWN, and never
 runs student code or a multi-threaded torch region itself (libgomp is not fork-safe once a parallel
-region has run).  Before it imports torch it forks a small nursery, which keeps one jail ready ahead of time:
+region has run).  Before it imports torch it forks a small nursery, which keeps one jail ready
+ahead of time:
 
     nursery --fork--> A: unshares mount/PID/net/IPC/UTS namespaces, mounts a fresh /tmp and
                          /dev/shm; holds the jail open
@@ -19,10 +20,12 @@ large process forked per submission is the student itself:
                         cgroup of its own; it waits for its submission.  Then the zygote sets the
                         group's limits (limits.py, failing closed) and C attaches its own
                         /workspace (a sized tmpfs the zygote made detached and filled with the
-                        work dir's files: the jail has no other work dir, nor the cgroup trees); its own session, rlimits, uid/gid 65534 with no groups and no
+                        work dir's files: the jail has no other work dir, nor the cgroup trees);
+                        its own session, rlimits, uid/gid 65534 with no groups and no
                         capabilities, a fresh session keyring, no_new_privs, the seccomp filter of
-                        grader/student/seccomp.py, a clean environment; then the student runner in this warm interpreter.
-                        When C ends or is killed, the zygote kills B and the namespace goes with it.
+                        grader/student/seccomp.py, a clean environment; then the student runner
+                        in this warm interpreter.  When C ends or is killed, the zygote kills B
+                        and the namespace goes with it.
 
 Control channel (a SOCK_SEQPACKET socket on the descriptor given on the command line), one JSON
 object per packet:
@@ -31,6 +34,8 @@ object per packet:
     <- spawn {work, cgroup, env, limits, cwd, probes}  + descriptors [judge socket, output pipe]
     -> started {cgroup, limits}   -> exited {status}   (status as subprocess.Popen.returncode)
     <- kill {}                -> exited {status: -9} at once; the zygote reaps the student later
+
+The libc calls themselves are plain wrappers in grader/student/syscalls.py.
 """
 
 from __future__ import annotations
@@ -49,33 +54,16 @@ import sys
 from grader.student import limits as limits_mod
 from grader.student import seccomp
 from grader.student.boot import CHANNEL_FD, NOBODY, RUN_DIR, WORKSPACE
+from grader.student.syscalls import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID,
+                                     CLONE_NEWUTS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID,
+                                     MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, attach,
+                                     detached_tmpfs, die_with_parent, drop_capabilities, kill,
+                                     libc, mount, no_new_privs, sethostname, setns, setns_fd,
+                                     unmount_under, unshare)
 
 WORK_MOUNT = RUN_DIR + "/work"
 CGROUP_MOUNT = RUN_DIR + "/cgroup"
-
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
-    0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
-    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
-MNT_DETACH = 2
-SYS_MOVE_MOUNT, SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 429, 430, 431, 432   # on every architecture
-AT_FDCWD, MOVE_MOUNT_F_EMPTY_PATH = -100, 0x4
-FSOPEN_CLOEXEC, FSMOUNT_CLOEXEC, FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 1, 1, 1, 6
-MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 0x2, 0x4
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 38, 22
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _check(ret: int, what: str) -> None:
-    if ret != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(_libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
-                       ctypes.c_ulong(flags), data and data.encode()), f"mount {source or ''} on {target}")
+SETUP_FAILED = "torchgrader: the sandbox could not be set up: {}\n"
 
 
 def _hide_keys() -> None:
@@ -83,14 +71,16 @@ def _hide_keys() -> None:
     view, including keys left in its user keyring by processes outside the grader's control."""
     for path in ("/proc/keys", "/proc/key-users"):
         if os.path.exists(path):
-            _mount("/dev/null", path, None, MS_BIND)
-            _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            mount("/dev/null", path, None, MS_BIND)
+            mount(None, path, None,
+                  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
 # -- the three processes of one submission ---------------------------------------------------------
 def _under_tmp() -> list[str]:
     """Read-only paths of the jail that live under /tmp (a venv in a checkout there, say)."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix,
+             os.path.dirname(os.path.realpath(sys.executable)),
              *os.environ.get("LD_LIBRARY_PATH", "").split(":")}
     return sorted(p for p in paths if p.startswith("/tmp/") and os.path.isdir(p))
 
@@ -100,35 +90,35 @@ def _fresh_tmp(size_mb: int) -> None:
     bound back in."""
     keep = _under_tmp()
     if keep:
-        _mount("/tmp", f"{RUN_DIR}/oldtmp", None, MS_BIND | MS_REC)
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size_mb}m")
+        mount("/tmp", f"{RUN_DIR}/oldtmp", None, MS_BIND | MS_REC)
+    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size_mb}m")
     for path in keep:
         os.makedirs(path, mode=0o755, exist_ok=True)
         os.chmod(path, 0o755)
-        _mount(f"{RUN_DIR}/oldtmp{path[len('/tmp'):]}", path, None, MS_BIND | MS_REC)
-        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        mount(f"{RUN_DIR}/oldtmp{path[len('/tmp'):]}", path, None, MS_BIND | MS_REC)
+        mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def _make_jail(tmp_mb: int, report: int) -> None:
     """A, in a fork of the nursery: the namespaces and mounts shared by every process of one
     submission, then B.  Writes B's PID (as the nursery sees it) to `report`; never returns."""
     try:
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        die_with_parent()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
-        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
         _fresh_tmp(tmp_mb)
         if os.path.isdir("/dev/shm"):
-            _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_mb}m")
-        _libc.sethostname(b"sandbox", 7)
-        _unmount_run_dir()      # work dirs and cgroup trees: C gets its own work dir as a detached mount
+            mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_mb}m")
+        sethostname(b"sandbox")
+        unmount_under(RUN_DIR)  # work dirs and cgroup trees: C gets its own work dir, detached
         mounted_r, mounted_w = os.pipe()
         init = os.fork()
         if init == 0:                                   # B: PID 1 of the namespace
             try:
-                _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                die_with_parent()
                 os.close(report)
-                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+                mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
                 _hide_keys()
                 os.write(mounted_w, b"1")
                 _reap_forever()
@@ -159,26 +149,27 @@ def _reap_forever() -> None:
         signal.sigwait({signal.SIGCHLD})
 
 
+def _new_jail(sock: socket.socket, tmp_mb: int) -> dict:
+    """The nursery's side: a jail from a fresh A, as {init} (B's PID) or {error}."""
+    r, w = os.pipe()
+    if os.fork() == 0:
+        sock.close()
+        os.close(r)
+        _make_jail(tmp_mb, w)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        raw = f.read()
+    init = struct.unpack("i", raw[:4])[0] if len(raw) >= 4 else -1
+    if init > 0:
+        return {"init": init}
+    return {"error": raw[4:].decode("utf-8", "replace") or "the jail's PID 1 did not start"}
+
+
 def _nursery(sock: socket.socket) -> None:
     """Keeps one jail ready: answers `jail {tmp_mb}` with {init} (or {error}) and makes the next."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)       # the As are reaped by the kernel
     ready: tuple[int, dict] | None = None
-
-    def make(tmp_mb: int) -> dict:
-        r, w = os.pipe()
-        if os.fork() == 0:
-            sock.close()
-            os.close(r)
-            _make_jail(tmp_mb, w)
-        os.close(w)
-        with os.fdopen(r, "rb") as f:
-            raw = f.read()
-        init = struct.unpack("i", raw[:4])[0] if len(raw) >= 4 else -1
-        if init > 0:
-            return {"init": init}
-        return {"error": raw[4:].decode("utf-8", "replace") or "the jail's PID 1 did not start"}
-
     while True:
         msg = sock.recv(1 << 12)
         if not msg:
@@ -186,61 +177,17 @@ def _nursery(sock: socket.socket) -> None:
         tmp_mb = int(json.loads(msg)["tmp_mb"])
         if ready is None or ready[0] != tmp_mb:
             if ready is not None and "init" in ready[1]:
-                _kill(ready[1]["init"])
-            ready = (tmp_mb, make(tmp_mb))
+                kill(ready[1]["init"])
+            ready = (tmp_mb, _new_jail(sock, tmp_mb))
         sock.send(json.dumps(ready[1]).encode())
-        ready = (tmp_mb, make(tmp_mb))                  # while the student runs
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def _setns(path: str, nstype: int) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        _check(_libc.setns(fd, nstype), f"setns {path}")
-    finally:
-        os.close(fd)
+        ready = (tmp_mb, _new_jail(sock, tmp_mb))        # while the student runs
 
 
 def _join_jail(init: int) -> None:
     """C, before its submission is known: the jail's mount, network, IPC and UTS namespaces."""
     for ns, flag in (("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC), ("uts", CLONE_NEWUTS),
-                     ("mnt", CLONE_NEWNS)):           # mount last: until then /proc is still the zygote's
-        _setns(f"/proc/{init}/ns/{ns}", flag)
-
-
-def _unmount_run_dir() -> None:
-    with open("/proc/self/mountinfo") as f:
-        targets = [line.split()[4] for line in f]
-    for target in sorted((t for t in targets if t.startswith(RUN_DIR + "/")), key=len, reverse=True):
-        _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
-
-
-def _sys(ret: int, what: str) -> int:
-    if ret < 0:
-        _check(-1, what)
-    return ret
-
-
-def _workspace_mount(size_mb: int) -> int:
-    """A detached tmpfs of `size_mb` (fsopen/fsmount), owned by the zygote until its files are
-    copied in (it has no CAP_DAC_OVERRIDE): a mount of its own caps the work dir's total, and its
-    mountinfo entry names no host path."""
-    fs = _sys(_libc.syscall(SYS_FSOPEN, b"tmpfs", FSOPEN_CLOEXEC), "fsopen tmpfs")
-    try:
-        for key, value in (("size", f"{size_mb}m"), ("mode", "0755")):
-            _sys(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_SET_STRING, key.encode(), value.encode(), 0),
-                 f"tmpfs {key}")
-        _sys(_libc.syscall(SYS_FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0), "tmpfs create")
-        return _sys(_libc.syscall(SYS_FSMOUNT, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
-                    "fsmount")
-    finally:
-        os.close(fs)
+                     ("mnt", CLONE_NEWNS)):   # mount last: until then /proc is still the zygote's
+        setns(f"/proc/{init}/ns/{ns}", flag)
 
 
 def _copy_into(src: str, dst_fd: int) -> None:
@@ -268,8 +215,10 @@ def _copy_into(src: str, dst_fd: int) -> None:
 
 def _detached_work_dir(name: str, size_mb: int) -> int:
     """The zygote's side: the submission's /workspace, a detached tmpfs holding a copy of its work
-    dir's files (the data files), for C to attach."""
-    fd = _workspace_mount(size_mb)
+    dir's files (the data files), for C to attach.  The tmpfs is the zygote's until the files are
+    copied in (it has no CAP_DAC_OVERRIDE): a mount of its own caps the work dir's total, and its
+    mountinfo entry names no host path."""
+    fd = detached_tmpfs(size_mb, "0755")
     try:
         _copy_into(os.path.join(WORK_MOUNT, os.path.basename(name)), fd)
         os.chown(".", NOBODY, NOBODY, dir_fd=fd)     # then the student's, as its files are
@@ -318,11 +267,11 @@ def _remove_cgroup(name: str | None) -> None:
 
 
 def _claim_jail(work_fd: int) -> None:
-    """C, once its submission is known: its own work dir at /workspace (cgroups: joined by the zygote)."""
-    _check(_libc.syscall(SYS_MOVE_MOUNT, work_fd, b"", AT_FDCWD, WORKSPACE.encode(), MOVE_MOUNT_F_EMPTY_PATH),
-           "move_mount of the work dir")
+    """C, once its submission is known: its own work dir at /workspace (its cgroups were joined
+    by the zygote)."""
+    attach(work_fd, WORKSPACE, "move_mount of the work dir")
     os.close(work_fd)
-    _mount(None, WORKSPACE, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
+    mount(None, WORKSPACE, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
 
 
 def _become_student(req: dict, channel: int, out: int) -> None:
@@ -340,16 +289,16 @@ def _become_student(req: dict, channel: int, out: int) -> None:
     os.chdir(req.get("cwd", WORKSPACE))
     os.environ.clear()
     os.environ.update(req["env"])
-    limits = req["limits"]       # RLIMIT_AS: set by the runner (its run message), as in a cold sandbox
+    limits = req["limits"]   # RLIMIT_AS: set by the runner (its run message), as in a cold sandbox
     limits_mod.set_rlimits(limits_mod.rlimit_values(
-        cpu_s=limits["cpu_s"], fsize_mb=limits["fsize_mb"], nofile=limits["nofile"], nproc=limits["nproc"]))
+        cpu_s=limits["cpu_s"], fsize_mb=limits["fsize_mb"], nofile=limits["nofile"],
+        nproc=limits["nproc"]))
     seccomp.fresh_session_keyring()            # before the drop: no key of the zygote's session
     os.setgroups([])
     os.setresgid(NOBODY, NOBODY, NOBODY)
     os.setresuid(NOBODY, NOBODY, NOBODY)       # from uid 0: permitted and effective capabilities go
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)       # _LINUX_CAPABILITY_VERSION_3, this process
-    _check(_libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")   # inheritable ones too
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    drop_capabilities()                        # inheritable ones too
+    no_new_privs()
     seccomp.install_filter()
     sys.argv = ["student"]
 
@@ -357,7 +306,7 @@ def _become_student(req: dict, channel: int, out: int) -> None:
 def _student(init: int, waiting: socket.socket) -> None:
     """C: forked ahead into a ready jail, it waits for its submission; never returns."""
     try:
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        die_with_parent()
         _join_jail(init)
         from grader.student import runner
         runner.prepare()
@@ -365,7 +314,7 @@ def _student(init: int, waiting: socket.socket) -> None:
         waiting.close()
         if not msg or len(fds) != 3:
             os._exit(0)
-    except BaseException:  # noqa: BLE001 - no output to report on yet: the judge sees exit status 127
+    except BaseException:  # noqa: BLE001 - nothing to report on yet: the judge sees status 127
         os._exit(127)
     req, (channel, out, work_fd) = json.loads(msg), fds
     try:
@@ -373,7 +322,7 @@ def _student(init: int, waiting: socket.socket) -> None:
         _become_student(req, channel, out)
     except BaseException as exc:   # noqa: BLE001 - reported on the output the judge keeps
         try:
-            os.write(out, f"torchgrader: the sandbox could not be set up: {exc}\n".encode())
+            os.write(out, SETUP_FAILED.format(exc).encode())
         finally:
             os._exit(127)
     runner.main(CHANNEL_FD)
@@ -401,7 +350,8 @@ def _warm_up(compute: bool) -> None:
         if not compute:
             return
         model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
-        for opt in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.Adam(model.parameters())):
+        for opt in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+                    torch.optim.Adam(model.parameters())):
             loss = torch.nn.functional.mse_loss(model(torch.ones(2, 4)), torch.zeros(2, 1))
             opt.zero_grad()
             loss.backward()
@@ -423,7 +373,7 @@ def _collapse_heap() -> int:
     few; a student's first write into such a page still copies only 4 KiB of it.  The regions'
     own THP setting is left alone, so nothing faults in 2 MiB pages later.  Returns the MiB
     collapsed."""
-    madvise = _libc.madvise
+    madvise = libc.madvise
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     done = 0
     try:
@@ -450,47 +400,6 @@ def _applied_rlimits(limits: dict) -> dict:
             "workspace_mb": int(limits["work_mb"]), "tmp_mb": int(limits["tmp_mb"])}
 
 
-def _send(ctrl: socket.socket, msg: dict) -> None:
-    ctrl.send(json.dumps(msg).encode())
-
-
-def _supervise(ctrl: socket.socket, pid: int, init: int, dying: list[int]) -> None:
-    """Wait for the student C while answering `kill`; then kill its jail and report how C ended.
-    A killed C is reported at once and reaped later (`dying`): its exit takes a while."""
-    pidfd = os.pidfd_open(pid)
-    try:
-        while True:
-            ready, _, _ = select.select([ctrl, pidfd], [], [])
-            if ctrl in ready:
-                data = ctrl.recv(1 << 16)
-                if not data:                  # the worker is gone: so is everything of ours
-                    _kill(init)
-                    sys.exit(0)
-                if json.loads(data).get("op") == "kill":
-                    _kill(init)               # C (uid 65534: no CAP_KILL here) dies with its PID 1
-                    if not select.select([pidfd], [], [], 0)[0]:
-                        dying.append(pid)
-                        _send(ctrl, {"op": "exited", "status": -signal.SIGKILL})
-                        return
-            if pidfd in ready:
-                break
-    finally:
-        os.close(pidfd)
-    _kill(init)                               # whatever the student left behind goes with PID 1
-    _, status = os.waitpid(pid, 0)
-    _send(ctrl, {"op": "exited", "status": os.waitstatus_to_exitcode(status)})
-
-
-def _reap(dying: list[int]) -> None:
-    for pid in list(dying):
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == 0:
-                continue
-        except ChildProcessError:
-            pass
-        dying.remove(pid)
-
-
 class _Spare:
     """A student process forked ahead into a ready jail, waiting on `sock` for its submission."""
 
@@ -499,53 +408,130 @@ class _Spare:
         self.cgroup: str | None = None
 
     def discard(self) -> None:
-        _kill(self.init)
+        kill(self.init)
         self.sock.close()
         os.waitpid(self.pid, 0)
         _remove_cgroup(self.cgroup)
 
 
-def serve(fd: int) -> None:
-    ctrl = socket.socket(fileno=fd)
-    nursery_sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    if os.fork() == 0:                        # before torch: the nursery stays small
-        ctrl.close()
-        nursery_sock.close()
-        _nursery(theirs)
-    theirs.close()
-    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
-    _warm_up(compute=os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"))
-    from grader.student import runner
+class Server:
+    """The zygote's loop: takes one `spawn` at a time, hands it to a student process forked ahead
+    (`spare`), supervises that student, and forks the next one while it runs."""
 
-    runner.prepare()      # the pristine snapshot, taken once: a child that reads it copies nothing
-    gc.collect()
-    gc.freeze()       # the children's collections skip the warm heap: no copy-on-write of every page
-    huge_mb = _collapse_heap()
+    def __init__(self, ctrl: socket.socket, nursery: socket.socket, own_pid_ns: int) -> None:
+        self.ctrl, self.nursery, self.own_pid_ns = ctrl, nursery, own_pid_ns
+        self.spare: _Spare | str | None = None    # or why the last fork failed
+        self.dying: list[int] = []                # killed students, reaped later
 
-    def fork_student(tmp_mb: int) -> _Spare | str:
+    @classmethod
+    def start(cls, fd: int) -> Server:
+        """Fork the nursery, warm up, take the pristine snapshot; then tell the host `ready`."""
+        ctrl = socket.socket(fileno=fd)
+        nursery, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if os.fork() == 0:                        # before torch: the nursery stays small
+            ctrl.close()
+            nursery.close()
+            _nursery(theirs)
+        theirs.close()
+        own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        _warm_up(compute=os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"))
+        from grader.student import runner
+
+        runner.prepare()  # the pristine snapshot, taken once: a child that reads it copies nothing
+        gc.collect()
+        gc.freeze()       # the children's collections skip the warm heap: no copy-on-write of it
+        huge_mb = _collapse_heap()
+        server = cls(ctrl, nursery, own_pid_ns)
+        server.send({"op": "ready", "pid": os.getpid(), "huge_mb": huge_mb})
+        return server
+
+    def send(self, msg: dict) -> None:
+        self.ctrl.send(json.dumps(msg).encode())
+
+    def run(self) -> None:
+        """Answer requests until the host closes the control channel."""
+        while True:
+            msg, fds, _flags, _addr = socket.recv_fds(self.ctrl, 1 << 20, 4)
+            self.reap()
+            if not msg:
+                self.shutdown()
+            req = json.loads(msg)
+            if req.get("op") != "spawn":
+                for f in fds:
+                    os.close(f)
+                continue
+            channel, out = fds
+            self.accept(req, channel, out)
+
+    def accept(self, req: dict, channel: int, out: int) -> None:
+        """One `spawn`: the submission to a student process, `started`, then its supervision (or
+        at once `exited` 127 where no student process could be made)."""
+        if req.get("probes"):                 # defined here once, inherited by every later student
+            from grader.student import runner
+            runner.define_probes(req["probes"])
+        tmp_mb = int(req["limits"]["tmp_mb"])
+        student = self.take_spare(tmp_mb)
+        applied = self.hand_over(student, req, channel, out)
+        applied.update(_applied_rlimits(req["limits"]), seccomp=seccomp.supported())
+        self.send({"op": "started", "cgroup": getattr(student, "cgroup", None), "limits": applied})
+        if not isinstance(student, _Spare):
+            self.send({"op": "exited", "status": 127})
+            return
+        self.spare = self.fork_spare(tmp_mb)  # the next one, while this one runs
+        self.supervise(student)
+
+    def take_spare(self, tmp_mb: int) -> _Spare | str:
+        """The spare student if its jail has a /tmp of `tmp_mb`, else a new one (or why not)."""
+        spare, self.spare = self.spare, None
+        if isinstance(spare, _Spare) and spare.tmp_mb != tmp_mb:
+            spare.discard()
+        if not isinstance(spare, _Spare) or spare.tmp_mb != tmp_mb:
+            spare = self.fork_spare(tmp_mb)
+        return spare
+
+    def hand_over(self, student: _Spare | str, req: dict, channel: int, out: int) -> dict:
+        """Limit the student's group and send it the submission with its work dir, before it runs
+        a line of the notebook; a failure is written to `out` and kills its jail.  Closes
+        `channel` and `out` (the student holds its own copies); returns the limits applied."""
+        applied: dict = {}
+        if isinstance(student, _Spare):
+            try:
+                applied = _limit_cgroup(student.cgroup, req["cgroup"])
+                work_fd = _detached_work_dir(req["work"], int(req["limits"]["work_mb"]))
+                try:
+                    socket.send_fds(student.sock, [json.dumps(req).encode()],
+                                    [channel, out, work_fd])
+                finally:
+                    os.close(work_fd)
+            except OSError as exc:
+                os.write(out, SETUP_FAILED.format(exc).encode())
+                kill(student.init)
+            student.sock.close()
+        else:
+            os.write(out, SETUP_FAILED.format(student).encode())
+        for f in (channel, out):
+            os.close(f)
+        return applied
+
+    def fork_spare(self, tmp_mb: int) -> _Spare | str:
         """A student process in a fresh jail, waiting for its submission; or why there is none."""
+        init = self._ready_jail(tmp_mb)
+        if isinstance(init, str):
+            return init
         try:
-            nursery_sock.send(json.dumps({"tmp_mb": tmp_mb}).encode())
-            jail = json.loads(nursery_sock.recv(1 << 12) or b"{}")
-        except OSError:
-            jail = {}
-        init = int(jail.get("init") or 0)
-        if init <= 0:
-            return jail.get("error") or "the nursery is gone"
-        try:
-            _setns(f"/proc/{init}/ns/pid", CLONE_NEWPID)       # where the next child is born
+            setns(f"/proc/{init}/ns/pid", CLONE_NEWPID)       # where the next child is born
         except OSError as exc:
-            _kill(init)
+            kill(init)
             return str(exc)
         mine, waiting = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         gc.freeze()
         pid = os.fork()
         if pid == 0:
-            ctrl.close()
-            nursery_sock.close()
+            self.ctrl.close()
+            self.nursery.close()
             mine.close()
             _student(init, waiting)
-        _check(_libc.setns(own_pid_ns, CLONE_NEWPID), "setns back")
+        setns_fd(self.own_pid_ns, CLONE_NEWPID, "setns back")
         waiting.close()
         spare = _Spare(pid, mine, init, tmp_mb)
         try:
@@ -555,53 +541,66 @@ def serve(fd: int) -> None:
             return f"its cgroup could not be made: {exc}"
         return spare
 
-    _send(ctrl, {"op": "ready", "pid": os.getpid(), "huge_mb": huge_mb})
-    spare: _Spare | str | None = None
-    dying: list[int] = []
-    while True:
-        msg, fds, _flags, _addr = socket.recv_fds(ctrl, 1 << 20, 4)
-        _reap(dying)
-        if not msg:
-            return
-        req = json.loads(msg)
-        if req.get("op") != "spawn":
-            for f in fds:
-                os.close(f)
-            continue
-        channel, out = fds
-        if req.get("probes"):                 # defined here once, inherited by every later student
-            from grader.student import runner
-            runner.define_probes(req["probes"])
-        tmp_mb = int(req["limits"]["tmp_mb"])
-        if isinstance(spare, _Spare) and spare.tmp_mb != tmp_mb:
-            spare.discard()
-        if not isinstance(spare, _Spare) or spare.tmp_mb != tmp_mb:
-            spare = fork_student(tmp_mb)
-        student, spare = spare, None
-        applied: dict = {}
-        if isinstance(student, _Spare):
-            try:                                            # before it runs a line of the notebook
-                applied = _limit_cgroup(student.cgroup, req["cgroup"])
-                work_fd = _detached_work_dir(req["work"], int(req["limits"]["work_mb"]))
-                try:
-                    socket.send_fds(student.sock, [json.dumps(req).encode()], [channel, out, work_fd])
-                finally:
-                    os.close(work_fd)
-            except OSError as exc:
-                os.write(out, f"torchgrader: the sandbox could not be set up: {exc}\n".encode())
-                _kill(student.init)
-            student.sock.close()
-        else:
-            os.write(out, f"torchgrader: the sandbox could not be set up: {student}\n".encode())
-        for f in (channel, out):
-            os.close(f)
-        applied.update(_applied_rlimits(req["limits"]), seccomp=seccomp.supported())
-        _send(ctrl, {"op": "started", "cgroup": getattr(student, "cgroup", None), "limits": applied})
-        if not isinstance(student, _Spare):
-            _send(ctrl, {"op": "exited", "status": 127})
-            continue
-        spare = fork_student(tmp_mb)          # the next one, while this one runs
-        _supervise(ctrl, student.pid, student.init, dying)
+    def _ready_jail(self, tmp_mb: int) -> int | str:
+        """The PID of a ready jail's B, from the nursery; or why there is none."""
+        try:
+            self.nursery.send(json.dumps({"tmp_mb": tmp_mb}).encode())
+            jail = json.loads(self.nursery.recv(1 << 12) or b"{}")
+        except OSError:
+            jail = {}
+        init = int(jail.get("init") or 0)
+        if init <= 0:
+            return jail.get("error") or "the nursery is gone"
+        return init
+
+    def supervise(self, student: _Spare) -> None:
+        """Wait for the student C while answering `kill`; then kill its jail and report how C
+        ended.  A killed C is reported at once and reaped later (`dying`): its exit takes a
+        while."""
+        pidfd = os.pidfd_open(student.pid)
+        try:
+            while True:
+                ready, _, _ = select.select([self.ctrl, pidfd], [], [])
+                if self.ctrl in ready:
+                    data = self.ctrl.recv(1 << 16)
+                    if not data:
+                        self.shutdown(student.init)
+                    if json.loads(data).get("op") == "kill":
+                        kill(student.init)    # C (uid 65534: no CAP_KILL here) dies with its PID 1
+                        if not select.select([pidfd], [], [], 0)[0]:
+                            self.dying.append(student.pid)
+                            self.send({"op": "exited", "status": -signal.SIGKILL})
+                            return
+                if pidfd in ready:
+                    break
+        finally:
+            os.close(pidfd)
+        kill(student.init)                     # whatever the student left behind goes with PID 1
+        _, status = os.waitpid(student.pid, 0)
+        self.send({"op": "exited", "status": os.waitstatus_to_exitcode(status)})
+
+    def reap(self) -> None:
+        """Reap the killed students that have exited since."""
+        for pid in list(self.dying):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                    continue
+            except ChildProcessError:
+                pass
+            self.dying.remove(pid)
+
+    @staticmethod
+    def shutdown(jail: int | None = None) -> None:
+        """The host is gone, and so is everything of ours: kill the running student's `jail`,
+        then exit (the nursery, the spare and their jails die with this process)."""
+        if jail is not None:
+            kill(jail)
+        sys.exit(0)
+
+
+def serve(fd: int) -> None:
+    """The zygote's life: `fd` is its control channel to the host."""
+    Server.start(fd).run()
 
 
 if __name__ == "__main__":
