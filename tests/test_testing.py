@@ -446,3 +446,305 @@ def test_a_probe_may_use_what_the_student_process_gives_it():
     assert Probe(sound, (helper,)).name == "sound"
     with pytest.raises(NameError, match="probe sound uses helper"):
         Probe(sound)
+
+
+# -- autograd, modes, state_dict and identity ---------------------------------------------------
+def secret_free(msg: str, *tensors) -> str:
+    """`msg`, after checking that no value of `tensors` appears in it, in any usual spelling."""
+    for t in tensors:
+        for v in t.detach().double().reshape(-1).tolist():
+            for spelling in (f"{v:.2f}", f"{v:.4g}", str(round(v, 3))):
+                assert spelling not in msg, (spelling, msg)
+    return msg
+
+
+class Stack(torch.nn.Module):
+    def __init__(self, n=2, width=3):
+        super().__init__()
+        self.layers = torch.nn.ModuleList(torch.nn.Linear(width, width) for _ in range(n))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+        return x
+
+
+class PlainListStack(Stack):
+    def __init__(self, n=2, width=3):
+        torch.nn.Module.__init__(self)
+        self.layers = [torch.nn.Linear(width, width) for _ in range(n)]
+
+
+class DetachedStack(Stack):
+    def forward(self, x):
+        return self.layers[1](self.layers[0](x).detach())
+
+
+class FrozenStack(Stack):
+    def __init__(self):
+        super().__init__()
+        self.layers[1].weight.requires_grad_(False)
+
+
+class PlainTensorLinear(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.randn(3, 3, requires_grad=True)
+
+    def forward(self, x):
+        return x @ self.weight.T
+
+
+STACK_NAMES = {f"layers.{i}.{kind}": shape for i in range(2)
+               for kind, shape in (("weight", (3, 3)), ("bias", (3,)))}
+
+
+def test_every_parameter_must_receive_a_gradient():
+    from grader.testing import expect_param_grads, parameter_grads
+
+    x = SECRET[:, :1].repeat(1, 3)
+    grads = expect_param_grads(parameter_grads(Stack(), x), STACK_NAMES, what="Stack")
+    assert set(grads) == set(STACK_NAMES) and all(type(g) is torch.Tensor for g in grads.values())
+    torch.manual_seed(0)
+    model, c = Stack(), torch.randn(2, 3)
+    got = expect_param_grads(parameter_grads(model, x, grad_output=c), what="Stack")
+    model.zero_grad()
+    (model(x) * c).sum().backward()
+    tensors_close(got["layers.0.weight"], model.layers[0].weight.grad)    # the gradients themselves
+    msg = secret_free(message(expect_param_grads, parameter_grads(PlainListStack(), x), STACK_NAMES,
+                              what="Stack"), SECRET)
+    assert "does not register the parameter(s) `layers.0.weight`" in msg and "keeps `layers`" in msg
+    assert "keeps `weight`" in message(expect_param_grads, parameter_grads(PlainTensorLinear(), x),
+                                       ["weight"], what="MyLinear")
+    msg = message(expect_param_grads, parameter_grads(DetachedStack(), x), STACK_NAMES, what="Stack")
+    assert "`layers.0.weight`, `layers.0.bias`" in msg and "detached copy" in msg
+    assert "layers.1" not in msg
+    msg = message(expect_param_grads, parameter_grads(FrozenStack(), x), STACK_NAMES, what="Stack")
+    assert "`layers.1.weight` has requires_grad=False" in msg
+    assert "raised an error (forward: RuntimeError)" in message(
+        expect_param_grads, parameter_grads(Stack(), torch.zeros(2, 5)), STACK_NAMES, what="Stack")
+
+
+def test_a_gradient_report_is_checked_not_believed():
+    from grader.testing import expect_param_grads, parameter_grads
+
+    honest = parameter_grads(Stack(), torch.randn(2, 3))
+    wrong_shape = dict(honest, grads=[torch.zeros(1)] * 4)
+    assert "shape (1,)" in message(expect_param_grads, wrong_shape, STACK_NAMES, what="Stack")
+    claimed = dict(wrong_shape, shapes=[[1]] * 4)          # the judge's shapes, not the claimed ones
+    assert "it should be (3, 3)" in message(expect_param_grads, claimed, STACK_NAMES, what="Stack")
+    nan = dict(honest, grads=[torch.full((3, 3), float("nan")), torch.zeros(3)] * 2)
+    assert "NaN or infinite" in message(expect_param_grads, nan, STACK_NAMES, what="Stack")
+    for forged in (None, [], dict(honest, names="layers"), dict(honest, grads=[]),
+                   dict(honest, names=["a"] * 4), dict(honest, shapes=["3"] * 4)):
+        assert "could not be checked" in message(expect_param_grads, forged, STACK_NAMES, what="Stack")
+
+
+def cube(x):
+    return x ** 3
+
+
+class WrongCube(torch.autograd.Function):
+    """x ** 3 with the gradient of x ** 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 2 * x
+
+
+def test_gradcheck_decides_from_both_jacobians_in_the_judge():
+    from grader.testing import expect_gradcheck, gradcheck_report
+
+    inputs = [SECRET / 1000, torch.tensor([2, 3])]          # an integer input is passed through
+    report = gradcheck_report(lambda x, k: cube(x) * k[0], inputs)
+    expect_gradcheck(report, inputs, what="cube")
+    assert report["analytical"].shape == (4, 4) and report["output"].dtype == torch.float64
+    tensors_close(report["output"], cube(SECRET.double() / 1000) * 2)
+    msg = secret_free(message(expect_gradcheck, gradcheck_report(WrongCube.apply, inputs[:1]),
+                              inputs[:1], what="cube"), SECRET, SECRET / 1000)
+    assert "differ from finite differences of its output in 4 of 16 entries" in msg
+    forged = dict(report, analytical=report["numerical"] + 1)
+    assert "in 16 of 16 entries" in message(expect_gradcheck, forged, inputs, what="cube")
+    assert "gradcheck found" in message(expect_gradcheck, dict(report, passed="yes"), inputs, what="c")
+    assert "shape (4, 4)" in message(expect_gradcheck, report, [torch.zeros(5)], what="cube")
+
+
+@pytest.mark.parametrize("fn,says", [
+    (lambda x: x.float() ** 3, "returned a torch.float32 tensor for float64 inputs"),
+    (lambda x: torch.tensor(x.tolist(), dtype=torch.float64) ** 3, "not connected to its inputs by autograd"),
+    (lambda x: x.nonexistent, "raised AttributeError when called on float64 inputs"),
+    (lambda x: [x], "should return a tensor, but it returned list"),
+])
+def test_a_function_gradcheck_cannot_run_on_is_a_safe_failure(fn, says):
+    from grader.testing import expect_gradcheck, gradcheck_report
+
+    msg = message(expect_gradcheck, gradcheck_report(fn, [SECRET]), [SECRET], what="cube")
+    assert says in secret_free(msg, SECRET)
+    for forged in ({"problem": "made_up"}, dict(gradcheck_report(fn, [SECRET]), problem=7)):
+        assert "could not be checked" in message(expect_gradcheck, forged, [SECRET], what="cube")
+
+
+def sigmoid_scaled_in_place(x):
+    y = torch.sigmoid(x)
+    y.mul_(2)                  # sigmoid's backward needs its output
+    return y
+
+
+def add_to_input(x):
+    x += 1
+    return x
+
+
+def write_into_unbind_view(x):
+    first, _ = (x * 1).unbind(0)
+    first.mul_(2)
+    return first
+
+
+def freed_twice(x):
+    y = (x * x).sum()
+    y.backward()
+    return y
+
+
+@pytest.mark.parametrize("fn,kind,says", [
+    (sigmoid_scaled_in_place, "inplace", "modified by an inplace operation"),
+    (add_to_input, "leaf_inplace", "changes a tensor that requires grad"),
+    (write_into_unbind_view, "view_inplace", "changes a view in place"),
+    (freed_twice, "graph_freed", "through the same graph twice"),
+    (lambda x: x.detach() * 2, "no_graph", "not connected to autograd"),
+    (lambda x: x.tolist(), "not_tensor", "returned list"),
+    (lambda x: x @ torch.zeros(7, 7), "forward_error", "raised RuntimeError on the test's input"),
+])
+def test_what_broke_autograd_is_named_by_category(fn, kind, says):
+    from grader.testing import backward_report, expect_backward_ok
+
+    report = backward_report(fn, [SECRET])
+    assert report["kind"] == kind
+    assert says in secret_free(message(expect_backward_ok, report, what="f"), SECRET)
+
+
+def test_a_sound_backward_pass_returns_the_input_gradients():
+    from grader.testing import backward_report, expect_backward_ok
+
+    grads = expect_backward_ok(backward_report(lambda x, k: torch.sigmoid(x) * 2 * k, [SECRET, 3]),
+                               what="f")
+    s = torch.sigmoid(SECRET)
+    assert len(grads) == 1
+    tensors_close(grads[0], 6 * s * (1 - s))
+    for forged in ({"kind": "fine", "raised": None, "grads": []}, {"kind": "ok"},
+                   {"kind": "ok", "raised": None, "grads": "all"}, {"kind": ["ok"], "raised": 1, "grads": []}):
+        assert "could not be checked" in message(expect_backward_ok, forged, what="f")
+
+
+class ModeNet(torch.nn.Module):
+    """Linear, BatchNorm1d and dropout; `functional_dropout` is always on, `bn_in_eval` updates the
+    running statistics in eval mode too."""
+
+    def __init__(self, functional_dropout=False, bn_in_eval=False, p=0.5):
+        super().__init__()
+        torch.manual_seed(3)
+        self.fc, self.bn, self.drop = torch.nn.Linear(2, 6), torch.nn.BatchNorm1d(6), torch.nn.Dropout(p)
+        self.functional_dropout, self.bn_in_eval = functional_dropout, bn_in_eval
+
+    def forward(self, x):
+        h = self.fc(x)
+        if self.bn_in_eval:
+            h = torch.nn.functional.batch_norm(h, self.bn.running_mean, self.bn.running_var, self.bn.weight,
+                                               self.bn.bias, training=True)
+        else:
+            h = self.bn(h)
+        if self.functional_dropout:
+            return torch.nn.functional.dropout(h, 0.5, training=True)
+        return self.drop(h)
+
+
+SEEDS = [11, 12, 13, 14]
+
+
+def test_eval_is_deterministic_and_keeps_the_statistics_train_varies_and_updates():
+    from grader.testing import expect_modes, mode_report
+
+    x = SECRET.repeat(2, 1) / 100
+    expect_modes(mode_report(ModeNet(), x, SEEDS), what="Net", dropout=True, batchnorm=True)
+    expect_modes(mode_report(ModeNet(), x, SEEDS), what="Net", stats=["bn.running_mean"])
+    msg = message(expect_modes, mode_report(ModeNet(functional_dropout=True), x, SEEDS), what="Net")
+    assert "different outputs for the same input in two calls in eval mode" in secret_free(msg, SECRET)
+    msg = message(expect_modes, mode_report(ModeNet(bn_in_eval=True), x, SEEDS), what="Net")
+    assert "buffer `bn.running_mean` changed in eval mode" in msg
+    msg = message(expect_modes, mode_report(ModeNet(p=0.0), x, SEEDS), what="Net", dropout=True)
+    assert "same output for the same input in two calls in training mode" in msg
+    plain = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(0.5))
+    assert "no batch-norm running statistics" in message(expect_modes, mode_report(plain, x, SEEDS),
+                                                         batchnorm=True)
+    assert "should have the buffer `mean`" in message(expect_modes, mode_report(plain, x, SEEDS),
+                                                      stats=["mean"])
+    frozen = ModeNet()
+    frozen.bn.momentum = 0.0            # running statistics that never move
+    assert "`bn.running_mean` did not change in training mode" in message(
+        expect_modes, mode_report(frozen, x, SEEDS), what="Net", batchnorm=True)
+
+
+def test_a_mode_report_is_checked_not_believed():
+    from grader.testing import expect_modes, mode_report
+
+    honest = mode_report(ModeNet(), SECRET.repeat(2, 1) / 100, SEEDS)
+    assert "returned str" in message(expect_modes, dict(honest, eval=["str", "str"]))
+    assert "holds 24 NaN" in message(expect_modes, dict(honest, eval=[torch.full((4, 6), float("nan"))] * 2))
+    assert "shape (4, 5)" in message(expect_modes, dict(honest, train=[honest["train"][0], torch.zeros(4, 5)]))
+    for forged in ({}, dict(honest, eval=[honest["eval"][0]]), dict(honest, buffers=honest["buffers"][:2]),
+                   dict(honest, buffer_names="bn.running_mean")):
+        assert "could not be checked" in message(expect_modes, forged)
+
+
+def test_state_dict_keys_name_what_is_missing_and_unexpected():
+    from grader.testing import expect_keys
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    with torch.no_grad():
+        model[0].weight.copy_(SECRET)
+    keys = list(model.state_dict())
+    expect_keys(keys, reversed(keys))
+    expect_keys(keys, keys, order=True)
+    msg = message(expect_keys, keys[:-1] + ["1.näme"], keys, what="Net's state_dict()", hint="(see q3)")
+    assert secret_free(msg, SECRET) == ("Net's state_dict() is missing `1.num_batches_tracked` and has "
+                                        "unexpected `1.näme`. (see q3)")
+    assert "is missing 1 key(s)" in message(expect_keys, keys[1:], keys, show_missing=False)
+    assert "more than once" in message(expect_keys, keys + keys[:1], keys)
+    assert "wrong order" in message(expect_keys, list(reversed(keys)), keys, order=True)
+    assert "and 12 more" in message(expect_keys, [f"k{i}" for i in range(20)], [])
+    assert "could not be checked" in message(expect_keys, {"0.weight": 1}, keys)
+
+
+def test_the_same_object_is_decided_from_the_ids_as_well():
+    import copy
+
+    from grader.testing import expect_same_objects, same_objects
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    report = same_objects({"layer": (model[0], model[0]), "copy": (model[0], copy.deepcopy(model[0]))})
+    expect_same_objects(report, ["layer"], what="get_layer")
+    assert "`copy` is a Linear that is not the model's own object" in message(
+        expect_same_objects, report, ["layer", "copy"], what="get_layer")
+    lie = {"copy": dict(report["copy"], same=True)}                  # a claim the ids contradict
+    assert "not the model's own object" in message(expect_same_objects, lie, ["copy"], what="get_layer")
+    for forged in ({}, {"layer": True}, {"layer": {"same": 1, "ids": [1, 1]}},
+                   {"layer": {"same": True, "ids": [1]}}, {"layer": {"same": True, "ids": ["1", "1"]}}):
+        assert "could not be checked" in message(expect_same_objects, forged, ["layer"], what="get_layer")
+
+
+def test_the_probe_side_helpers_stand_alone():
+    """Each travels with @probe(uses=[...]): its source needs nothing of this package."""
+    from grader import testing
+
+    for helper in (testing.parameter_grads, testing.gradcheck_report, testing.backward_report,
+                   testing.mode_report, testing.same_objects):
+        namespace = {}
+        exec(Probe(helper).source, namespace)
+        assert set(namespace) - {"__builtins__"} == {helper.__name__}
