@@ -78,33 +78,42 @@ def _assignment(cache: dict, key: str, course: str):
     return cache[key]
 
 
-def prestart(plan: dict, gpu: str | None, cache: dict) -> None:
-    """What the first submission would start, started now, while the driver checks the suite:
-    the slot's zygote (bwrap, warm) and the collection of the hidden suite (warm)."""
+def start_zygote(plan: dict, gpu: str | None) -> None:
+    """The slot's zygote (bwrap, warm), started first: its interpreter and `import torch` then run
+    on the other core while this process imports torch and pytest and collects the suite."""
+    if not (plan.get("warm") and plan.get("zygote_work")):
+        return
+    from grader.sandbox import zygote
+
+    if zygote.supported():
+        work_root = Path(plan["zygote_work"]).resolve()
+        work_root.mkdir(parents=True, exist_ok=True)
+        zygote.prestart(work_root, gpu)
+
+
+def collect_suite(plan: dict, cache: dict) -> None:
+    """The hidden suite, collected while the driver checks the batch (warm slots only)."""
     from grader.judge import warm
 
-    if not plan.get("warm"):
-        return
-    if plan.get("zygote_work"):
-        from grader.sandbox import zygote
+    if plan.get("warm"):
+        asg = _assignment(cache, plan["assignment"], plan["course"])
+        warm.warm_suite(asg.tests_dir, asg.suite_hash())
 
-        if zygote.supported():
-            work_root = Path(plan["zygote_work"]).resolve()
-            work_root.mkdir(parents=True, exist_ok=True)
-            zygote.prestart(work_root, gpu)
-    asg = _assignment(cache, plan["assignment"], plan["course"])
-    warm.warm_suite(asg.tests_dir, asg.suite_hash())
+
+def _head_start(step, *args) -> None:
+    try:
+        step(*args)
+    except Exception:  # noqa: BLE001 - only a head start: the first submission starts them itself
+        traceback.print_exc()
 
 
 def main() -> None:
     out = _channel()
+    plan = json.loads(os.environ.get("GRADER_PRESTART") or "{}")
+    _head_start(start_zygote, plan, os.environ.get("GRADER_SLOT_GPU") or None)
     import grader.judge.grade  # noqa: F401 - torch and pytest, loaded while the driver prepares the batch
     cache: dict = {}
-    if os.environ.get("GRADER_PRESTART"):
-        try:
-            prestart(json.loads(os.environ["GRADER_PRESTART"]), os.environ.get("GRADER_SLOT_GPU") or None, cache)
-        except Exception:  # noqa: BLE001 - only a head start: the first submission starts them itself
-            traceback.print_exc()
+    _head_start(collect_suite, plan, cache)
     if os.environ.get("GRADER_JUDGE_MEMORY_MB"):
         limit_memory(int(os.environ["GRADER_JUDGE_MEMORY_MB"]))
     for line in sys.stdin:
@@ -124,6 +133,18 @@ def main() -> None:
         if exhausted:        # a fresh judge for the next submission: this heap may be in pieces
             out.flush()
             os._exit(0)
+    _exit_now(out)
+
+
+def _exit_now(out) -> None:
+    """The driver is done with this slot: stop the zygote (its jail and cgroups go with it) and
+    exit without tearing down torch and pytest module by module, which the driver would wait for."""
+    zygote = sys.modules.get("grader.sandbox.zygote")
+    if zygote is not None:
+        zygote.shutdown()
+    out.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _ran_out(reply: dict) -> bool:

@@ -1,13 +1,12 @@
-"""summary.html: how the class did, in one self-contained page with embedded plots."""
+"""summary.html: how the class did, in one self-contained page with embedded plots (SVG)."""
 
 from __future__ import annotations
 
-import base64
-import io
 import statistics
 from collections import Counter
 from pathlib import Path
 
+from grader.reports import histogram
 from grader.reports.feedback import _env, _fmt
 from grader.reports.safe import seconds
 from grader.results import Result
@@ -18,36 +17,15 @@ MESSAGE_CHARS = 300
 SUMMARY_BYTES = 32 << 20
 
 
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
 def _plots(results: list[Result], max_score: float) -> dict[str, str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plots = {}
-    scores = [r.score for r in results]
-    fig, ax = plt.subplots(figsize=(6, 2.8))
-    ax.hist(scores, bins=min(20, max(5, int(max_score) + 1)), range=(0, max_score or 1), color="#3a6ea5",
-            edgecolor="white")
-    ax.set_xlabel("score")
-    ax.set_ylabel("submissions")
-    ax.set_title("Score distribution")
-    plots["scores"] = _png(fig)
-    plt.close(fig)
+    plots = {"scores": histogram.data_uri(histogram.svg(
+        [r.score for r in results], bins=min(20, max(5, int(max_score) + 1)), lo=0, hi=max_score or 1,
+        title="Score distribution", xlabel="score", ylabel="submissions"))}
     times = [seconds(r) for r in results if seconds(r)]
     if times:
-        fig, ax = plt.subplots(figsize=(6, 2.4))
-        ax.hist(times, bins=20, color="#7a5195", edgecolor="white")
-        ax.set_xlabel("seconds per submission")
-        ax.set_title("Grading time")
-        plots["times"] = _png(fig)
-        plt.close(fig)
+        plots["times"] = histogram.data_uri(histogram.svg(
+            times, bins=20, lo=0, hi=max(times), title="Grading time", xlabel="seconds per submission",
+            ylabel="submissions", color="#7a5195"))
     return plots
 
 
