@@ -306,7 +306,8 @@ def test_the_record_schema_knows_exactly_the_statuses_and_outcomes():
 
 
 @pytest.mark.parametrize("tags", [True, False], ids=["version-tags", "no-version-tags"])
-def test_the_pristine_snapshot_catches_every_patch_with_and_without_dict_version_tags(monkeypatch, tags):
+def test_the_pristine_snapshot_catches_every_patch_with_and_without_dict_version_tags(monkeypatch,
+                                                                                    tags):
     """The student process's check before each probe: a patched torch function, module constant or
     tensor method is put back and named, whether CPython's dict version tags can be read (the fast
     path, PEP 509) or not."""
@@ -314,14 +315,16 @@ def test_the_pristine_snapshot_catches_every_patch_with_and_without_dict_version
 
     import torch
 
-    from grader.student import runner
+    from grader.student import snapshot
 
     if tags:
-        assert runner._dict_version is not None, "this CPython should expose dict version tags"
+        assert snapshot._dict_version is not None, "this CPython should expose dict version tags"
     else:
-        monkeypatch.setattr(runner, "_dict_version", None)
-    snap = runner.Snapshot()
+        monkeypatch.setattr(snapshot, "_dict_version", None)
+    snap = snapshot.Snapshot()
+    assert any(check.real is not None for check in snap.checks) is tags    # the fast path, or not
     assert snap.restore() == [] and snap.restore() == []
+    assert all(check.tag is not None for check in snap.checks if check.real is not None)
     real_equal, real_pi, real_sum = torch.equal, math.pi, torch.Tensor.sum
     try:
         torch.equal = lambda *args: True
@@ -375,3 +378,15 @@ def test_a_folder_without_notebooks_is_a_usage_error_and_skipped_files_are_named
     roster = tmp_path / "roster.csv"
     roster.write_text("student\nkim\nlee\n")
     assert intake.collect(empty, max_bytes=1 << 20, roster=roster).missing == ["kim", "lee"]
+
+
+def test_summary_histogram_counts_every_value_once_and_escapes_its_labels():
+    from grader.reports import histogram
+
+    values = [0, 0.1, 2.5, 2.5, 5, 5, 7, -1, 99]       # out-of-range values land in the end bins
+    assert histogram.counts(values, 5, 0, 5) == [3, 0, 2, 0, 4]
+    assert sum(histogram.counts(values, 7, 0, 5)) == len(values)
+    doc = histogram.svg(values, bins=5, lo=0, hi=5, title="<b>점수</b> & co", xlabel="score")
+    assert "<b>" not in doc and "&lt;b&gt;점수&lt;/b&gt; &amp; co" in doc
+    assert doc.count("<rect") == 1 + 3            # the background and the three non-empty bins
+    assert histogram.data_uri(doc).startswith("data:image/svg+xml;base64,")

@@ -7,7 +7,8 @@ one socket (file descriptor given on the command line):
     <- run {cells: [{index, source}], cell_timeout}
     -> cell_start {index}   -> cell_done {index, status, error, duration}   (per cell)
     -> notebook_done {}
-    <- probe {id, key, name, [source], kwargs, timeout}   -> result {id, value} | error {id, kind, message}
+    <- probe {id, key, name, [source], kwargs, timeout}
+                                    -> result {id, value} | error {id, kind, message}
     <- exit {}
 
 Each cell's source is prepared here (otter's scaffolding removed, IPython syntax rewritten: see
@@ -16,9 +17,9 @@ prints stays here (the judge has no use for it); the error details of the first 
 cells are sent, only the status and exception type of later ones.
 
 Torch, builtins and the core tensor/module classes are restored to a snapshot taken before the
-first student cell runs, after each cell and around each probe.  That snapshot is a convenience,
-not a boundary: a cell can replace the runner's own methods, so the judge trusts nothing it is told
-but plain values it checks itself.
+first student cell runs, after each cell and around each probe (grader.student.snapshot).  That
+snapshot is a convenience, not a boundary: a cell can replace the runner's own methods, so the
+judge trusts nothing it is told but plain values it checks itself.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import builtins
 import io
 import math
-import operator
 import os
 import random
 import signal
@@ -37,6 +37,7 @@ import traceback
 
 from grader import protocol
 from grader.student import cells as cell_source
+from grader.student.snapshot import Snapshot
 
 OUTPUT_CAP = 64 * 1024
 ERROR_CAP = 2000
@@ -130,120 +131,6 @@ def _display(*objs, **_k):
         print(repr(o))
 
 
-class Snapshot:
-    """The pristine state of builtins, torch and its core classes, restorable in place."""
-
-    def __init__(self) -> None:
-        import torch
-        import torch.nn.functional
-        import torch.nn.init
-
-        self.modules = [builtins, torch, torch.nn.functional, torch.nn.init, torch.nn, math, random]
-        self.classes = [torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch._C.TensorBase]
-        self.saved = [(m, dict(vars(m))) for m in self.modules]
-        self.class_saved = [(c, dict(vars(c))) for c in self.classes]
-        # Dicts keep insertion order and append new keys at the end: untouched, a dict still starts
-        # with the saved values, object for object.  A deletion shifts every later value left, so
-        # only a run of one object at the very end could hide it: those dicts compare keys too.
-        self._checks = [(obj, saved, tuple(saved) if _ends_in_a_run(saved) else (), tuple(saved.values()),
-                         is_class, _real_dict(obj))
-                        for group, is_class in ((self.saved, False), (self.class_saved, True))
-                        for obj, saved in group]
-        # Where CPython's dict version tags can be read (the last item of a check), a dict whose tag
-        # has not moved since the last check was not written to at all, and is skipped.
-        self._tags = [None] * len(self._checks)
-
-    def restore(self, builtins_only: bool = False) -> list[str]:
-        """Put back everything that changed; returns the dotted names that had been replaced.
-        Called around every cell and probe, so the check that nothing changed runs at C speed."""
-        changed = []
-        for i, (obj, saved, keys, values, is_class, d) in enumerate(self._checks[:1] if builtins_only
-                                                                     else self._checks):
-            if d is not None and self._tags[i] is not None and _dict_version(d) == self._tags[i]:
-                continue
-            current = vars(obj)
-            size_ok = len(current) == len(values) if is_class else len(current) >= len(values)
-            if not (size_ok and all(map(operator.is_, current.values(), values))
-                    and all(map(operator.is_, current, keys))):
-                changed += self._put_back(obj, saved, is_class)
-            if d is not None:
-                self._tags[i] = _dict_version(d)
-        return changed
-
-    @staticmethod
-    def _put_back(obj, saved: dict, is_class: bool) -> list[str]:
-        changed = []
-        name = obj.__name__
-        for k, v in saved.items():
-            if vars(obj).get(k, _MISSING) is not v:
-                changed.append(f"{name}.{k}")
-                try:
-                    setattr(obj, k, v)
-                except (AttributeError, TypeError):
-                    pass
-        if is_class:
-            for k in [k for k in vars(obj) if k not in saved]:
-                changed.append(f"{name}.{k}")
-                try:
-                    delattr(obj, k)
-                except (AttributeError, TypeError):
-                    pass
-        return changed
-
-    def builtins_dict(self) -> dict:
-        return dict(self.saved[0][1])
-
-
-_MISSING = object()
-
-
-def _version_reader():
-    """A function reading a dict's version tag (PEP 509: any write to the dict changes it), or None
-    where this interpreter's dicts do not keep one where expected; a self-test decides."""
-    if sys.implementation.name != "cpython" or not (3, 11) <= sys.version_info[:2] <= (3, 13):
-        return None
-    import ctypes
-
-    def read(d: dict) -> int:
-        return ctypes.c_uint64.from_address(id(d) + 3 * ctypes.sizeof(ctypes.c_ssize_t)).value
-
-    try:
-        d = {"a": 1}
-        if ctypes.c_ssize_t.from_address(id(d) + 2 * ctypes.sizeof(ctypes.c_ssize_t)).value != 1:
-            return None                                # not the layout this expects (ma_used)
-        seen = [read(d)]
-        for write in (lambda: d.__setitem__("a", 2), lambda: d.__setitem__("b", 3), lambda: d.pop("b"),
-                      lambda: d.__setitem__("a", 5), lambda: d.update(c=4), lambda: d.clear()):
-            write()
-            seen.append(read(d))
-        if len(set(seen)) != len(seen):
-            return None
-    except Exception:  # noqa: BLE001 - no shortcut, the full check
-        return None
-    return read
-
-
-def _real_dict(obj) -> dict | None:
-    """The dict behind vars(obj) (a class's is behind a read-only proxy); None without version tags."""
-    if _dict_version is None:
-        return None
-    d = vars(obj)
-    if type(d) is dict:
-        return d
-    import gc
-
-    inner = [r for r in gc.get_referents(d) if type(r) is dict]
-    return inner[0] if len(inner) == 1 else None
-
-
-_dict_version = _version_reader()
-
-
-def _ends_in_a_run(saved: dict) -> bool:
-    values = list(saved.values())
-    return len(values) >= 2 and values[-1] is values[-2]
-
-
 class Runner:
     """Executes cells and serves probes over one socket."""
 
@@ -263,14 +150,16 @@ class Runner:
         return protocol.read_frame(self.reader.read_exact)
 
     # -- notebook -----------------------------------------------------------------------------
-    def run_cells(self, cells: list, cell_timeout: float, snapshot: Snapshot, output_cap: int = OUTPUT_CAP) -> None:
+    def run_cells(self, cells: list, cell_timeout: float, snapshot: Snapshot,
+                  output_cap: int = OUTPUT_CAP) -> None:
         self.user_ns["get_ipython"] = lambda ip=_IPythonStub(self.user_ns): ip
         self.user_ns["display"] = _display
         patched: list[str] = []
         failed = 0
-        done = b""      # a cell's cell_done goes out with the next one's cell_start: one wake-up of the judge
+        done = b""   # a cell's cell_done goes out with the next one's cell_start: one wake-up
         for cell in cells:
-            self.sock.sendall(done + protocol.encode_frame({"op": protocol.Op.CELL_START, "index": cell["index"]}))
+            self.sock.sendall(done + protocol.encode_frame({"op": protocol.Op.CELL_START,
+                                                            "index": cell["index"]}))
             out = CappedText(output_cap)
             started = time.perf_counter()
             error = self.exec_cell(cell, out, cell_timeout)
@@ -279,10 +168,12 @@ class Runner:
                 failed += 1
                 if failed > ERROR_CELLS:
                     error = {"status": error["status"], "ename": error["ename"]}
+            status = error and error["status"] or protocol.CellStatus.OK
             done = protocol.encode_frame({"op": protocol.Op.CELL_DONE, "index": cell["index"],
-                                          "status": error and error["status"] or protocol.CellStatus.OK, "error": error,
+                                          "status": status, "error": error,
                                           "duration": time.perf_counter() - started})
-        self.sock.sendall(done + protocol.encode_frame({"op": protocol.Op.NOTEBOOK_DONE, "patched": patched[:50]}))
+        self.sock.sendall(done + protocol.encode_frame({"op": protocol.Op.NOTEBOOK_DONE,
+                                                        "patched": patched[:50]}))
 
     def exec_cell(self, cell: dict, out: CappedText, timeout: float):
         name = f"<cell {cell['index']}>"
@@ -297,8 +188,9 @@ class Runner:
             return None
         except CellTimeout:
             return {"status": protocol.CellStatus.TIMEOUT, "ename": "TimeoutError",
-                    "evalue": f"this cell ran longer than {timeout:g} s and was stopped", "traceback": ""}
-        except BaseException as exc:  # noqa: BLE001 - a failing cell is recorded, the rest still run
+                    "evalue": f"this cell ran longer than {timeout:g} s and was stopped",
+                    "traceback": ""}
+        except BaseException as exc:  # noqa: BLE001 - a failing cell is recorded, the rest run
             return _describe(exc, "error")
         finally:
             self.exit_if_forked()
@@ -339,8 +231,9 @@ class Runner:
                 self.exit_if_forked()
                 _alarm(0)
                 sys.stdout, sys.stderr = self.real_stdout, self.real_stderr
-            snapshot.restore(builtins_only=True)     # for the encoder; the rest before the next probe
-            frame = protocol.encode_frame({"op": protocol.Op.RESULT, "id": pid, "compute": compute}, {"value": value})
+            snapshot.restore(builtins_only=True)  # for the encoder; the rest before the next probe
+            frame = protocol.encode_frame({"op": protocol.Op.RESULT, "id": pid, "compute": compute},
+                                          {"value": value})
         except MissingName as exc:
             frame = _error_frame(pid, protocol.ErrorKind.MISSING_NAME, str(exc.args[0]))
         except CellTimeout:
@@ -349,7 +242,8 @@ class Runner:
             frame = _error_frame(pid, protocol.ErrorKind.ENCODE, str(exc))
         except BaseException as exc:  # noqa: BLE001 - the student's exception is the answer
             d = _describe(exc, "error")
-            frame = _error_frame(pid, protocol.ErrorKind.STUDENT, f"{d['ename']}: {d['evalue']}", where=d.get("where"))
+            frame = _error_frame(pid, protocol.ErrorKind.STUDENT, f"{d['ename']}: {d['evalue']}",
+                                 where=d.get("where"))
         self.sock.sendall(frame)
 
     def probe_function(self, header: dict, snapshot: Snapshot):
@@ -389,7 +283,8 @@ def define_probes(probes: list) -> None:
         key = protocol.probe_key(name, source)
         if key not in _defined_probes:
             try:
-                _defined_probes[key] = _define_probe(name, source, {**vars(builtins), "input": _no_input})
+                _defined_probes[key] = _define_probe(name, source,
+                                                     {**vars(builtins), "input": _no_input})
             except Exception:  # noqa: BLE001 - the student process defines it itself, and reports
                 pass
 
@@ -485,7 +380,8 @@ def main(fd: int) -> None:
         header, _ = runner.recv()
         if header.get("op") == protocol.Op.RUN:
             output_cap = _apply_settings(header)
-            runner.run_cells(header.get("cells", []), float(header.get("cell_timeout", 60)), snapshot, output_cap)
+            runner.run_cells(header.get("cells", []), float(header.get("cell_timeout", 60)),
+                             snapshot, output_cap)
             runner.serve(snapshot)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass
