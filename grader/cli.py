@@ -1,7 +1,8 @@
 """The `grader` command: a thin layer over :mod:`grader.api`.
 
 Exit status: 0 when the command did its job (whatever the scores), 2 for a usage problem with a
-one-line message, 1 for an internal failure.
+one-line message, 1 for an internal failure, 130 when interrupted (Ctrl-C: the results finished
+so far are kept, and the same command resumes).
 """
 
 from __future__ import annotations

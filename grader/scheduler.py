@@ -52,9 +52,11 @@ class WorkerSlot:
             env.update(GRADER_PRESTART=json.dumps(self.prestart), GRADER_SLOT_GPU=self.gpu or "")
         if self.memory_mb:
             env["GRADER_JUDGE_MEMORY_MB"] = str(int(self.memory_mb))
+        # a session of its own: Ctrl-C at the terminal reaches the driver alone, which stops the
+        # workers itself (and they die with it whatever happens)
         self.proc = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=log, env=env,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=_die_with_parent, start_new_session=True)
         log.close()
         self._buf = b""
 
@@ -64,7 +66,7 @@ class WorkerSlot:
         try:
             self.proc.stdin.write((jobs.dumps(dataclasses.replace(job.request, gpu=self.gpu)) + "\n").encode())
             self.proc.stdin.flush()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:        # ValueError: its pipe was closed
             raise WorkerFailure(f"could not reach the worker process: {exc}") from None
         line = self._read_line(time.monotonic() + job.deadline_s)
         try:
@@ -132,36 +134,64 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
 
     A reply is the worker's ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": reason}``
     (with ``"status": "memory"`` where the judge ran out of its memory on that submission).
+    When the caller is interrupted (KeyboardInterrupt), an `on_done` under way finishes, the
+    workers are killed, and the jobs they were grading get no `on_done` at all.
     """
     todo: queue.Queue = queue.Queue()
     for job in jobs:
         todo.put(job)
     lock = threading.Lock()
+    stopping = threading.Event()
     if workers is None:
         workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None, memory_mb=memory_mb)
                    for i in range(max(1, min(slots, len(jobs))))]
 
-    def drive(slot: WorkerSlot) -> None:
-        while True:
-            try:
-                job = todo.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                reply = slot.grade(job)
-            except WorkerFailure as exc:
-                slot.kill()
-                reply = {"ok": False, "error": str(exc)}
-            with lock:
-                on_done(job, reply)
+    def drive(slot: WorkerSlot, idle: threading.Event) -> None:
+        try:
+            while not stopping.is_set():
+                try:
+                    job = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    reply = slot.grade(job)
+                except (WorkerFailure, OSError, ValueError) as exc:
+                    if stopping.is_set():     # its worker was killed by the stop: not its failure
+                        return
+                    slot.kill()
+                    reply = {"ok": False, "error": str(exc)}
+                with lock:
+                    if stopping.is_set():
+                        return
+                    on_done(job, reply)
+        finally:
+            idle.set()
 
-    threads = [threading.Thread(target=drive, args=(w,), daemon=True) for w in workers]
+    # each thread says when it is done with an Event of its own: Thread.join interrupted by Ctrl-C
+    # can leave a running thread marked as stopped (CPython 3.11)
+    idle = [threading.Event() for _ in workers]
+    threads = [threading.Thread(target=drive, args=(w, e), daemon=True) for w, e in zip(workers, idle)]
     try:
         for t in threads:
             t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(0.2)
+        for e in idle:
+            while not e.wait(0.2):
+                pass
+    except BaseException:
+        _stop(idle, workers, stopping, lock)
+        raise
     finally:
         for w in workers:
-            w.close() if not any(t.is_alive() for t in threads) else w.kill()
+            w.close()
+
+
+def _stop(idle: list[threading.Event], workers: list[WorkerSlot], stopping: threading.Event,
+          lock: threading.Lock) -> None:
+    """Stop grading at once: let a result being recorded finish, kill the workers, and wait for
+    their threads to see it (so that none of them writes anything afterwards)."""
+    with lock:
+        stopping.set()
+    for w in workers:
+        w.kill()
+    for e in idle:
+        e.wait(5)

@@ -120,3 +120,31 @@ def test_the_driver_leaves_collecting_the_suite_to_a_worker_slot(tmp_path):
     assert r.returncode == 0, r.stderr
     graded, torch_loaded = r.stdout.split()
     assert int(graded) > 0 and torch_loaded == "False"
+
+
+def test_interrupt_stops_cleanly_and_keeps_finished_results(tmp_path):
+    """Ctrl-C (SIGINT to the command's process group, as a terminal sends it) once a result is
+    shown: one line on stderr and no traceback, exit 130, and every result shown is on disk,
+    graded, while nothing interrupted is stored as a failure."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    slow = (SUBS / "solution.ipynb").read_text().replace('"import torch', '"import time; '
+                                                          'time.sleep(1.5)\\nimport torch', 1)
+    for i in range(4):
+        (subs / f"s{i}.ipynb").write_text(slow)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([*GRADER, "grade", str(subs), "-a", "mini", "-o", str(out), "-j", "1"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    first = proc.stdout.readline()
+    os.killpg(proc.pid, signal.SIGINT)
+    rest, err = proc.communicate(timeout=120)
+    assert first.startswith("[1/4] s"), (first, err)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Exception in thread" not in err, err
+    assert err.strip().splitlines() == [
+        "grader: interrupted; finished results are saved, run the same command to resume"]
+    shown = [line.split()[1].rstrip(":") for line in [first, *rest.splitlines()] if line.startswith("[")]
+    stored = {p.stem: json.loads(p.read_text())["status"] for p in (out / "results").glob("*.json")}
+    assert 1 <= len(stored) < 4 and sorted(stored) == sorted(shown)
+    assert set(stored.values()) == {"graded"}, stored
