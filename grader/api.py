@@ -305,13 +305,15 @@ def assign(names: list[str] | None = None, *, course: Path | str | None = None,
 
     With `check`, nothing is written; returns, per assignment, what differs from a fresh release.
     """
-    from grader import assign as assign_mod
+    from grader import assign as assign_mod, lint
 
     root = Path(course).resolve() if course else Path.cwd().resolve()
     names = names or assignment_mod.list_names(root)
     if not names:
         raise UsageError(f"no assignments under {root / 'solutions'}")
-    return {n: assign_mod.publish(assignment_mod.load(n, root), root, check=check) for n in names}
+    loaded = [assignment_mod.load(n, root) for n in names]
+    lint.check(loaded)           # every master notebook's layout, before otter runs on any
+    return {n: assign_mod.publish(asg, root, check=check) for n, asg in zip(names, loaded)}
 
 
 def new(name: str, *, course: Path | str | None = None, title: str | None = None) -> list[Path]:

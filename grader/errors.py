@@ -5,6 +5,7 @@ The hierarchy::
     GraderError                  base: the CLI prints "TypeName: message" and exits 2 (usage) or 1
     ├── UsageError               a bad argument or path given by the user (exit 2)
     ├── AssignmentError          an assignment that cannot be loaded or is inconsistent (exit 2)
+    │   └── LintError            a master notebook whose layout breaks a rule of grader/lint.py
     ├── SandboxError             a sandbox backend that cannot start or is missing (exit 2)
     ├── ProtocolError            malformed, oversized or unexpected data from a student process
     ├── StoreError               the results directory cannot be used (locked, not a directory)
@@ -48,6 +49,15 @@ class AssignmentError(GraderError):
     """An assignment directory, `assignment.toml` or hidden suite that is not usable."""
 
     exit_code = 2
+
+
+class LintError(AssignmentError):
+    """A master notebook whose layout breaks a rule of grader/lint.py; `problems` holds one line
+    per problem, each naming its cell."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class SandboxError(GraderError):

@@ -44,12 +44,15 @@ def verify(names: list[str] | None = None, *, course: Path | str | None = None, 
     process under each further seed."""
     import tempfile
 
+    from grader import lint
+
     if not isinstance(seeds, int) or seeds < 1:
         raise UsageError(f"seeds must be a whole number of at least 1, not {seeds!r}")
     root = Path(course).resolve() if course else Path.cwd().resolve()
     names = names or assignment_mod.list_names(root)
     if not names:
         raise UsageError(f"no assignments under {root / 'solutions'}")
+    lint.check(assignment_mod.load(name, root) for name in names)     # before anything runs
     checks: list[VerifyCheck] = []
     with tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
         for name in names:

@@ -15,8 +15,8 @@ LAYERS = [
     ("grader.student",),                                                  # inside the sandbox
     ("grader.sandbox", "grader.assignment", "grader.store", "grader.intake", "grader.lms", "grader.testing"),
     ("grader.judge",),
-    ("grader.reports", "grader.check", "grader.forge", "grader.assign", "grader.scheduler", "grader.worker",
-     "grader.ray_executor", "grader.scaffold"),
+    ("grader.reports", "grader.check", "grader.forge", "grader.assign", "grader.lint", "grader.scheduler",
+     "grader.worker", "grader.ray_executor", "grader.scaffold"),
     ("grader.api", "grader.verify", "grader.bench"),
     ("grader.cli",),
 ]

@@ -208,12 +208,22 @@ def empty_questions(assignment: Assignment) -> list[QuestionResult]:
     return [QuestionResult(q.id, q.title, 0.0, q.points, []) for q in assignment.questions]
 
 
-__all__ = ["GradeOptions", "grade_one", "score_questions", "empty_questions", "check_suite", "check_points"]
+__all__ = ["GradeOptions", "grade_one", "score_questions", "empty_questions", "check_suite", "check_points",
+           "suite_points"]
 
 
 def check_suite(assignment: Assignment) -> list:
     """Collect the hidden suite and check its points against assignment.toml; AssignmentError if not."""
     return check_points(assignment, plugin.collect(assignment.tests_dir))
+
+
+def suite_points(items: list) -> dict[str, float]:
+    """Each question's points in the hidden suite (`items`: Outcome rows): its tests' points added
+    up, in the order the questions first appear."""
+    totals: dict[str, float] = {}
+    for o in items:
+        totals[o.question] = totals.get(o.question, 0.0) + o.points
+    return totals
 
 
 def check_points(assignment: Assignment, items: list) -> list:
@@ -222,12 +232,11 @@ def check_points(assignment: Assignment, items: list) -> list:
     from grader.errors import AssignmentError
 
     declared = {q.id: q.points for q in assignment.questions}
-    totals: dict[str, float] = {}
     for o in items:
         if o.question not in declared:
             raise AssignmentError(f"{o.nodeid} is tied to question {o.question!r}, which "
                                   f"{assignment.directory / 'assignment.toml'} does not declare")
-        totals[o.question] = totals.get(o.question, 0.0) + o.points
+    totals = suite_points(items)
     for qid, points in declared.items():
         if abs(totals.get(qid, 0.0) - points) > 1e-9:
             raise AssignmentError(f"question {qid}: its tests add up to {totals.get(qid, 0.0):g} points but "
