@@ -56,7 +56,7 @@ def verify(names: list[str] | None = None, *, course: Path | str | None = None, 
     checks: list[VerifyCheck] = []
     with tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
         for name in names:
-            work = Path(out) / name if out else Path(tmp) / name
+            work = Path(out).resolve() / name if out else Path(tmp) / name   # otter runs elsewhere
             checks += _verify_one(assignment_mod.load(name, root), root, work, sandbox, jobs, seeds, on_result)
     return checks
 
