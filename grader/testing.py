@@ -712,7 +712,8 @@ def same_objects(pairs):
 
 def expect_same_objects(report, labels, *, what: str, hint: str = "") -> None:
     """Fail unless, for every label in `labels`, the `same_objects` report says the two objects are
-    one (`b is a`, and equal ids: decided here from the ids, both of which must agree).  The
+    one (`b is a`, and equal ids: decided here from the ids, both of which must agree); the message
+    calls `b` by its label ("what it returned", "the registered encoder").  The
     student process can claim identity: pair this with a check of values, such as a mark written
     through one object and read through the other."""
     r = report if isinstance(report, dict) else {}
@@ -724,5 +725,5 @@ def expect_same_objects(report, labels, *, what: str, hint: str = "") -> None:
         expect(ok, f"{what} could not be checked: the report on `{label}` is incomplete.")
         same = entry["same"] and entry["ids"][0] == entry["ids"][1]
         kind = entry["type"] if type(entry.get("type")) is str else "object"
-        expect(same, f"{what}: `{label}` is a {kind} that is not the model's own object but "
+        expect(same, f"{what}: {label} is a {kind} that is not the model's own object but "
                      f"another one (a copy, or a new object).{' ' + hint if hint else ''}")

@@ -516,7 +516,8 @@ def test_every_parameter_must_receive_a_gradient():
     assert "does not register the parameter(s) `layers.0.weight`" in msg and "keeps `layers`" in msg
     assert "keeps `weight`" in message(expect_param_grads, parameter_grads(PlainTensorLinear(), x),
                                        ["weight"], what="MyLinear")
-    msg = message(expect_param_grads, parameter_grads(DetachedStack(), x), STACK_NAMES, what="Stack")
+    msg = message(expect_param_grads, parameter_grads(DetachedStack(), x), STACK_NAMES,
+                  what="Stack")
     assert "`layers.0.weight`, `layers.0.bias`" in msg and "detached copy" in msg
     assert "layers.1" not in msg
     msg = message(expect_param_grads, parameter_grads(FrozenStack(), x), STACK_NAMES, what="Stack")
@@ -531,13 +532,14 @@ def test_a_gradient_report_is_checked_not_believed():
     honest = parameter_grads(Stack(), torch.randn(2, 3))
     wrong_shape = dict(honest, grads=[torch.zeros(1)] * 4)
     assert "shape (1,)" in message(expect_param_grads, wrong_shape, STACK_NAMES, what="Stack")
-    claimed = dict(wrong_shape, shapes=[[1]] * 4)          # the judge's shapes, not the claimed ones
+    claimed = dict(wrong_shape, shapes=[[1]] * 4)      # the judge's shapes, not the claimed ones
     assert "it should be (3, 3)" in message(expect_param_grads, claimed, STACK_NAMES, what="Stack")
     nan = dict(honest, grads=[torch.full((3, 3), float("nan")), torch.zeros(3)] * 2)
     assert "NaN or infinite" in message(expect_param_grads, nan, STACK_NAMES, what="Stack")
     for forged in (None, [], dict(honest, names="layers"), dict(honest, grads=[]),
                    dict(honest, names=["a"] * 4), dict(honest, shapes=["3"] * 4)):
-        assert "could not be checked" in message(expect_param_grads, forged, STACK_NAMES, what="Stack")
+        assert "could not be checked" in message(expect_param_grads, forged, STACK_NAMES,
+                                                 what="Stack")
 
 
 def cube(x):
@@ -571,13 +573,15 @@ def test_gradcheck_decides_from_both_jacobians_in_the_judge():
     assert "differ from finite differences of its output in 4 of 16 entries" in msg
     forged = dict(report, analytical=report["numerical"] + 1)
     assert "in 16 of 16 entries" in message(expect_gradcheck, forged, inputs, what="cube")
-    assert "gradcheck found" in message(expect_gradcheck, dict(report, passed="yes"), inputs, what="c")
+    assert "gradcheck found" in message(expect_gradcheck, dict(report, passed="yes"), inputs,
+                                        what="cube")
     assert "shape (4, 4)" in message(expect_gradcheck, report, [torch.zeros(5)], what="cube")
 
 
 @pytest.mark.parametrize("fn,says", [
     (lambda x: x.float() ** 3, "returned a torch.float32 tensor for float64 inputs"),
-    (lambda x: torch.tensor(x.tolist(), dtype=torch.float64) ** 3, "not connected to its inputs by autograd"),
+    (lambda x: torch.tensor(x.tolist(), dtype=torch.float64) ** 3,
+     "not connected to its inputs by autograd"),
     (lambda x: x.nonexistent, "raised AttributeError when called on float64 inputs"),
     (lambda x: [x], "should return a tensor, but it returned list"),
 ])
@@ -639,7 +643,8 @@ def test_a_sound_backward_pass_returns_the_input_gradients():
     assert len(grads) == 1
     tensors_close(grads[0], 6 * s * (1 - s))
     for forged in ({"kind": "fine", "raised": None, "grads": []}, {"kind": "ok"},
-                   {"kind": "ok", "raised": None, "grads": "all"}, {"kind": ["ok"], "raised": 1, "grads": []}):
+                   {"kind": "ok", "raised": None, "grads": "all"},
+                   {"kind": ["ok"], "raised": 1, "grads": []}):
         assert "could not be checked" in message(expect_backward_ok, forged, what="f")
 
 
@@ -650,14 +655,15 @@ class ModeNet(torch.nn.Module):
     def __init__(self, functional_dropout=False, bn_in_eval=False, p=0.5):
         super().__init__()
         torch.manual_seed(3)
-        self.fc, self.bn, self.drop = torch.nn.Linear(2, 6), torch.nn.BatchNorm1d(6), torch.nn.Dropout(p)
+        self.fc, self.bn = torch.nn.Linear(2, 6), torch.nn.BatchNorm1d(6)
+        self.drop = torch.nn.Dropout(p)
         self.functional_dropout, self.bn_in_eval = functional_dropout, bn_in_eval
 
     def forward(self, x):
         h = self.fc(x)
         if self.bn_in_eval:
-            h = torch.nn.functional.batch_norm(h, self.bn.running_mean, self.bn.running_var, self.bn.weight,
-                                               self.bn.bias, training=True)
+            h = torch.nn.functional.batch_norm(h, self.bn.running_mean, self.bn.running_var,
+                                               self.bn.weight, self.bn.bias, training=True)
         else:
             h = self.bn(h)
         if self.functional_dropout:
@@ -675,7 +681,8 @@ def test_eval_is_deterministic_and_keeps_the_statistics_train_varies_and_updates
     expect_modes(mode_report(ModeNet(), x, SEEDS), what="Net", dropout=True, batchnorm=True)
     expect_modes(mode_report(ModeNet(), x, SEEDS), what="Net", stats=["bn.running_mean"])
     msg = message(expect_modes, mode_report(ModeNet(functional_dropout=True), x, SEEDS), what="Net")
-    assert "different outputs for the same input in two calls in eval mode" in secret_free(msg, SECRET)
+    assert "different outputs for the same input in two calls in eval mode" in secret_free(msg,
+                                                                                            SECRET)
     msg = message(expect_modes, mode_report(ModeNet(bn_in_eval=True), x, SEEDS), what="Net")
     assert "buffer `bn.running_mean` changed in eval mode" in msg
     msg = message(expect_modes, mode_report(ModeNet(p=0.0), x, SEEDS), what="Net", dropout=True)
@@ -696,9 +703,12 @@ def test_a_mode_report_is_checked_not_believed():
 
     honest = mode_report(ModeNet(), SECRET.repeat(2, 1) / 100, SEEDS)
     assert "returned str" in message(expect_modes, dict(honest, eval=["str", "str"]))
-    assert "holds 24 NaN" in message(expect_modes, dict(honest, eval=[torch.full((4, 6), float("nan"))] * 2))
-    assert "shape (4, 5)" in message(expect_modes, dict(honest, train=[honest["train"][0], torch.zeros(4, 5)]))
-    for forged in ({}, dict(honest, eval=[honest["eval"][0]]), dict(honest, buffers=honest["buffers"][:2]),
+    nan = torch.full((4, 6), float("nan"))
+    assert "holds 24 NaN" in message(expect_modes, dict(honest, eval=[nan, nan]))
+    odd = [honest["train"][0], torch.zeros(4, 5)]
+    assert "shape (4, 5)" in message(expect_modes, dict(honest, train=odd))
+    for forged in ({}, dict(honest, eval=[honest["eval"][0]]),
+                   dict(honest, buffers=honest["buffers"][:2]),
                    dict(honest, buffer_names="bn.running_mean")):
         assert "could not be checked" in message(expect_modes, forged)
 
@@ -712,9 +722,10 @@ def test_state_dict_keys_name_what_is_missing_and_unexpected():
     keys = list(model.state_dict())
     expect_keys(keys, reversed(keys))
     expect_keys(keys, keys, order=True)
-    msg = message(expect_keys, keys[:-1] + ["1.näme"], keys, what="Net's state_dict()", hint="(see q3)")
-    assert secret_free(msg, SECRET) == ("Net's state_dict() is missing `1.num_batches_tracked` and has "
-                                        "unexpected `1.näme`. (see q3)")
+    msg = message(expect_keys, keys[:-1] + ["1.näme"], keys, what="Net's state_dict()",
+                  hint="(see q3)")
+    assert secret_free(msg, SECRET) == ("Net's state_dict() is missing `1.num_batches_tracked` and "
+                                        "has unexpected `1.näme`. (see q3)")
     assert "is missing 1 key(s)" in message(expect_keys, keys[1:], keys, show_missing=False)
     assert "more than once" in message(expect_keys, keys + keys[:1], keys)
     assert "wrong order" in message(expect_keys, list(reversed(keys)), keys, order=True)
@@ -728,15 +739,19 @@ def test_the_same_object_is_decided_from_the_ids_as_well():
     from grader.testing import expect_same_objects, same_objects
 
     model = torch.nn.Sequential(torch.nn.Linear(2, 2))
-    report = same_objects({"layer": (model[0], model[0]), "copy": (model[0], copy.deepcopy(model[0]))})
+    report = same_objects({"layer": (model[0], model[0]),
+                           "copy": (model[0], copy.deepcopy(model[0]))})
     expect_same_objects(report, ["layer"], what="get_layer")
-    assert "`copy` is a Linear that is not the model's own object" in message(
+    assert "get_layer: copy is a Linear that is not the model's own object" in message(
         expect_same_objects, report, ["layer", "copy"], what="get_layer")
     lie = {"copy": dict(report["copy"], same=True)}                  # a claim the ids contradict
-    assert "not the model's own object" in message(expect_same_objects, lie, ["copy"], what="get_layer")
+    assert "not the model's own object" in message(expect_same_objects, lie, ["copy"],
+                                                   what="get_layer")
     for forged in ({}, {"layer": True}, {"layer": {"same": 1, "ids": [1, 1]}},
-                   {"layer": {"same": True, "ids": [1]}}, {"layer": {"same": True, "ids": ["1", "1"]}}):
-        assert "could not be checked" in message(expect_same_objects, forged, ["layer"], what="get_layer")
+                   {"layer": {"same": True, "ids": [1]}},
+                   {"layer": {"same": True, "ids": ["1", "1"]}}):
+        assert "could not be checked" in message(expect_same_objects, forged, ["layer"],
+                                                 what="get_layer")
 
 
 def test_the_probe_side_helpers_stand_alone():
