@@ -6,7 +6,8 @@ state_dict() holds, what forward returns) is computed in this process."""
 
 import torch
 
-from grader.testing import expect, probe, question, tensors_close
+from grader.testing import (expect, expect_keys, expect_param_grads, parameter_grads, probe, question,
+                            tensors_close)
 
 CLOSE = {"rtol": 1e-4, "atol": 1e-5}
 
@@ -27,15 +28,16 @@ def stack_parts(ns, n_layers, width, values):
             "state_values": [t.detach().clone() for t in state.values()]}
 
 
-@probe
-def stack_forward(ns, n_layers, width, values, x):
+@probe(uses=[parameter_grads])
+def stack_forward(ns, n_layers, width, values, x, c):
     m = ns.Stack(n_layers, width)
     with torch.no_grad():
         for layer, v in zip(m.layers, values):
             layer.weight.copy_(v[:width])
             layer.bias.copy_(v[width])
     y = m(x)
-    return {"y": y.detach().clone() if isinstance(y, torch.Tensor) else None, "y_type": type(y).__name__}
+    return {"y": y.detach().clone() if isinstance(y, torch.Tensor) else None, "y_type": type(y).__name__,
+            "grads": parameter_grads(m, x, grad_output=c)}
 
 
 @probe
@@ -69,6 +71,17 @@ def stack_reference(values, width, x):
     return h
 
 
+def stack_grads(values, width, x, c):
+    """{name: the gradient of (Stack(x) * c).sum()} for every layer's weight and bias."""
+    leaves = [v.clone().requires_grad_(True) for v in values]
+    h = x
+    for v in leaves:
+        h = torch.relu(h @ v[:width].T + v[width])
+    (h * c).sum().backward()
+    return {f"layers.{i}.{kind}": part for i, v in enumerate(leaves)
+            for kind, part in (("weight", v.grad[:width]), ("bias", v.grad[width]))}
+
+
 def stack_case(student, n_layers, width, n):
     """Weights and an input for which the Stack's output is mostly positive (so that an all-zero answer
     is far from it)."""
@@ -100,7 +113,8 @@ def test_stack_registers_its_layers(student):
                f"{size}'s named_parameters() should list layers.0.weight, layers.0.bias, layers.1.weight, ... "
                "for every layer: keep the layers in an nn.ModuleList (a plain Python list hides them from "
                "PyTorch), one new nn.Linear(width, width) per layer")
-        expect(r["state_dict"] == expected, f"{size}'s state_dict() should hold every layer's weight and bias")
+        expect_keys(r["state_dict"], expected, what=f"{size}'s state_dict()", order=True,
+                    hint="It should hold every layer's weight and bias.")
         wanted = [t for v in values for t in (v[:width], v[width])]
         for i, (got, want) in enumerate(zip(r["state_values"], wanted)):
             tensors_close(got, want, **CLOSE,
@@ -115,10 +129,19 @@ def test_stack_registers_its_layers(student):
 def test_stack_forward(student):
     for n_layers, width, n in stack_cases(student):
         values, x, y = stack_case(student, n_layers, width, n)
-        r = student.probe(stack_forward, n_layers=n_layers, width=width, values=values, x=x)
+        c = torch.randn(n, width, generator=student.generator)
+        r = student.probe(stack_forward, n_layers=n_layers, width=width, values=values, x=x, c=c)
         expect(r["y"] is not None, f"Stack's forward should return a tensor, but it returned {r['y_type']}")
         tensors_close(r["y"], y, **CLOSE, name=f"the output of Stack({n_layers}, {width}) for an input of shape "
                                               f"({n}, {width})")
+        wanted = stack_grads(values, width, x, c)
+        got = expect_param_grads(r["grads"], {name: g.shape for name, g in wanted.items()},
+                                 what=f"Stack({n_layers}, {width})")
+        for name, grad in wanted.items():
+            tensors_close(got[name], grad, **CLOSE,
+                          name=f"the gradient that reaches {name} of Stack({n_layers}, {width}) through its "
+                               "output (every layer should be used once, in order, on the output of the one "
+                               "before)")
 
 
 def draw_heads(rng):
@@ -144,7 +167,8 @@ def test_heads_module_dict(student):
                f"{size}: named_parameters() should list heads.<name>.weight, heads.<name>.bias for every entry "
                "of head_sizes, in the order of head_sizes (keep the heads in an nn.ModuleDict built in that "
                "order: a plain Python dict hides them from PyTorch)")
-        expect(r["state_dict"] == expected, f"{size}: state_dict() should hold every head's weight and bias")
+        expect_keys(r["state_dict"], expected, what=f"{size}: state_dict()", order=True,
+                    hint="It should hold every head's weight and bias, in the order of head_sizes.")
         expect(len(r["runs"]) == len(head_sizes), "Heads' forward should run for every head")
         start = 0
         for name, run in zip(head_sizes, r["runs"]):

@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.testing import expect, probe, question, tensors_close
+from grader.testing import expect, expect_keys, probe, question, tensors_close
 
 CLOSE = {"rtol": 1e-4, "atol": 1e-5}
 
@@ -114,9 +114,9 @@ def test_running_mean_buffers(student):
                                   "not nn.Parameter")
         expect(r["buffers"] == ["mean", "last_mean"],
                "RunningMean's named_buffers() should list `mean` then `last_mean` (use self.register_buffer)")
-        expect(r["state_dict"] == ["mean"],
-               "RunningMean's state_dict() should contain only `mean`: `last_mean` must be registered with "
-               "persistent=False")
+        expect_keys(r["state_dict"], ["mean"], what="RunningMean's state_dict()",
+                    hint="It should contain only `mean`: `last_mean` must be registered with "
+                         "persistent=False.")
         expect(all(has_length(r[key], 2) for key in ("initial", "buffer_values", "after_double")),
                "RunningMean should have the two buffers `mean` and `last_mean`")
         for got, name in zip(r["initial"], ("mean", "last_mean")):

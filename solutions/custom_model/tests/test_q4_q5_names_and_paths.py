@@ -10,7 +10,7 @@ model and random trees.
 import torch
 import torch.nn as nn
 
-from grader.testing import expect, probe, question, tensors_equal
+from grader.testing import expect, expect_same_objects, probe, question, same_objects, tensors_equal
 
 BAD_KINDS = ["layer", "weight", "child", "tensor", "attribute", "grad"]
 KEYS = ["encoder", "decoder", "head", "body", "proj", "mlp", "block", "norm", "out", "stem", "neck", "tail"]
@@ -82,7 +82,7 @@ def calls_on_tree(ns, desc, calls):
     return answers
 
 
-@probe(uses=[build])
+@probe(uses=[build, same_objects])
 def lookup_on_tree(ns, desc, queries, marks):
     model = build(desc)
     truth = {"module": dict(model.named_modules()), "parameter": dict(model.named_parameters()),
@@ -98,13 +98,15 @@ def lookup_on_tree(ns, desc, queries, marks):
         except Exception as exc:  # the student's answer: report what it raised
             found.append(None)
             outcomes.append(type(exc).__name__)
+    identity = [same_objects({"what it returned": (truth[kind][path], obj)}) if kind in truth else {}
+                for (path, kind), obj in zip(queries, found)]
     for (path, kind), mark in zip(queries, marks):  # a mark on the real object, after every lookup
         if kind in truth:
             setattr(truth[kind][path], "grader_mark", mark)
     answers = []
-    for obj, outcome, mark in zip(found, outcomes, marks):
+    for obj, outcome, mark, same in zip(found, outcomes, marks, identity):
         seen = getattr(obj, "grader_mark", None) if obj is not None else None
-        answers.append({"outcome": outcome, "type": type(obj).__name__,
+        answers.append({"outcome": outcome, "type": type(obj).__name__, "identity": same,
                         "mark": seen.detach().clone() if isinstance(seen, torch.Tensor) else None,
                         "raised": mark.clone() if outcome == "ValueError" else None})
     return answers
@@ -186,6 +188,8 @@ def test_lookup_returns_the_object(student):
             expect(answer["outcome"] == "returned",
                    f"{call} raised {answer['outcome']} instead of returning the {kind}"
                    + (" (the empty path is the model itself)" if path == "" else ""))
+            expect_same_objects(answer["identity"], ["what it returned"], what=call,
+                                hint=f"Return the {kind} object that is inside the model itself.")
             expect(answer["mark"] is not None,
                    f"{call} should return the {kind} object that is inside the model (the very same object, "
                    f"not a copy); yours returned a {answer['type']} that is not that object")
