@@ -170,7 +170,8 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
     # each thread says when it is done with an Event of its own: Thread.join interrupted by Ctrl-C
     # can leave a running thread marked as stopped (CPython 3.11)
     idle = [threading.Event() for _ in workers]
-    threads = [threading.Thread(target=drive, args=(w, e), daemon=True) for w, e in zip(workers, idle)]
+    threads = [threading.Thread(target=drive, args=(w, e), daemon=True)
+               for w, e in zip(workers, idle)]
     try:
         for t in threads:
             t.start()

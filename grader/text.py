@@ -4,7 +4,8 @@ Every string that comes from a submission (file names, cell sources, outputs, ex
 metadata, attribute and type names) may hold lone surrogates, invalid UTF-8, NUL, terminal escape
 sequences, markup or right-to-left overrides.  `clean` turns any str or bytes into text that every
 writer can encode and every terminal can show: surrogates and invalid bytes become U+FFFD, escape
-sequences are removed whole, other control codes except newline and tab are dropped, bidi
+sequences (CSI, OSC and the rest) are removed whole, and so are CSI and OSC sequences spelled out
+as repr() shows them (`\\x1b[31m`), other control codes except newline and tab are dropped, bidi
 overrides are dropped, and the length is capped with an explicit marker.  It is idempotent, so
 records can be cleaned again when they are read back.
 """
@@ -25,6 +26,16 @@ _SEQUENCES = re.compile(
     r"|\x1b[ -/]*[0-~]?"                                            # other ESC codes
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# the same sequences spelled out, as the repr() of a string shows them inside a message
+# (`KeyError('\x1b[31mx')` reads "'\\x1b[31mx'"): ESC as \x1b, \033, \u001b, \e or ^[
+_ESC_SPELLED = r"(?:\\+(?:x1b|0?33|u001b|U0000001b|e)|\^\[)"
+_SPELLED = re.compile(
+    rf"(?:{_ESC_SPELLED}\[|\\+(?:x9b|u009b))[0-?]*[ -/]*[@-~]?"                     # CSI
+    rf"|{_ESC_SPELLED}[\]PX^_][^\x07\x1b]{{0,512}}?(?:\\+(?:x07|a|007|u0007)|\x07"    # OSC ... BEL
+    rf"|{_ESC_SPELLED}\\+|$)"                                                       # or ... ST
+    rf"|{_ESC_SPELLED}[()*+][0-~]",                                                 # charset
+    re.IGNORECASE)
+_SPELLED_HINT = re.compile(r"\\+(?:x1b|0?33|u001b|U0000001b|e\[|x9b|u009b)|\^\[", re.IGNORECASE)
 _CUT = re.compile(r"\.\.\. \(cut: [\d,]+ more characters\)$")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _C1 = re.compile(r"[\x90-\x9f]")
@@ -47,12 +58,25 @@ def clean(value: object, limit: int | None = None) -> str:
     total = None
     if limit is not None and len(text) > 2 * limit + 1024:
         total, text = len(text), text[:2 * limit + 1024]   # no work on what the cap drops anyway
+    if _SPELLED_HINT.search(text):
+        text = _unspell(text)
     if text.isascii() and text.isprintable():
         return cap(text, limit, total)              # the common case, untouched
     text = _SURROGATES.sub(REPLACEMENT, text)
     if "\x1b" in text or _C1.search(text):
         text = _SEQUENCES.sub("", text)
     return cap(_CONTROLS.sub("", text), limit, total)
+
+
+def _unspell(text: str) -> str:
+    """`text` without escape sequences spelled out (until none is left: removing one can join the
+    pieces of another)."""
+    for _ in range(8):
+        shorter = _SPELLED.sub("", text)
+        if shorter == text:
+            break
+        text = shorter
+    return text
 
 
 def _str(value: object) -> str:

@@ -144,7 +144,8 @@ def test_interrupt_stops_cleanly_and_keeps_finished_results(tmp_path):
     assert "Traceback" not in err and "Exception in thread" not in err, err
     assert err.strip().splitlines() == [
         "grader: interrupted; finished results are saved, run the same command to resume"]
-    shown = [line.split()[1].rstrip(":") for line in [first, *rest.splitlines()] if line.startswith("[")]
+    shown = [line.split()[1].rstrip(":") for line in [first, *rest.splitlines()]
+             if line.startswith("[")]
     stored = {p.stem: json.loads(p.read_text())["status"] for p in (out / "results").glob("*.json")}
     assert 1 <= len(stored) < 4 and sorted(stored) == sorted(shown)
     assert set(stored.values()) == {"graded"}, stored

@@ -47,6 +47,13 @@ NASTY = f"lone \ud800 nul \x00 esc {ESC} markup [/] [bold]b rtl {RTL}gnp.exe {MA
     ("t\x1b]0;window title\x07t", "tt"),
     ("t\x1b]8;;https://x\x1b\\link\x1b]8;;\x1b\\", "tlink"),
     ("c1\x9b2Jcsi", "c1csi"),
+    ("move\x1b[2;5Hcursor\x1b[?25l hidden\x1b[K", "movecursor hidden"),     # not only colours
+    ("st\x1b]8;;https://x\x9clink\x1b]8;;\x9c", "stlink"),
+    # spelled out, as repr() shows them inside an exception's message (torch errors quote values)
+    (str(KeyError("\x1b[1;31mweight\x1b[0m")), "'weight'"),
+    (repr("\x1b]8;;https://x\x1b\\link\x1b]8;;\x1b\\ \x1b[2J"), "'link '"),
+    (r"a\033[0mb \u001b[38;5;196mc ^[[1md \e[?1049he", "ab c d e"),
+    (r"C:\data\e1 and \x1 stay", r"C:\data\e1 and \x1 stay"),
     ("keep\nlines\tand tabs\r", "keep\nlines\tand tabs"),
     (f"abc{RTL}def\u2066x\u2069", "abcdefx"),
     ("김민수 [/] é", "김민수 [/] é"),
@@ -123,6 +130,27 @@ def test_a_multi_line_message_is_fenced_so_it_cannot_break_out():
     t = TestResult("t", "n", "q1", "failed", 0, 1, message)
     page = rendered(markdown(record(questions=[QuestionResult("q1", "Q", 0, 1, [t])])))
     assert "<img" not in page and "<a " not in page and "&lt;/li&gt;&lt;img src=x&gt;" in page
+
+
+TORCH_ANSI = ("\x1b[1m\x1b[31mRuntimeError\x1b[0m: mat1 and mat2 shapes cannot be multiplied "
+              "\x1b[2;1H\x1b]8;;https://pytorch.org\x1b\\docs\x1b]8;;\x1b\\ "
+              + repr("\x1b[33mKeyError: 'weight'\x1b[0m"))
+
+
+def test_terminal_sequences_from_torch_errors_reach_no_report():
+    from html import unescape
+
+    from grader.reports.feedback import html
+    from grader.results import QuestionResult, TestResult
+
+    t = TestResult("t", "n", "q1", "failed", 0, 1, f"Your code raised {TORCH_ANSI}")
+    cell = CellError(2, "error", "RuntimeError", TORCH_ANSI, traceback=TORCH_ANSI, source="y = m(x)")
+    r = text.clean_result(record(reason=TORCH_ANSI, cell_errors=[cell],
+                                 questions=[QuestionResult("q1", "Q", 0, 1, [t])]))
+    for page in (markdown(r), unescape(html(r))):
+        assert "shapes cannot be multiplied" in page and "KeyError: 'weight'" in page
+        for trace in ("\x1b", "[31m", "[0m", "[2;1H", "x1b", "]8;;", "pytorch.org"):
+            assert trace not in page, (trace, page)
 
 
 def test_rich_output_shows_markup_and_no_control_codes():
