@@ -131,11 +131,13 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
             elif pending:
                 run_local(pending, slots=jobs, log_dir=store.out / "logs", on_done=run.done, label=run.run_id,
                           gpus=gpu_list, workers=workers)
+            for w in workers or []:      # they stop their zygotes while the reports are written
+                w.finish()
+            run.batch.files.update(write_reports(store.out, run.batch.results, asg, formats=formats,
+                                                 roster=roster_path, problems=run.batch.notes))
         finally:
             for w in workers or []:
                 w.close()
-        run.batch.files.update(write_reports(store.out, run.batch.results, asg, formats=formats,
-                                             roster=roster_path, problems=run.batch.notes))
     run.batch.wall_s = time.monotonic() - started
     return run.batch
 

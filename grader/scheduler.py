@@ -36,6 +36,9 @@ def _die_with_parent() -> None:
 class WorkerSlot:
     """One worker process and the pipe protocol to it."""
 
+    #: how a worker process is started (tests put a scripted worker here)
+    command: tuple[str, ...] = (sys.executable, "-m", "grader.worker")
+
     def __init__(self, index: int, log_dir: Path, label: str = "", gpu: str | None = None,
                  prestart: dict | None = None, memory_mb: int | None = None) -> None:
         self.index, self.log_dir, self.label, self.gpu = index, log_dir, label, gpu
@@ -54,7 +57,7 @@ class WorkerSlot:
             env["GRADER_JUDGE_MEMORY_MB"] = str(int(self.memory_mb))
         # a session of its own: Ctrl-C at the terminal reaches the driver alone, which stops the
         # workers itself (and they die with it whatever happens)
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=log, env=env,
                                      preexec_fn=_die_with_parent, start_new_session=True)
         log.close()
@@ -105,12 +108,21 @@ class WorkerSlot:
             self.proc.kill()
             self.proc.wait()
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """Tell the worker no more jobs come (it stops its zygote and exits); do not wait."""
         if self.proc is not None and self.proc.poll() is None:
             try:
                 self.proc.stdin.close()
+            except OSError:
+                self.kill()
+
+    def close(self) -> None:
+        """Finish and wait for the worker to exit (killed if it takes more than 10 s)."""
+        self.finish()
+        if self.proc is not None and self.proc.poll() is None:
+            try:
                 self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 self.kill()
 
 
@@ -129,8 +141,9 @@ def start_slots(count: int, *, log_dir: Path, label: str = "", gpus: list[str] =
 def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
               on_done: Callable[[Job, dict], None], label: str = "", gpus: list[str] = (),
               workers: list[WorkerSlot] | None = None, memory_mb: int | None = None) -> None:
-    """Grade `jobs` on `slots` worker processes (or on the already started `workers`);
-    `on_done(job, reply)` runs once per job, serially.
+    """Grade `jobs` on `slots` worker processes (or on the already started `workers`, which are
+    told to finish and left for the caller to close); `on_done(job, reply)` runs once per job,
+    serially.
 
     A reply is the worker's ``{"ok": True, "result": ...}`` or ``{"ok": False, "error": reason}``
     (with ``"status": "memory"`` where the judge ran out of its memory on that submission).
@@ -142,6 +155,7 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
         todo.put(job)
     lock = threading.Lock()
     stopping = threading.Event()
+    owned = workers is None      # workers handed in are finished here and closed by their owner
     if workers is None:
         workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None, memory_mb=memory_mb)
                    for i in range(max(1, min(slots, len(jobs))))]
@@ -182,8 +196,11 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
         _stop(idle, workers, stopping, lock)
         raise
     finally:
-        for w in workers:
-            w.close()
+        for w in workers:        # all of them exit at once
+            w.finish()
+        if owned:
+            for w in workers:
+                w.close()
 
 
 def _stop(idle: list[threading.Event], workers: list[WorkerSlot], stopping: threading.Event,
