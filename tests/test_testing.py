@@ -763,3 +763,82 @@ def test_the_probe_side_helpers_stand_alone():
         namespace = {}
         exec(Probe(helper).source, namespace)
         assert set(namespace) - {"__builtins__"} == {helper.__name__}
+
+
+NOTEBOOK_FOR_HELPERS = '''
+import copy
+import torch
+from torch import nn
+
+
+class Stack(nn.Module):
+    def __init__(self, detach=False):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(3, 3) for _ in range(2))
+        self.bn, self.drop, self.detach = nn.BatchNorm1d(3), nn.Dropout(0.5), detach
+
+    def forward(self, x):
+        h = self.layers[0](x)
+        return self.drop(self.bn(self.layers[1](h.detach() if self.detach else h)))
+
+
+def scaled_in_place(x):
+    y = torch.sigmoid(x)
+    y.mul_(2)
+    return y
+
+
+def first_layer(model, copy_it):
+    return copy.deepcopy(model.layers[0]) if copy_it else model.layers[0]
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["bwrap"])
+def test_the_probe_side_helpers_answer_from_a_sandboxed_student_process(tmp_path, backend):
+    """Shipped with @probe(uses=[...]) into a real student process, each helper's report crosses
+    the wire as plain data, and the judge-side check decides on it."""
+    from grader.judge.session import StudentSession
+    from grader.sandbox import LaunchSpec, resolve_backend
+    from grader.testing import (backward_report, expect_backward_ok, expect_gradcheck, expect_keys,
+                                expect_modes, expect_param_grads, expect_same_objects,
+                                gradcheck_report, mode_report, parameter_grads, same_objects)
+
+    @probe(uses=[parameter_grads, gradcheck_report, backward_report, mode_report, same_objects])
+    def everything(ns, x, detach, copy_it):
+        model = ns.Stack(detach)
+        return {"grads": parameter_grads(model, x),
+                "gradcheck": gradcheck_report(ns.Stack().layers[0].double(), [x[:1]]),
+                "backward": backward_report(ns.scaled_in_place, [x]),
+                "modes": mode_report(model, x, [1, 2, 3, 4]),
+                "keys": list(model.state_dict()),
+                "same": same_objects({"what it returned": (model.layers[0],
+                                                           ns.first_layer(model, copy_it))})}
+
+    work = tmp_path / "work"
+    work.mkdir(mode=0o777)
+    work.chmod(0o777)
+    session = StudentSession(resolve_backend(backend), LaunchSpec(workdir=work), cell_timeout=30,
+                             notebook_timeout=60, probe_timeout=20)
+    x = SECRET[:, :1].repeat(2, 3) / 1000
+    try:
+        assert session.run_notebook([{"index": 0, "source": NOTEBOOK_FOR_HELPERS}]).status == "ok"
+        right = session.probe(everything.name, everything.source,
+                              {"x": x, "detach": False, "copy_it": False})
+        wrong = session.probe(everything.name, everything.source,
+                              {"x": x, "detach": True, "copy_it": True})
+    finally:
+        session.close()
+    names = [f"layers.{i}.{kind}" for i in range(2) for kind in ("weight", "bias")]
+    expect_param_grads(right["grads"], names, what="Stack")
+    assert "no gradient reached Stack's parameter(s) `layers.0.weight`, `layers.0.bias`" in message(
+        expect_param_grads, wrong["grads"], names, what="Stack")
+    expect_gradcheck(right["gradcheck"], [x[:1]], what="the first layer")
+    assert "modified by an inplace operation" in message(expect_backward_ok, right["backward"],
+                                                         what="scaled_in_place")
+    expect_modes(right["modes"], what="Stack", dropout=True, batchnorm=True)
+    expect_keys(right["keys"], names + ["bn.weight", "bn.bias", "bn.running_mean",
+                                        "bn.running_var", "bn.num_batches_tracked"])
+    expect_same_objects(right["same"], ["what it returned"], what="first_layer")
+    assert "what it returned is a Linear that is not the model's own object" in message(
+        expect_same_objects, wrong["same"], ["what it returned"], what="first_layer")
