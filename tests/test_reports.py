@@ -84,6 +84,24 @@ def test_student_report_in_a_phone_sized_browser(out, browser, tmp_path):
     assert browser.save_screenshot(str(tmp_path / "student.png"))
 
 
+def test_a_message_several_tests_gave_is_shown_once():
+    from html import unescape
+
+    from grader.reports.feedback import html, markdown
+    from grader.results import QuestionResult, Result, TestResult
+
+    same = "Scale should register exactly one parameter, named `factor`"
+    tests = [TestResult(f"test_{i}", f"t.py::test_{i}", "q2", "failed", 0, 1, same) for i in range(3)]
+    tests.append(TestResult("test_other", "t.py::test_other", "q2", "failed", 0, 1, "other"))
+    r = Result(student="ada", assignment="mini", status="graded", max_score=4,
+               questions=[QuestionResult("q2", "Scale module", 0, 4, tests)])
+    md, page = markdown(r), unescape(html(r))
+    assert md.count("exactly one parameter") == 1 and page.count("exactly one parameter") == 1
+    assert "3 tests (` test_0 `, ` test_1 `, ` test_2 `)" in md and "` test_other `: other" in md
+    assert "the same for 3 tests of this question" in page
+    assert page.count("the same message as test_0") == 2
+
+
 def test_reports_are_rewritten_only_when_they_change(tmp_path):
     from grader.store import atomic_write
 

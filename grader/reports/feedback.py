@@ -36,17 +36,49 @@ def markdown(r: Result) -> str:
         mark = "✅" if q.score == q.max_score and q.max_score else ("⚠️" if q.score else "❌")
         lines.append(f"| {md_text(q.id)} {md_text(q.title)} | {_fmt(q.score)} / "
                      f"{_fmt(q.max_score)} | {mark} |")
-    failed = [(q, t) for q in r.questions for t in q.tests if t.outcome in ("failed", "error")]
+    failed = [(q, tests, message) for q in r.questions for tests, message in failures(q)]
     if failed:
         lines += ["", "## What to fix", ""]
-        lines += [f"- **{md_text(q.id)}** {md_code(t.name)}: {_md_message(t.message)}"
-                  for q, t in failed]
+        lines += [f"- **{md_text(q.id)}** {_md_names(tests)}: {_md_message(message)}"
+                  for q, tests, message in failed]
     if r.cell_errors:
         lines += ["", "## Cells that raised an error", ""]
         lines += [_md_cell(c) for c in r.cell_errors]
     if r.all_flags():
         lines += ["", "## Notes", ""] + [f"- {md_text(f)}" for f in r.all_flags()]
     return "\n".join(lines) + "\n"
+
+
+def failures(q) -> list[tuple[list, str]]:
+    """The failed tests of question `q`, grouped by message, in order: a message that several
+    tests gave verbatim is one entry (its tests, the message)."""
+    groups: dict[str, list] = {}
+    for t in q.tests:
+        if t.outcome in ("failed", "error"):
+            groups.setdefault(t.message, []).append(t)
+    return [(tests, message) for message, tests in groups.items()]
+
+
+def shown_messages(q) -> list[tuple[object, str, str]]:
+    """(test, message, note) for each test of `q`, as the HTML report lists them: a message that
+    several failed tests gave verbatim is shown under the first, with a note of how many gave it,
+    and the others refer to it."""
+    first = {message: tests for tests, message in failures(q) if message}
+    rows = []
+    for t in q.tests:
+        tests = first.get(t.message) if t.outcome in ("failed", "error") else None
+        if not tests or len(tests) == 1:
+            rows.append((t, t.message, ""))
+        elif tests[0] is t:
+            rows.append((t, t.message, f"the same for {len(tests)} tests of this question"))
+        else:
+            rows.append((t, "", f"the same message as {tests[0].name}"))
+    return rows
+
+
+def _md_names(tests: list) -> str:
+    names = ", ".join(md_code(t.name) for t in tests)
+    return names if len(tests) == 1 else f"{len(tests)} tests ({names})"
 
 
 def _md_message(message: str) -> str:
@@ -73,7 +105,8 @@ def _env():
 
 def html(r: Result) -> str:
     """The student's feedback as one self-contained HTML page (no external resources)."""
-    return _env().get_template("student.html").render(r=r, status_text=STATUS_TEXT, fmt=_fmt)
+    return _env().get_template("student.html").render(r=r, status_text=STATUS_TEXT, fmt=_fmt,
+                                                      shown_messages=shown_messages)
 
 
 def write_feedback(out: Path, results: list[Result], problems: list[str] | None = None) -> Path:
