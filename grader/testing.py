@@ -277,9 +277,15 @@ def expect_calls(names, function: str, *, what: str, at_least: int = 1, at_most:
 # probe takes it along with @probe(uses=[...]); it returns plain data, and the judge-side check
 # beside it decides from that data alone.
 
+def _short(text, limit: int = 80) -> str:
+    """A name from the student process, cut to `limit` characters for a message."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _listing(names, limit: int = 8) -> str:
     """`a`, `b` and 3 more: names the student's code chose, never an expected value."""
-    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    shown = ", ".join(f"`{_short(n)}`" for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
@@ -371,7 +377,8 @@ def expect_param_grads(report, names=None, *, what: str = "the model", finite: b
             "plain Python list or dict) and weights in nn.Parameter.")
     if r["error"] is not None:
         raise GradingFailure(f"The forward or backward pass of {what} raised an error "
-                             f"({r['error']}), so its parameters got no gradient.")
+                             f"({_short(r['error']) if type(r['error']) is str else 'unknown'}), "
+                             "so its parameters got no gradient.")
     grads, lost = {}, []
     for name in wanted:
         i = got.index(name)
@@ -483,7 +490,7 @@ def expect_gradcheck(report, inputs, *, what: str, atol: float = 1e-5, rtol: flo
         if text is None:
             raise GradingFailure(f"{what} could not be checked: the gradient check reported "
                                  "nothing it knows.")
-        raised = r["raised"] if type(r["raised"]) is str else "an error"
+        raised = _short(r["raised"]) if type(r["raised"]) is str else "an error"
         raise GradingFailure(text.format(what=what, raised=raised) + ".")
     n_in = sum(x.numel() for x in inputs if isinstance(x, torch.Tensor) and x.is_floating_point())
     out = valid_tensor(r["output"], dtype=torch.float64, name=f"the output of {what}")
@@ -565,7 +572,7 @@ def expect_backward_ok(report, *, what: str) -> list:
         if text is None:
             raise GradingFailure(f"{what} could not be checked: the report of its backward pass "
                                  "names no known outcome.")
-        raised = r["raised"] if type(r["raised"]) is str else "an error"
+        raised = _short(r["raised"]) if type(r["raised"]) is str else "an error"
         raise GradingFailure(text.format(what=what, raised=raised) + ".")
     expect(isinstance(r["grads"], list), f"{what} could not be checked: the report of its "
                                          "backward pass holds no gradients.")
@@ -606,7 +613,7 @@ def _outputs(values, mode: str, what: str) -> list:
            f"{what} could not be checked: the report of its outputs in {mode} mode is incomplete.")
     for y in values:
         expect(not isinstance(y, str), f"{what} should return a tensor in {mode} mode, but it "
-                                       f"returned {y}.")
+                                       f"returned {_short(y)}.")
     first = valid_tensor(values[0], name=f"{what}'s output in {mode} mode")
     second = valid_tensor(values[1], dtype=first.dtype, shape=first.shape,
                           name=f"{what}'s second output in {mode} mode")
@@ -724,6 +731,6 @@ def expect_same_objects(report, labels, *, what: str, hint: str = "") -> None:
             and all(type(i) is int for i in entry["ids"])
         expect(ok, f"{what} could not be checked: the report on `{label}` is incomplete.")
         same = entry["same"] and entry["ids"][0] == entry["ids"][1]
-        kind = entry["type"] if type(entry.get("type")) is str else "object"
+        kind = _short(entry["type"]) if type(entry.get("type")) is str else "object"
         expect(same, f"{what}: {label} is a {kind} that is not the model's own object but "
                      f"another one (a copy, or a new object).{' ' + hint if hint else ''}")

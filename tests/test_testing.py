@@ -731,6 +731,7 @@ def test_state_dict_keys_name_what_is_missing_and_unexpected():
     assert "wrong order" in message(expect_keys, list(reversed(keys)), keys, order=True)
     assert "and 12 more" in message(expect_keys, [f"k{i}" for i in range(20)], [])
     assert "could not be checked" in message(expect_keys, {"0.weight": 1}, keys)
+    assert len(message(expect_keys, ["x" * 10_000] * 100, [])) < 1000     # hostile names are cut
 
 
 def test_the_same_object_is_decided_from_the_ids_as_well():
