@@ -63,6 +63,11 @@ MUST_NOT_BE_ON = {
     "solutions_pdf": "it builds a PDF of the solutions with xelatex",
     "template_pdf": "it builds a Gradescope template PDF with xelatex",
 }
+# otter's calls a code cell of the master notebook must not make
+CALLS_LEFT_OUT = {
+    "export": "an export builds a PDF with xelatex; students submit the .ipynb itself",
+    "check_all": "each question has its own `grader.check` cell",
+}
 # BEGIN QUESTION keys that put a question into otter's PDF export
 QUESTION_PDF_KEYS = ("manual", "export")
 
@@ -296,8 +301,8 @@ def _code(walk: _Walk, i: int, source: str) -> None:
             walk.add(i, problem)
     call = _EXPORT_CALL.search(source)
     if call:
-        walk.add(i, f"calls otter's `{call.group(1)}`, which this course's releases leave out "
-                    "(an export builds a PDF with xelatex; students submit the .ipynb): remove it")
+        walk.add(i, f"calls otter's `{call.group(1)}`, which releases leave out "
+                    f"({CALLS_LEFT_OUT[call.group(1)]}): remove the call")
 
 
 def _name(q: Question | None) -> str:

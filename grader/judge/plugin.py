@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,13 +237,30 @@ def _run_pytest(tests_dir: Path, plugin, extra: list[str]) -> int:
 
 
 def collect(tests_dir: Path) -> list[Outcome]:
-    """The tests of a hidden suite with their questions and points; raises AssignmentError."""
+    """The tests of a hidden suite with their questions and points; raises AssignmentError.
+
+    The test modules it imports are forgotten again: pytest reuses a module already imported under
+    the same name, so another suite's `test_q1.py` collected later in this process would otherwise
+    be read from the first one."""
     inv = _Inventory()
-    code = _run_pytest(tests_dir, inv, ["--collect-only"])
+    before = set(sys.modules)
+    try:
+        code = _run_pytest(tests_dir, inv, ["--collect-only"])
+    finally:
+        _forget_modules(tests_dir, before)
     if inv.errors or code not in (0,):
         detail = "\n".join(inv.errors) or f"pytest exited with status {code}"
         raise AssignmentError(f"the hidden suite in {tests_dir} cannot be used:\n{detail}")
     return inv.items
+
+
+def _forget_modules(tests_dir: Path, before: set[str]) -> None:
+    """Drop from sys.modules what was imported from under `tests_dir` since `before`."""
+    root = tests_dir.resolve()
+    for name in set(sys.modules) - before:
+        path = getattr(sys.modules[name], "__file__", None)
+        if path and Path(path).resolve().is_relative_to(root):
+            del sys.modules[name]
 
 
 def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None,
