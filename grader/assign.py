@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assignment import Assignment
+from grader.assignment import RELEASE_METADATA, RELEASED_LIMITS, Assignment
 from grader.errors import AssignmentError
 
 _HEADER = re.compile(r"^#\s*(mutant|cell|loses)\s*:\s*(.*?)\s*$")
@@ -61,15 +61,17 @@ def build_release(asg: Assignment, dest: Path) -> Release:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
         raise AssignmentError(f"otter assign failed on {master}:\n" + "\n".join(tail))
     for nb_path in (student, solution):
-        _normalise(nb_path)
+        _normalise(nb_path, asg)
     return Release(student=student, solution=solution)
 
 
-def _normalise(path: Path) -> None:
-    """Deterministic cell ids (otter draws random ones) so a release is reproducible."""
+def _normalise(path: Path, asg: Assignment) -> None:
+    """Deterministic cell ids (otter draws random ones) so a release is reproducible, and the
+    limits the student process runs under in the metadata, for `grader check`."""
     nb = nbformat.read(path, as_version=4)
     for i, cell in enumerate(nb.cells):
         cell["id"] = hashlib.sha1(f"{i}:{cell.cell_type}:{cell.source}".encode()).hexdigest()[:12]
+    nb.metadata[RELEASE_METADATA] = {"limits": {k: asg.limits[k] for k in RELEASED_LIMITS}}
     nbformat.write(nb, path)
 
 

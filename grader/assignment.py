@@ -45,6 +45,12 @@ LIMIT_KEYS = {    # key: (types, default, what it limits, the `grader grade` fla
     "judge_memory_mb": (int, 4096, "Heap memory of each worker slot's judge process, MiB: beyond "
                                    "it the submission being graded is `memory`", None),
 }
+# the limits the student process runs under: `grader assign` writes them into the released notebook
+# (metadata RELEASE_METADATA.limits) so that `grader check` runs it as grading will; the judge's own
+# limits stay out, and grading reads assignment.toml, never a submission's metadata
+RELEASED_LIMITS = ("cell_timeout", "notebook_timeout", "memory_mb", "cpu_seconds", "processes", "disk_mb",
+                   "output_kb", "max_notebook_mb")
+RELEASE_METADATA = "torchgrader"
 QUESTION_KEYS = {
     "id": (str, "Question id used by @question and grader.check, e.g. q1"),
     "title": (str, "Short title shown in reports"),

@@ -295,17 +295,18 @@ def cmd_check(args) -> int:
     else:
         where = "unsandboxed" if report.unsandboxed else "unsandboxed (--sandbox none)"
     console.print(f"[bold]{shown(report.notebook.name)}[/] ({shown(report.assignment)}): ran top to bottom "
-                  f"{where}{'' if report.status == 'ok' else f' but it stopped: {shown(report.reason)}'}")
+                  f"{where}{'' if report.status == 'ok' else f' but it stopped: {shown(report.reason)}'}",
+                  soft_wrap=True)
     if report.unsandboxed:
         console.print(f"[yellow]unsandboxed:[/] {shown(report.unsandboxed)}; it ran as a plain process "
-                      "with resource limits, which is fine for your own notebook")
+                      "with resource limits, which is fine for your own notebook", soft_wrap=True)
     for q in report.questions:
         mark = "[green]pass[/]" if q.passed else "[red]fail[/]"
-        console.print(f"  {shown(q.label)}: public tests {mark}")
+        console.print(f"  {shown(q.label)}: public tests {mark}", soft_wrap=True)
         for line in q.problems:
-            console.print(f"    {shown(line)}")
+            console.print(f"    {shown(line)}", soft_wrap=True)
     for w in report.warnings:
-        console.print(f"[yellow]warning:[/] {shown(w)}")
+        console.print(f"[yellow]warning:[/] {shown(w)}", soft_wrap=True)
     console.print("Public tests are a first check only: the hidden tests decide the grade.")
     return 0 if report.all_passed else 1
 

@@ -121,12 +121,12 @@ def test_grader_check_command_for_students(tmp_path):
     filled = filled_release(tmp_path / "mini.ipynb")
     ok = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(filled)], capture_output=True,
                         text=True, cwd=ROOT)
-    assert ok.returncode == 0 and "q1: public tests passes" in ok.stdout and "warning" not in ok.stdout
+    assert ok.returncode == 0 and "q1: public tests pass" in ok.stdout and "warning" not in ok.stdout
     renamed = tmp_path / "my_homework_final.ipynb"
     shutil.copy(MINI_COURSE / "assignments" / "mini" / "mini.ipynb", renamed)
     bad = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(renamed), "-q", "q2"],
                          capture_output=True, text=True, cwd=ROOT)
-    assert bad.returncode == 1 and "q2: public tests fails" in bad.stdout and "q1" not in bad.stdout
+    assert bad.returncode == 1 and "q2: public tests fail" in bad.stdout and "q1" not in bad.stdout
     assert "submit it as mini.ipynb" in bad.stdout and "placeholder" in bad.stdout
     missing = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(renamed), "-q", "q7"],
                              capture_output=True, text=True, cwd=ROOT)
