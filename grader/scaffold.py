@@ -109,7 +109,7 @@ def test_normalize(student):
 
 MUTANT_NAME = "q1_unbiased_std"
 MUTANT = """\
-# mutant: normalize divides by the unbiased standard deviation (x.std's default), not the population one
+# mutant: normalize divides by the unbiased standard deviation (x.std's default)
 # cell: def normalize(x):
 # loses: q1
 def normalize(x):
@@ -117,7 +117,8 @@ def normalize(x):
 """
 
 
-def new_assignment(name: str, *, course: Path | str | None = None, title: str | None = None) -> list[Path]:
+def new_assignment(name: str, *, course: Path | str | None = None,
+                   title: str | None = None) -> list[Path]:
     """Write `course`/solutions/`name`/ (see the module docstring); returns the files written.
 
     Raises UsageError when `name` is not a Python identifier, when the title cannot be written,
@@ -172,7 +173,8 @@ def _value(value) -> str:
 
 
 def _visibility_default() -> str:
-    return next(f.default for f in dataclasses.fields(Assignment) if f.name == "gradescope_visibility")
+    fields = {f.name: f.default for f in dataclasses.fields(Assignment)}
+    return fields["gradescope_visibility"]
 
 
 def assignment_toml(name: str, title: str) -> str:
@@ -189,12 +191,13 @@ def assignment_toml(name: str, title: str) -> str:
             lines.append(f"{key} = {_value(values[key])}")
         elif key == "gradescope_visibility":
             lines.append(f"# {key} = {_value(_visibility_default())}")
-    lines += ["", *_comment(TOP_KEYS["limits"][1].replace("see LIMIT_KEYS", "each one below")), "[limits]"]
+    limits = TOP_KEYS["limits"][1].replace("see LIMIT_KEYS", "each one below")
+    lines += ["", *_comment(limits), "[limits]"]
     defaults = resolve_limits({})
     for key, (_, _, meaning, flag) in LIMIT_KEYS.items():
         lines += _comment(meaning + (f" (`grader grade {flag}` overrides it)" if flag else ""))
         lines.append(f"# {key} = {_value(defaults[key])}")
-    lines += ["", *_comment(TOP_KEYS["questions"][1] + "; copy the table for each further question")]
+    lines += ["", *_comment(TOP_KEYS["questions"][1] + "; copy the table for each further one")]
     lines.append("[[questions]]")
     for key, (_, meaning) in QUESTION_KEYS.items():
         lines += _comment(meaning)
@@ -207,15 +210,18 @@ def master_notebook(name: str, title: str) -> str:
     question (its prompt, solution and public tests between otter's markers)."""
     import nbformat
 
-    raw, md, code = nbformat.v4.new_raw_cell, nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    v4 = nbformat.v4
+    raw, md, code = v4.new_raw_cell, v4.new_markdown_cell, v4.new_code_cell
+    header = f"# BEGIN QUESTION\nname: {QUESTION['id']}\npoints: {QUESTION['points']}"
     cells = [raw(OTTER_CONFIG.format(name=name)), md(INTRO.format(title=title)), code(SETUP),
-             raw(f"# BEGIN QUESTION\nname: {QUESTION['id']}\npoints: {QUESTION['points']}"), md(PROMPT),
+             raw(header), md(PROMPT),
              raw("# BEGIN SOLUTION"), code(SOLUTION), raw("# END SOLUTION"),
              raw("# BEGIN TESTS"), code(PUBLIC_TESTS), raw("# END TESTS"), raw("# END QUESTION")]
     for i, cell in enumerate(cells):
         cell.id = f"cell-{i:03d}"
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.validate(nb)
     return nbformat.writes(nb) + "\n"
