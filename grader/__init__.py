@@ -1,10 +1,12 @@
-"""torchgrader: grade PyTorch notebook assignments with a sandboxed student process and a trusted judge.
+"""torchgrader: grade PyTorch notebook assignments with a sandboxed student process and a
+trusted judge.
 
-The library API lives in :mod:`grader.api` (``grade``, ``list_assignments``); it is imported lazily so
-that the code running inside the sandbox (:mod:`grader.student`) pulls in nothing but torch.
+The library API lives in :mod:`grader.api` (``grade``, ``list_assignments``); it is imported lazily
+so that the code running inside the sandbox (:mod:`grader.student`) pulls in nothing but torch.
+No module of the grader imports this package's own names: the version is :mod:`grader.version`'s.
 """
 
-__version__ = "0.1.0"
+from grader.version import __version__
 
 __all__ = ["grade", "list_assignments", "load_assignment", "__version__"]
 

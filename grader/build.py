@@ -10,7 +10,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-import grader
+from grader.version import __version__
 
 # what never changes a score: the writers of reports read the records, the CLI and the benchmark
 # drive the library, the forging runners only run in verify, and `grader new` only writes files
@@ -39,8 +39,8 @@ def _torch_version() -> str:
 @functools.lru_cache(maxsize=1)
 def build_id() -> str:
     """This grader's identity for stored results, e.g. "0.1.0+3f2a9c1b2d4e torch 2.13.0"."""
-    package = Path(grader.__file__).resolve().parent
-    return f"{grader.__version__}+{source_digest(package)[:12]} torch {_torch_version()}"
+    package = Path(__file__).resolve().parent
+    return f"{__version__}+{source_digest(package)[:12]} torch {_torch_version()}"
 
 
 __all__ = ["build_id", "source_digest"]

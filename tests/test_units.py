@@ -31,7 +31,8 @@ BASE = (MINI_COURSE / "solutions" / "mini" / "assignment.toml").read_text()
     ("bogus = 1\n" + BASE, "unknown setting 'bogus'"),
     (BASE.replace("cell_timeout = 5", "cell_timout = 5"), "unknown setting limits.'cell_timout'"),
     (BASE.replace('gpu = "none"', 'gpu = "sometimes"'), "gpu must be one of"),
-    (BASE.replace("probe_timeout = 3", "probe_timeout = -3"), "limits.probe_timeout must be positive"),
+    (BASE.replace("probe_timeout = 3", "probe_timeout = -3"),
+     "limits.probe_timeout must be positive"),
     (BASE.replace('id = "q2"', 'id = "q1"'), "declared twice"),
     (BASE.replace("points = 3", 'points = "3"'), "points has the wrong type"),
     ("title = [", "not valid TOML"),
@@ -83,9 +84,11 @@ def test_suite_hash_reads_a_settled_suite_once_and_sees_every_later_edit(tmp_pat
 
 
 def test_otter_scaffolding_is_removed_and_the_rest_kept():
-    src = 'import otter\ngrader = otter.Notebook("hw.ipynb")\nx = 1\ngrader.check("q1")\ny = grader.check\n'
+    src = ('import otter\ngrader = otter.Notebook("hw.ipynb")\nx = 1\ngrader.check("q1")\n'
+           'y = grader.check\n')
     out = strip_otter(src)
-    assert "otter" not in out.replace("grader.check\n", "") and "x = 1" in out and "y = grader.check" in out
+    assert "otter" not in out.replace("grader.check\n", "")
+    assert "x = 1" in out and "y = grader.check" in out
     assert out.count("\n") == src.count("\n")
 
 
@@ -97,8 +100,8 @@ def test_magics_become_harmless_calls_and_cells_keep_their_position():
         {"cell_type": "code", "source": "%%time\ny = 2"}]}
     cells = code_cells(nb)
     assert [c["index"] for c in cells] == [2, 4]
-    assert cells[0]["source"] == "%matplotlib inline\n!ls\nx = 1"       # the judge sends it as written
-    first, second = (prepare(c["source"]) for c in cells)              # the student process rewrites it
+    assert cells[0]["source"] == "%matplotlib inline\n!ls\nx = 1"   # the judge sends it as written
+    first, second = (prepare(c["source"]) for c in cells)          # the student process rewrites it
     assert "run_line_magic('matplotlib'" in first and "system('ls')" in first
     assert "run_cell_magic('time'" in second
 
@@ -171,7 +174,8 @@ def test_intake_turns_bad_files_into_rows_and_ids_into_safe_names(tmp_path):
 
 def test_store_writes_atomically_and_reuses_only_identical_inputs(tmp_path):
     r = Result(student="s1", assignment="mini", status="graded", score=3, max_score=5,
-               submission={"sha256": "abc"}, suite_hash="suite", config_hash="cfg", grader_version="1")
+               submission={"sha256": "abc"}, suite_hash="suite", config_hash="cfg",
+               grader_version="1")
     with Store(tmp_path / "out") as store:
         store.save(r)
         assert json.loads(store.path("s1").read_text())["score"] == 3
@@ -193,7 +197,8 @@ def test_a_sandbox_that_cannot_start_is_the_graders_error_not_the_students(tmp_p
     from grader.judge.session import StudentSession
     from grader.sandbox import LaunchSpec, resolve_backend
 
-    session = StudentSession(resolve_backend("bwrap", warm=warm), LaunchSpec(workdir=tmp_path / "missing"),
+    session = StudentSession(resolve_backend("bwrap", warm=warm),
+                             LaunchSpec(workdir=tmp_path / "missing"),
                              cell_timeout=5, notebook_timeout=10, probe_timeout=5)
     (tmp_path / "missing").mkdir()
     (tmp_path / "missing").rmdir()
@@ -231,7 +236,8 @@ def test_a_change_to_what_scores_regrades_every_stored_result(tmp_path, monkeypa
     from grader import api, build
 
     package = tmp_path / "grader"
-    shutil.copytree(Path(grader.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(Path(grader.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
     before = build.source_digest(package)
     with open(package / "reports" / "summary.py", "a") as f:
         f.write("\n# how a report looks never changes a score\n")
@@ -243,7 +249,8 @@ def test_a_change_to_what_scores_regrades_every_stored_result(tmp_path, monkeypa
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copyfile(MINI_COURSE / "submissions" / "blank.ipynb", subs / "blank.ipynb")
-    grade = dict(assignment="mini", out=tmp_path / "out", sandbox="none", course=MINI_COURSE, jobs=1)
+    grade = dict(assignment="mini", out=tmp_path / "out", sandbox="none", course=MINI_COURSE,
+                 jobs=1)
     first = api.grade(subs, **grade)
     assert first.graded_now == 1 and first.results[0].grader_version == build.build_id()
     assert build.build_id().startswith(grader.__version__ + "+") and " torch " in build.build_id()
@@ -259,7 +266,8 @@ def test_a_corpus_expectation_nothing_checks_is_an_error(tmp_path):
     (tmp_path / "case" / "expected.toml").write_text('status = "graded"\nscore_at_mots = 0\n')
     with pytest.raises(ValueError, match="unknown keys score_at_mots"):
         corpus.expected(tmp_path, "case")
-    (tmp_path / "case" / "expected.toml").write_text('status = "graded"\nnever_in_output = ["secret"]\n')
+    (tmp_path / "case" / "expected.toml").write_text(
+        'status = "graded"\nnever_in_output = ["secret"]\n')
     assert corpus.expected(tmp_path, "case")["never_in_output"] == ["secret"]
 
 
@@ -269,17 +277,19 @@ def test_what_a_test_needs_comes_from_its_marks_backend_and_browser():
     import conftest
 
     def item(marks=(), backend=None, fixtures=(), module="test_units"):
-        return SimpleNamespace(iter_markers=lambda name: [m for m in marks if m.name == name],
-                               get_closest_marker=lambda name: next((m for m in marks if m.name == name), None),
-                               callspec=SimpleNamespace(params={"backend": backend}) if backend else None,
-                               fixturenames=list(fixtures), module=SimpleNamespace(__name__=f"tests.{module}"))
+        return SimpleNamespace(
+            iter_markers=lambda name: [m for m in marks if m.name == name],
+            get_closest_marker=lambda name: next((m for m in marks if m.name == name), None),
+            callspec=SimpleNamespace(params={"backend": backend}) if backend else None,
+            fixturenames=list(fixtures), module=SimpleNamespace(__name__=f"tests.{module}"))
 
     assert conftest.needs(item()) == []
     assert conftest.needs(item(backend="podman", fixtures=["browser"])) == ["podman", "chromium"]
-    assert conftest.needs(item([pytest.mark.requires("root").mark], backend="bwrap-cold")) == ["root", "bwrap"]
+    assert conftest.needs(item([pytest.mark.requires("root").mark],
+                               backend="bwrap-cold")) == ["root", "bwrap"]
     assert conftest.needs(item(backend="none")) == []
-    assert conftest.needs(item(module="test_demo")) == ["root", "bwrap"]             # grades with the default
-    assert conftest.needs(item(module="test_lms")) == []                              # a fast test there
+    assert conftest.needs(item(module="test_demo")) == ["root", "bwrap"]   # grades with the default
+    assert conftest.needs(item(module="test_lms")) == []                    # a fast test there
     assert conftest.needs(item([pytest.mark.slow.mark], module="test_lms")) == ["root", "bwrap"]
 
 
@@ -290,15 +300,18 @@ def test_limits_defaults_help_and_flags_come_from_one_table():
     assert assignment.resolve_limits({"notebook_timeout": 10})["cpu_seconds"] == 140
     assert assignment.resolve_limits({"cpu_seconds": 7})["cpu_seconds"] == 7
     flags = {key: (flag, what) for flag, key, _, what in _limit_flags()}
-    assert set(flags) == {"cell_timeout", "memory_mb", "cpu_seconds", "processes", "disk_mb", "output_kb"}
+    assert set(flags) == {"cell_timeout", "memory_mb", "cpu_seconds", "processes", "disk_mb",
+                          "output_kb"}
     for key, (flag, what) in flags.items():
-        assert flag == assignment.LIMIT_KEYS[key][3] and what.lower() == assignment.LIMIT_KEYS[key][2].lower()
+        assert flag == assignment.LIMIT_KEYS[key][3]
+        assert what.lower() == assignment.LIMIT_KEYS[key][2].lower()
 
 
 def test_the_record_schema_knows_exactly_the_statuses_and_outcomes():
     from grader import results
 
-    schema = json.loads((Path(results.__file__).parent / "schema" / "result.schema.json").read_text())
+    schema = json.loads((Path(results.__file__).parent / "schema" / "result.schema.json")
+                        .read_text())
     tests = schema["properties"]["questions"]["items"]["properties"]["tests"]["items"]["properties"]
     assert schema["properties"]["status"]["enum"] == [s.value for s in results.Status]
     assert tests["outcome"]["enum"] == [o.value for o in results.Outcome]
@@ -333,7 +346,7 @@ def test_the_pristine_snapshot_catches_every_patch_with_and_without_dict_version
         changed = snap.restore()
         assert torch.equal is real_equal and math.pi is real_pi and torch.Tensor.sum is real_sum
     finally:
-        if torch.equal is not real_equal or math.pi is not real_pi:       # never leave this process patched
+        if torch.equal is not real_equal or math.pi is not real_pi:   # never leave this patched
             torch.equal, math.pi = real_equal, real_pi
         if "sum" in vars(torch.Tensor):
             del torch.Tensor.sum
@@ -346,8 +359,9 @@ def test_the_pristine_snapshot_catches_every_patch_with_and_without_dict_version
 def test_a_worker_request_crosses_as_one_json_line_and_back():
     from grader import jobs
 
-    req = jobs.GradeRequest(assignment="/c/solutions/mini", course="/c", student="학생-1", path="/s/a.ipynb",
-                            sha256="ab" * 32, seeds=4, questions=["q1"], options={"sandbox": "bwrap"})
+    req = jobs.GradeRequest(assignment="/c/solutions/mini", course="/c", student="학생-1",
+                            path="/s/a.ipynb", sha256="ab" * 32, seeds=4, questions=["q1"],
+                            options={"sandbox": "bwrap"})
     line = jobs.dumps(req)
     assert "\n" not in line and jobs.parse(line) == req and jobs.parse(line.encode()) == req
     inv = jobs.InventoryRequest(assignment="/c/solutions/mini", course="/c", warm=False)
@@ -374,7 +388,8 @@ def test_a_folder_without_notebooks_is_a_usage_error_and_skipped_files_are_named
     (tmp_path / "papers" / ".DS_Store").write_text("x")
     found = intake.collect(tmp_path / "papers", max_bytes=1 << 20)
     assert [s.student for s in found.submissions] == ["kim"]
-    assert found.notes == ["not graded, as not notebooks (.ipynb) or hidden: .DS_Store, data.csv, readme.txt, 숙제.pdf"]
+    assert found.notes == ["not graded, as not notebooks (.ipynb) or hidden: .DS_Store, data.csv, "
+                           "readme.txt, 숙제.pdf"]
     roster = tmp_path / "roster.csv"
     roster.write_text("student\nkim\nlee\n")
     assert intake.collect(empty, max_bytes=1 << 20, roster=roster).missing == ["kim", "lee"]

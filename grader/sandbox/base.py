@@ -12,14 +12,15 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grader
+from grader.errors import SandboxError
 from grader.sandbox import cgroup, gpu, staging
 from grader.student import limits as rlimits
 from grader.student import seccomp
 from grader.student.boot import CHANNEL_FD
 
 OUTPUT_KEEP = 256 * 1024
-START_TIMEOUT = 120.0     # from launch to the runner's (or a zygote's) ready: interpreter, `import torch`
+# from launch to the runner's (or a zygote's) ready: the interpreter, `import torch`
+START_TIMEOUT = 120.0
 
 BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
         "from grader.student.runner import main; main(int(sys.argv[1]))")
@@ -51,7 +52,7 @@ class LaunchSpec:
     env: dict = field(default_factory=dict)
     run_id: str = ""           # marks the batch's processes (GRADER_RUN) and cgroups
     gpu: str | None = None     # index of the NVIDIA GPU this submission may use
-    probes: tuple = ()         # (name, source) of the hidden suite's probes, for a zygote to define ahead
+    probes: tuple = ()         # (name, source) of the suite's probes, for a zygote to define ahead
     stage: Path | None = None  # a cold sandbox's data files, staged at a neutral path (see staging)
     stage_mb: int = 0          # their total size: /workspace holds them and tmp_mb more
     unsafe_no_cgroups: bool = False   # start even where no pids and memory cgroup can be set
@@ -64,7 +65,7 @@ class LaunchSpec:
 
 def package_dir() -> Path:
     """The directory holding the `grader` package (bound read-only into sandboxes)."""
-    return Path(grader.__file__).resolve().parent
+    return Path(__file__).resolve().parent.parent
 
 
 def python_paths() -> tuple[str, str, str]:
@@ -143,10 +144,11 @@ class SandboxProcess:
 
     def __init__(self, proc: subprocess.Popen, sock: socket.socket, backend: str,
                  group: "cgroup.Cgroup | None" = None, stop=None, warm: bool = False) -> None:
-        self.proc, self.sock, self.backend, self.group, self._stop = proc, sock, backend, group, stop
+        self.proc, self.sock, self.backend, self.group = proc, sock, backend, group
+        self._stop = stop
         self.warm = warm           # forked from a zygote rather than started afresh
         self.host_rss_mb = 0.0     # resident memory of the zygote the process was forked from
-        self.peak_mb: float | None = None   # the student's peak memory (its cgroup's), after close()
+        self.peak_mb: float | None = None   # the student's peak memory (its cgroup's), once closed
         self.defer = None          # where close() hands the wait for the exit (see close)
         self.cleanups: list = []   # called once the process is gone (staged copies to remove)
         self.limits: dict = {}     # the limits the sandbox applied, as it reported them
@@ -175,7 +177,8 @@ class SandboxProcess:
         return self.proc.poll() is None
 
     def oom_killed(self) -> bool | None:
-        """True/False when a memory cgroup can tell whether the kernel's OOM killer struck, else None."""
+        """True/False when a memory cgroup can tell whether the kernel's OOM killer struck, else
+        None."""
         return self.group.oom_killed() if self.group is not None else None
 
     def kill(self, sweep: bool = True) -> None:
@@ -204,7 +207,7 @@ class SandboxProcess:
         happens now; `defer(self)` hands the rest (the exit, the cgroup) to the slot, which does it
         before its next launch.  The output pipe closes itself once its last writer is gone."""
         if self.group is not None:
-            self.peak_mb = self.group.peak_memory_mb()   # a high-water mark: the same before the kill
+            self.peak_mb = self.group.peak_memory_mb()   # a high-water mark: as before the kill
         self.kill(sweep=self.defer is None)      # deferred: the slot removes the cgroup later
         self.sock.close()
         if self.defer is not None:
@@ -227,7 +230,7 @@ class Sandbox:
     name = "base"
     isolated = True
     stages_data = False        # copies the work dir's files to a neutral path for the sandbox
-    needs_cgroups = False      # its pids and memory limits are the grader's cgroups (not a runtime's)
+    needs_cgroups = False      # its pids and memory limits are the grader's cgroups (no runtime's)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -238,8 +241,6 @@ class Sandbox:
         """SandboxError, before anything is graded, where this backend's pids and memory limits
         cannot be set here (unless `unsafe_no_cgroups`)."""
         if self.needs_cgroups and not unsafe_no_cgroups and not cgroup.usable():
-            from grader.errors import SandboxError
-
             raise SandboxError(cgroup.refusal())
 
     def command(self, spec: LaunchSpec, fd: int) -> tuple[list[str], dict | None]:
@@ -255,20 +256,17 @@ class Sandbox:
             try:
                 stage, stage_mb = staging.data(spec.workdir)
             except OSError as exc:
-                from grader.errors import SandboxError
-
-                raise SandboxError(f"the {self.name} sandbox could not start: its work dir could not be "
-                                   f"staged ({exc.strerror}: {exc.filename})") from exc
+                raise SandboxError(f"the {self.name} sandbox could not start: its work dir could "
+                                   f"not be staged ({exc.strerror}: {exc.filename})") from exc
             spec = dataclasses.replace(spec, stage=stage, stage_mb=stage_mb)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb, label=spec.run_id)
+        group = cgroup.create(pids_max=spec.limits.nproc, memory_mb=spec.limits.memory_mb,
+                              label=spec.run_id)
         if group is None and self.needs_cgroups and not spec.unsafe_no_cgroups:
             parent.close()
             child.close()
             if spec.stage is not None:
                 staging.remove(spec.stage)
-            from grader.errors import SandboxError
-
             raise SandboxError(cgroup.refusal())
         try:
             argv, env = self.command(spec, CHANNEL_FD)
@@ -277,15 +275,14 @@ class Sandbox:
             proc = subprocess.Popen(
                 argv, env=env, cwd=spec.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, close_fds=False, start_new_session=True,
-                preexec_fn=rlimit_setter(spec.limits, group, child.fileno(), gpu=spec.gpu is not None))
+                preexec_fn=rlimit_setter(spec.limits, group, child.fileno(),
+                                         gpu=spec.gpu is not None))
         except (OSError, subprocess.SubprocessError) as exc:
             parent.close()
             if group is not None:
                 group.remove()
             if spec.stage is not None:
                 staging.remove(spec.stage)
-            from grader.errors import SandboxError
-
             raise SandboxError(f"could not start the {self.name} sandbox: {exc}") from exc
         finally:
             child.close()

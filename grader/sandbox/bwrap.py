@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import shutil
-from pathlib import Path
 import subprocess
 
-from grader.sandbox import gpu, staging, zygote
-from grader.sandbox.base import COLD_BOOT, LaunchSpec, Sandbox, SandboxProcess, base_env, python_paths
-from grader.student.boot import DATA_DIR, NOBODY, PKG_ROOT as SANDBOX_PKG_ROOT, WORKSPACE as SANDBOX_WORKDIR
-
+from grader.sandbox import zygote
+from grader.sandbox.base import (COLD_BOOT, LaunchSpec, Sandbox, SandboxProcess, base_env,
+                                 python_paths)
+from grader.sandbox.binds import CLEAN_ENV, system_binds
+from grader.student.boot import DATA_DIR, NOBODY, PKG_ROOT as SANDBOX_PKG_ROOT
+from grader.student.boot import WORKSPACE as SANDBOX_WORKDIR
 
 
 @functools.lru_cache(maxsize=1)
@@ -19,12 +20,13 @@ def _probe_bwrap() -> str | None:
     if exe is None:
         return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     try:
-        r = subprocess.run([exe, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
-                           capture_output=True, timeout=20)
+        r = subprocess.run([exe, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
+                            "true"], capture_output=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start: {exc}"
     if r.returncode != 0:
-        return "bubblewrap cannot create namespaces here: " + r.stderr.decode(errors="replace").strip()
+        return ("bubblewrap cannot create namespaces here: "
+                + r.stderr.decode(errors="replace").strip())
     return None
 
 
@@ -53,10 +55,12 @@ class BwrapSandbox(Sandbox):
             "--unshare-all", "--unshare-user", "--disable-userns",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "sandbox",
-            "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/tmp",   # first: Python may live under /tmp
+            # first: Python may live under /tmp
+            "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/tmp",
             *system_binds(spec.gpu),
             # a sized tmpfs: the work dir's total is capped, and nothing written reaches the host
-            "--perms", "0777", "--size", str(spec.workspace_mb << 20), "--tmpfs", SANDBOX_WORKDIR,
+            "--perms", "0777", "--size", str(spec.workspace_mb << 20),
+            "--tmpfs", SANDBOX_WORKDIR,
             *(["--ro-bind", str(spec.stage), DATA_DIR] if spec.stage is not None else []),
             "--perms", "1777", "--size", str(spec.limits.tmp_mb << 20), "--tmpfs", "/dev/shm",
             "--remount-ro", "/dev",
@@ -77,30 +81,3 @@ class BwrapSandbox(Sandbox):
         if self.warm and zygote.supported():
             return zygote.for_slot(spec).spawn(spec)
         return super().launch(spec)
-
-
-def system_binds(gpu_index: str | None) -> list[str]:
-    """The read-only system every bwrap sandbox sees: /usr, the Python install, the grader package."""
-    _, home, prefix = python_paths()
-    seen: list[str] = []     # made traversable: bwrap creates them mode 0700, closed to a non-root uid
-    for target in (home, prefix):
-        for parent in map(str, reversed(Path(target).parents)):
-            if parent not in ("/", "/usr") and not parent.startswith("/usr/") and parent not in seen:
-                seen.append(parent)
-    return [*(arg for d in seen for arg in ("--perms", "0755", "--dir", d)),
-        "--ro-bind", "/usr", "/usr",
-        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-        "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-        "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
-        "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
-        "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-        "--proc", "/proc", "--dev", "/dev", *(gpu.bwrap_args(gpu_index) if gpu_index is not None else []),
-        "--ro-bind", home, home,
-        "--ro-bind", prefix, prefix,
-        "--ro-bind", str(staging.package()), f"{SANDBOX_PKG_ROOT}/grader",
-    ]
-
-
-# bwrap's own process stays pid 1 of the namespace and its environment is readable there
-# (/proc/1/environ): start it with nothing of the grader's environment.
-CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}

@@ -16,8 +16,6 @@ import shutil
 import uuid
 from pathlib import Path
 
-import grader
-
 
 def root() -> Path:
     """Where staged copies live: /run/torchgrader for root, else the grader's cache directory."""
@@ -33,7 +31,7 @@ def _package_files(src: Path) -> list[Path]:
 @functools.lru_cache(maxsize=1)
 def package() -> Path:
     """A read-only copy of the `grader` package at a neutral path (made once per version)."""
-    src = Path(grader.__file__).resolve().parent
+    src = Path(__file__).resolve().parent.parent       # the grader package
     files = _package_files(src)
     digest = hashlib.sha256()
     for f in files:

@@ -22,19 +22,23 @@ from pathlib import Path
 
 from grader.errors import SandboxError
 from grader.sandbox import cgroup, gpu, staging
-from grader.student import seccomp
 from grader.sandbox.base import (CHANNEL_FD, START_TIMEOUT, LaunchSpec, SandboxProcess, base_env,
                                  python_paths)
-from grader.student.boot import PKG_ROOT as SANDBOX_PKG_ROOT, RUN_DIR, WORKSPACE as SANDBOX_WORKDIR
+from grader.sandbox.binds import CLEAN_ENV, system_binds
+from grader.student import seccomp
+from grader.student.boot import PKG_ROOT as SANDBOX_PKG_ROOT, RUN_DIR
+from grader.student.boot import WORKSPACE as SANDBOX_WORKDIR
 
-# CHROOT: setns into a mount namespace; CHOWN: hand the copied data files of /workspace to the student
+# CHROOT: setns into a mount namespace; CHOWN: hand the copied data files of /workspace to the
+# student
 CAPS = ("CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN")
 BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
         "from grader.student.zygote import serve; serve(int(sys.argv[1]))")
 
 
 def supported() -> bool:
-    """Whether a zygote can run here: it needs root (namespaces and mounts without a user namespace)."""
+    """Whether a zygote can run here: it needs root (namespaces and mounts without a user
+    namespace)."""
     return os.geteuid() == 0 and hasattr(os, "pidfd_open") and shutil.which("bwrap") is not None
 
 
@@ -79,7 +83,8 @@ class Zygote:
     def __init__(self, work_parent: Path, gpu: str | None, unsafe_no_cgroups: bool = False) -> None:
         self.work_parent, self.gpu, self.unsafe = work_parent, gpu, unsafe_no_cgroups
         self.key = (str(work_parent), gpu, unsafe_no_cgroups)
-        self.group = cgroup.create_parent(os.environ.get("GRADER_RUN", ""))   # the batch's run id in its name
+        # the batch's run id in its name
+        self.group = cgroup.create_parent(os.environ.get("GRADER_RUN", ""))
         if self.group is None and not unsafe_no_cgroups:
             raise SandboxError(cgroup.refusal())
         self.ctrl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -87,7 +92,7 @@ class Zygote:
         self._pending: list = []             # the last submission's exit, still to be waited for
         self._stale: list = []               # cgroups of finished submissions, still to be removed
         self.probes: set = set()             # (name, source) the zygote has defined already
-        self._largest: int | str | None = None   # pid of the zygote's largest process (for resident_mb)
+        self._largest: int | str | None = None   # pid of its largest process (for resident_mb)
         self._log = bytearray()
         try:
             self.proc = subprocess.Popen(
@@ -107,15 +112,13 @@ class Zygote:
         self.huge_mb = int(ready.get("huge_mb") or 0)     # of its heap, backed by 2 MiB pages
 
     def _argv(self) -> list[str]:
-        from grader.sandbox.bwrap import system_binds
-
         exe, _, _ = python_paths()
         argv = [shutil.which("bwrap") or "bwrap",
                 "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                 "--die-with-parent", "--new-session", "--hostname", "sandbox", "--cap-drop", "ALL"]
         for cap in CAPS:
             argv += ["--cap-add", cap]
-        argv += ["--size", str(16 << 20), "--tmpfs", "/tmp",      # first: Python may live under /tmp
+        argv += ["--size", str(16 << 20), "--tmpfs", "/tmp",   # first: Python may live under /tmp
                  *system_binds(self.gpu), "--bind", str(self.work_parent), f"{RUN_DIR}/work",
                  "--dir", f"{RUN_DIR}/oldtmp"]
         if self.group is not None:
@@ -123,11 +126,13 @@ class Zygote:
                 if name != "memory" or "unified" not in self.group.dirs:
                     argv += ["--bind", str(d), f"{RUN_DIR}/cgroup/{name}"]
         argv += ["--dir", SANDBOX_WORKDIR, "--remount-ro", "/", "--chdir", "/", "--clearenv"]
-        for key, value in {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "USER": "sandbox",
-                           "LOGNAME": "sandbox",
-                           "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        for key, value in {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp",
+                           "USER": "sandbox", "LOGNAME": "sandbox",
+                           "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",
+                           "MKL_NUM_THREADS": "1",
                            "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": self.gpu or "",
-                           # read by the dynamic loader at start only: the zygote's is its children's
+                           # read by the dynamic loader at start only: the zygote's is its
+                           # children's
                            **({"LD_LIBRARY_PATH": ":".join(gpu.library_dirs())}
                               if self.gpu is not None and gpu.library_dirs() else {})}.items():
             argv += ["--setenv", key, value]
@@ -138,7 +143,8 @@ class Zygote:
             self._log = (self._log + chunk)[-8192:]
 
     def log_tail(self) -> str:
-        return " | ".join(self._log.decode("utf-8", "replace").strip().splitlines()[-4:]) or "(no output)"
+        lines = self._log.decode("utf-8", "replace").strip().splitlines()
+        return " | ".join(lines[-4:]) or "(no output)"
 
     # -- control channel ------------------------------------------------------------------------
     def send(self, msg: dict, fds: list[int] = ()) -> None:
@@ -148,7 +154,8 @@ class Zygote:
             pass          # a dead zygote shows up as EOF on the next receive
 
     def receive(self, timeout: float | None) -> dict | None:
-        """The next message, None when none came in `timeout`, {"op": "lost"} when the zygote is gone."""
+        """The next message, None when none came in `timeout`, {"op": "lost"} when the zygote is
+        gone."""
         if self.ctrl.fileno() < 0:
             return {"op": "lost", "status": -9}
         ready, _, _ = select.select([self.ctrl], [], [], timeout)
@@ -187,11 +194,13 @@ class Zygote:
         # limits below before the student is let go, and names the group in its reply.
         new_probes = [list(p) for p in spec.probes if tuple(p) not in self.probes]
         self.probes.update(tuple(p) for p in new_probes)
-        request = {"op": "spawn", "work": spec.workdir.name, "env": base_env(spec, home=SANDBOX_WORKDIR),
+        request = {"op": "spawn", "work": spec.workdir.name,
+                   "env": base_env(spec, home=SANDBOX_WORKDIR),
                    "probes": new_probes,
                    "cgroup": {"pids_max": limits.nproc, "memory_mb": limits.memory_mb,
                               "required": not self.unsafe},
-                   "limits": {"cpu_s": limits.cpu_s, "fsize_mb": limits.fsize_mb, "nofile": limits.nofile,
+                   "limits": {"cpu_s": limits.cpu_s, "fsize_mb": limits.fsize_mb,
+                              "nofile": limits.nofile,
                               "tmp_mb": limits.tmp_mb,
                               "work_mb": limits.tmp_mb + staging.data_size_mb(spec.workdir),
                               # a pids cgroup holds each submission; RLIMIT_NPROC counts all of uid
@@ -256,7 +265,7 @@ class Zygote:
         except subprocess.TimeoutExpired:
             pass
         if self.group is not None:
-            for d in set(self.group.dirs.values()):      # a spare's group, made ahead and never used
+            for d in set(self.group.dirs.values()):   # a spare's group, made ahead and never used
                 for sub in d.glob("sub-*"):
                     cgroup.Cgroup({"x": sub}).remove()
             self.group.remove()
@@ -269,8 +278,6 @@ def _zygote_preexec(channel: int) -> None:
 
 
 def _clean_env() -> dict:
-    from grader.sandbox.bwrap import CLEAN_ENV
-
     return dict(CLEAN_ENV)
 
 
