@@ -158,8 +158,8 @@ def _title(title: str) -> str:
         title.encode("utf-8")
     except UnicodeEncodeError:
         raise UsageError("the title is not valid text (it holds a lone surrogate)") from None
-    if not title.strip() or any(ord(c) < 32 for c in title):
-        raise UsageError("the title must be one line of text")
+    if not title.strip() or any(ord(c) < 32 or ord(c) == 127 for c in title):
+        raise UsageError("the title must be one line of text, without control characters")
     return title
 
 
@@ -170,6 +170,21 @@ def _comment(text: str) -> list[str]:
 def _value(value) -> str:
     """A TOML value: strings, numbers and lists of strings are what the settings hold."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def _policy_table() -> list[str]:
+    """The [policy] table, every key commented out: at its default, or (a key unset by
+    default) at an example value that says so."""
+    from grader.policy import POLICY_EXAMPLES, POLICY_KEYS
+
+    lines = ["", *_comment(TOP_KEYS["policy"][1]), "[policy]"]
+    for key, (_, default, what) in POLICY_KEYS.items():
+        lines += _comment(what)
+        if default is None:
+            lines.append(f"# {key} = {_value(POLICY_EXAMPLES[key])}    # an example: unset by default")
+        else:
+            lines.append(f"# {key} = {_value(default)}")
+    return lines
 
 
 def _visibility_default() -> str:
@@ -184,7 +199,7 @@ def assignment_toml(name: str, title: str) -> str:
     lines = [f"# The settings of the assignment {name}. Unknown keys are errors; a commented-out",
              "# setting shows its default.", ""]
     for key, (_, meaning) in TOP_KEYS.items():
-        if key in ("limits", "questions"):
+        if key in ("limits", "questions", "policy"):
             continue
         lines += _comment(meaning)
         if key in values:
@@ -197,6 +212,7 @@ def assignment_toml(name: str, title: str) -> str:
     for key, (_, _, meaning, flag) in LIMIT_KEYS.items():
         lines += _comment(meaning + (f" (`grader grade {flag}` overrides it)" if flag else ""))
         lines.append(f"# {key} = {_value(defaults[key])}")
+    lines += _policy_table()
     lines += ["", *_comment(TOP_KEYS["questions"][1] + "; copy the table for each further one")]
     lines.append("[[questions]]")
     for key, (_, meaning) in QUESTION_KEYS.items():

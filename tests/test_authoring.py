@@ -14,6 +14,7 @@ import pytest
 
 from grader import api, assign
 from grader.assignment import LIMIT_KEYS, QUESTION_KEYS, TOP_KEYS, Assignment, load, resolve_limits
+from grader.errors import UsageError
 from grader.scaffold import assignment_toml
 from conftest import ROOT
 
@@ -111,6 +112,19 @@ def test_new_writes_an_assignment_whose_parts_agree(tmp_path, name):
     holders = [c for c in nb.cells
                if c.cell_type == "code" and anchor in map(str.strip, c.source.splitlines())]
     assert len(holders) == 1
+
+
+@pytest.mark.parametrize("title", ['"Quoted" \\ back\\slash', "텐서 ① <b>[x]</b> 'q'"])
+def test_a_title_is_written_as_given(tmp_path, title):
+    api.new("hw1", course=tmp_path, title=title)
+    assert load("hw1", tmp_path).title == title
+
+
+@pytest.mark.parametrize("title", ["two\nlines", "bell\a", "del\x7f", "   ", "\ud800"])
+def test_a_title_that_cannot_be_written_is_refused(tmp_path, title):
+    with pytest.raises(UsageError, match="title"):
+        api.new("hw1", course=tmp_path, title=title)
+    assert not (tmp_path / "solutions").exists()
 
 
 def test_assignment_toml_names_every_setting_and_its_default():
