@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # seeds each mutant and the solution are graded under in `make verify`
 VERIFY_SEEDS ?= 20
 
-.PHONY: setup system-deps demo test test-fast verify bench clean
+.PHONY: setup system-deps demo test test-fast verify bench dist clean
 
 setup: $(STAMP)
 
@@ -51,5 +51,15 @@ verify: setup system-deps
 bench: setup system-deps
 	$(PY) -m grader.bench
 
+# What students install: a wheel and an sdist of the grader package alone (no solutions/, tests/
+# or hidden suites; MANIFEST.in keeps the sdist to it), built with the venv's setuptools.
+DIST ?= dist
+dist: setup
+	rm -rf build $(DIST)
+	$(PIP) wheel --quiet --no-deps --no-build-isolation --wheel-dir $(DIST) .
+	$(PY) -c "import sys; from setuptools import build_meta; build_meta.build_sdist(sys.argv[1])" $(DIST) >/dev/null
+	rm -rf build
+	@ls $(DIST)
+
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out .pytest_cache build dist
