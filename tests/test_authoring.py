@@ -15,7 +15,7 @@ import pytest
 from grader import api, assign
 from grader.assignment import LIMIT_KEYS, QUESTION_KEYS, TOP_KEYS, Assignment, load, resolve_limits
 from grader.errors import UsageError
-from grader.scaffold import assignment_toml
+from grader.scaffold import OTTER_CONFIG, assignment_toml
 from conftest import ROOT
 
 TUTORIAL = ROOT / "docs" / "authoring.md"
@@ -69,6 +69,12 @@ def test_the_tutorial_keeps_its_steps_in_order():
     for step in STEPS:
         at = next((i + 1 for i in range(at, len(commands)) if commands[i].startswith(step)), None)
         assert at is not None, f"the tutorial no longer runs `{step}` after the steps before it"
+
+
+def test_the_tutorials_config_cell_is_the_one_grader_new_writes():
+    text = TUTORIAL.read_text(encoding="utf-8")
+    shown = re.search(r"^```yaml\n(# ASSIGNMENT CONFIG\n.*?)^```$", text, re.M | re.S)
+    assert shown and shown[1].rstrip("\n") == OTTER_CONFIG.format(name="demo_hw")
 
 
 def test_expected_lines_match_in_order_with_wildcards():
