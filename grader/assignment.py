@@ -6,12 +6,14 @@ Every setting is declared once below with its meaning; an unknown or mistyped ke
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import policy as policy_mod
 from grader.errors import AssignmentError
 
 TOP_KEYS = {
@@ -23,6 +25,7 @@ TOP_KEYS = {
     "questions": (list, "One table per graded question, in notebook order"),
     "gradescope_visibility": (str, "Visibility of hidden tests' detail in Gradescope results: "
                                    "visible | hidden | after_due_date | after_published"),
+    "policy": (dict, "Deadline, late work, attempts and feedback: the keys of grader/policy.py"),
 }
 LIMIT_KEYS = {    # key: (types, default, what it limits, the `grader grade` flag that overrides it)
     "cell_timeout": ((int, float), 60, "Seconds one code cell may run before it is stopped", "--cell-timeout"),
@@ -80,6 +83,7 @@ class Assignment:
     limits: dict = field(default_factory=dict)
     files: tuple[Path, ...] = ()
     gradescope_visibility: str = "after_published"
+    policy: policy_mod.Policy = field(default_factory=policy_mod.Policy)
 
     @property
     def tests_dir(self) -> Path:
@@ -104,7 +108,7 @@ class Assignment:
             for p in paths:
                 label = p.relative_to(self.directory) if p.is_relative_to(self.directory) else p.name
                 h.update(str(label).encode())
-                h.update(hashlib.sha256(p.read_bytes()).digest())
+                h.update(hashlib.sha256(_graded_bytes(p, self.directory)).digest())
             digest = h.hexdigest()
             settled = time.time_ns() - 2_000_000_000
             if all(st[-1] is not None and st[-1] < settled for st in stamp):
@@ -115,6 +119,20 @@ class Assignment:
 
 
 _suite_hashes: dict[tuple, str] = {}
+
+
+def _graded_bytes(path: Path, directory: Path) -> bytes:
+    """What of `path` decides a grade: assignment.toml without its [policy] table (a late
+    penalty is applied to the stored raw score, so changing the policy regrades nothing)."""
+    raw = path.read_bytes()
+    if path != directory / "assignment.toml":
+        return raw
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return raw
+    data.pop("policy", None)
+    return json.dumps(data, sort_keys=True, default=str).encode()
 
 
 def _stamp(path: Path) -> tuple:
@@ -175,7 +193,8 @@ def load(name_or_path: str, course: Path | None = None) -> Assignment:
     files = tuple(_data_file(released, directory, f, path) for f in data.get("files", []))
     return Assignment(name=directory.name, directory=directory, title=data.get("title", directory.name),
                       notebook=data.get("notebook", f"{directory.name}.ipynb"), gpu=gpu,
-                      questions=questions, limits=limits, files=files, gradescope_visibility=visibility)
+                      questions=questions, limits=limits, files=files, gradescope_visibility=visibility,
+                      policy=policy_mod.parse(data.get("policy", {}), path))
 
 
 def _check_keys(data: dict, allowed: dict, path: Path, where: str) -> None:

@@ -6,12 +6,14 @@ an `invalid` result with a message the student understands; it never stops the b
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import os
 import stat
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.errors import SubmissionError, UsageError
@@ -34,6 +36,9 @@ class Submission:
     sha256: str
     size: int
     flags: tuple[str, ...] = ()
+    submitted_at: datetime | None = None     # when it was handed in, if anything says so
+    time_source: str = ""                    # gradescope | submitted-at | mtime
+    time_note: str = ""                      # why no time is known (e.g. Canvas's _LATE marker)
 
     def to_dict(self) -> dict:
         return {"path": str(self.path), "sha256": self.sha256, "size": self.size}
@@ -129,10 +134,67 @@ def collect(path: Path, *, max_bytes: int, roster: Path | None = None,
     for sid, entry in pairs:
         item = check_file(entry.path, sid, max_bytes)
         item = type(item)(**{**item.__dict__, "flags": tuple(entry.flags)})
+        if isinstance(item, Submission):
+            item = _with_time(item, entry)
         (out.submissions if isinstance(item, Submission) else out.rejected).append(item)
     if people:
         out.missing = _missing(people, pairs)
     return out
+
+
+def _with_time(sub: Submission, entry) -> Submission:
+    """`sub` with the time its platform gave (a Gradescope export's created_at), or why none."""
+    if entry.submitted_at is not None:
+        return dataclasses.replace(sub, submitted_at=entry.submitted_at, time_source="gradescope")
+    note = entry.time_note or ("Canvas marks this submission late but gives no time; pass "
+                               "--submitted-at with its exact time" if entry.marked_late else "")
+    return dataclasses.replace(sub, time_note=note)
+
+
+TIME_SOURCES = ("mtime",)
+MTIME_WARNING = ("--times mtime: submission times are the notebook files' modification times, "
+                 "which extracting a zip or copying a file changes; check them before relying on them")
+
+
+def apply_times(found: Intake, *, times: dict[str, datetime] | None = None,
+                source: str | None = None, needed: bool = False) -> None:
+    """Set the submission times of `found`'s submissions from `times` (student -> time, from a
+    `--submitted-at` file; they override what an export says) and, with `source="mtime"`, from
+    the files' modification times where nothing else gives one.  Students in `times` with no
+    submission are noted, never dropped silently.  When times are `needed` (the assignment has a
+    deadline), a submission left without one is flagged with the reason."""
+    if source is not None and source not in TIME_SOURCES:
+        raise UsageError(f"unknown --times {source!r}; the only one is: {', '.join(TIME_SOURCES)}")
+    times = times or {}
+    for i, sub in enumerate(found.submissions):
+        if sub.student in times:
+            found.submissions[i] = dataclasses.replace(sub, submitted_at=times[sub.student],
+                                                       time_source="submitted-at", time_note="")
+        elif source == "mtime" and sub.submitted_at is None:
+            when = datetime.fromtimestamp(os.lstat(sub.path).st_mtime, timezone.utc)
+            found.submissions[i] = dataclasses.replace(sub, submitted_at=when, time_source="mtime",
+                                                       time_note="")
+    if needed:
+        for i, sub in enumerate(found.submissions):
+            if sub.submitted_at is None:
+                why = sub.time_note or "no submission time known; pass --submitted-at"
+                found.submissions[i] = dataclasses.replace(sub, flags=(*sub.flags, why))
+    if source == "mtime":
+        found.notes.append(MTIME_WARNING)
+    unknown(found, times, "--submitted-at")
+
+
+def unknown(found: Intake, table: dict, what: str, *, enrolled: bool = False) -> list[str]:
+    """The students of `table` (a --submitted-at or --extensions file) who handed nothing in
+    (with `enrolled`, who are neither in the batch nor on the roster), noted on `found`."""
+    known = {s.student for s in [*found.submissions, *found.rejected]}
+    known |= set(found.missing) if enrolled else set()
+    strangers = sorted(s for s in table if s not in known)
+    if strangers:
+        found.notes.append(f"{what} lists {len(strangers)} student(s) "
+                           f"{'unknown to this batch' if enrolled else 'with no submission'}: "
+                           f"{_names(strangers)}")
+    return strangers
 
 
 def _names(names: list[str], keep: int = 10) -> str:

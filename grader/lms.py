@@ -13,6 +13,7 @@ import shutil
 import stat
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from grader.errors import UsageError
@@ -22,8 +23,10 @@ MAX_ENTRIES = 20_000
 MAX_TOTAL_BYTES = 4 << 30
 MAX_RATIO = 200
 
-# Canvas "Download Submissions": lastfirst[_LATE]_userid_attemptid_original-name.ipynb
-CANVAS = re.compile(r"^(?P<name>[a-z0-9-]+?)(?:_late)?_(?P<user>\d+)_(?P<attempt>\d+)_(?P<file>.+)$",
+# Canvas "Download Submissions": lastfirst[_LATE]_userid_attemptid_original-name.ipynb.  The
+# name marks a submission made after Canvas's due date (_LATE) but carries no time: exact times
+# come from `grader grade --submitted-at`.
+CANVAS = re.compile(r"^(?P<name>[a-z0-9-]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<attempt>\d+)_(?P<file>.+)$",
                     re.IGNORECASE)
 
 
@@ -38,6 +41,9 @@ class Entry:
     flags: list[str] = field(default_factory=list)
     identified: bool = False      # `key` names the student (platform metadata), not only a file
     student: str | None = None    # the roster's id, once resolved
+    submitted_at: datetime | None = None     # when the platform says it was submitted
+    marked_late: bool = False     # Canvas's _LATE marker (Canvas gives no time)
+    time_note: str = ""           # why the platform's time could not be used
 
 
 def safe_extract(archive: Path, dest: Path) -> None:
@@ -96,7 +102,7 @@ def entries(root: Path) -> list[Entry]:
         m = CANVAS.match(p.name)
         if m:
             out.append(Entry(p, m["user"], f"{m['name']}_{m['user']}", (int(m["attempt"]),),
-                             identified=True))
+                             identified=True, marked_late=bool(m["late"])))
         else:
             out.append(Entry(p, p.stem, p.stem, (mtime(p),)))
     return out
@@ -124,9 +130,11 @@ def _gradescope(root: Path, meta: Path) -> list[Entry]:
         person = people[0] if people and isinstance(people[0], dict) else {}
         sid = str(person.get(":sid") or person.get("sid") or person.get(":email") or person.get("email") or folder)
         notebooks = sorted((root / str(folder)).glob("*.ipynb")) if (root / str(folder)).is_dir() else []
+        created = info.get(":created_at") or info.get("created_at")
+        when, problem = gradescope_time(created)
         entry = Entry(notebooks[0] if notebooks else root / str(folder) / "(no notebook)", sid, sid,
-                      (str(info.get(":created_at") or info.get("created_at") or ""),),
-                      identified=True)
+                      (when.timestamp() if when else 0.0, str(created or "")), identified=True,
+                      submitted_at=when, time_note=problem)
         if len(people) > 1:
             others = ", ".join(clean(p.get(":sid") or p.get(":email") or p.get(":name"), 200)
                                for p in people[1:] if isinstance(p, dict))
@@ -136,6 +144,27 @@ def _gradescope(root: Path, meta: Path) -> list[Entry]:
                                f"{file_name(notebooks[0].name)}")
         out.append(entry)
     return out
+
+
+# Gradescope writes `:created_at: 2026-10-01 10:00:00.123456000 -07:00` (YAML reads it as a time)
+_GRADESCOPE_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d+))?\s*"
+                              r"(Z|[+-]\d\d:?\d\d)?$")
+
+
+def gradescope_time(value: object) -> tuple[datetime | None, str]:
+    """The time of a Gradescope `:created_at:` value, and a note when it has none usable."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            return None, f"the export's created_at ({value}) has no zone offset; time not used"
+        return value, ""
+    m = _GRADESCOPE_TIME.match(str(value).strip()) if value else None
+    if not m:
+        return None, (f"the export's created_at ({clean(str(value), 60)}) is not a time; time not used"
+                      if value else "")
+    if not m[4]:
+        return None, f"the export's created_at ({clean(str(value), 60)}) has no zone offset; time not used"
+    zone = "+00:00" if m[4] == "Z" else m[4][:3] + ":" + m[4][-2:]
+    return datetime.fromisoformat(f"{m[1]}T{m[2]}.{(m[3] or '0')[:6]:0<6}{zone}"), ""
 
 
 @dataclass

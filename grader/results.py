@@ -112,6 +112,10 @@ class Result:
     schema_version: int = SCHEMA_VERSION
     trials: list[Trial] = field(default_factory=list)   # verify's further seeds; empty when grading
 
+    # the course policy applied (grader.policy): raw_score, submitted_at, time_source, due,
+    # late_hours, periods, penalty, extension, refused, zeroed, final_score, sentence; `score` is
+    # the final score.  Empty when the assignment has no deadline.
+    lateness: dict = field(default_factory=dict)
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -129,4 +133,9 @@ class Result:
         return [*self.flags, *self.submission.get("flags", [])]
 
     def question_scores(self) -> dict[str, float]:
+    def raw_score(self) -> float:
+        """The score the hidden tests gave, before any late penalty."""
+        raw = self.lateness.get("raw_score") if isinstance(self.lateness, dict) else None
+        return float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else self.score
+
         return {q.id: q.score for q in self.questions}

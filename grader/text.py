@@ -221,7 +221,9 @@ def clean_result_with(r, caps: dict):
         environment=clean_tree(r.environment if isinstance(r.environment, dict) else {}, limit=300,
                                items=50, bad_numbers=[]),
         timing=timing, run_id=clean(r.run_id, 100), schema_version=r.schema_version,
-        trials=[_clean_trial(t, caps, notes) for t in list(getattr(r, "trials", None) or [])[:100]])
+        trials=[_clean_trial(t, caps, notes) for t in list(getattr(r, "trials", None) or [])[:100]],
+        lateness=clean_tree(getattr(r, "lateness", None) if isinstance(getattr(r, "lateness", None), dict)
+                            else {}, limit=500, items=20, bad_numbers=[]))
 
 
 def _clean_trial(t, caps: dict, notes: list[str]):

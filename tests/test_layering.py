@@ -13,7 +13,8 @@ PKG = Path(__file__).resolve().parent.parent / "grader"
 # Every module of the package, by layer: a module imports grader modules of its own layer or below.
 LAYERS = [
     ("grader.errors", "grader.results", "grader.version"),          # import nothing of the grader
-    ("grader.protocol", "grader.text", "grader.build", "grader.notebook", "grader.jobs"),
+    ("grader.protocol", "grader.text", "grader.build", "grader.notebook", "grader.jobs",
+     "grader.policy"),
     ("grader.student",),                                                  # inside the sandbox
     ("grader.sandbox", "grader.assignment", "grader.store", "grader.intake", "grader.lms",
      "grader.testing"),
