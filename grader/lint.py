@@ -3,7 +3,7 @@
 The master notebook (`solutions/<hw>/<hw>.ipynb`, otter's format) is the one source of an
 assignment's text, solutions and public tests, and it is edited in Jupyter.  `lint` reads it with
 `assignment.toml` and the hidden suite and returns one line per problem, naming the cell by its
-index and question.  It fails on:
+number (the first cell is cell 1) and question.  It fails on:
 
 - a release with otter's export, check-all or PDF cells: no `# ASSIGNMENT CONFIG` raw cell (otter's
   defaults add an export cell), `export_cell` or `generate` not false, `check_all_cell`,
@@ -77,7 +77,7 @@ class Question:
     """A question as the master notebook declares it."""
 
     name: str
-    cell: int                        # index of its BEGIN QUESTION cell
+    cell: int                        # number of its BEGIN QUESTION cell (the first is 1)
     points: float | None             # None where the cell gives no valid number
     heading: str = ""                # its first markdown line, for messages
 
@@ -155,7 +155,7 @@ def _line(walk: _Walk, cell: int | None, text: str) -> str:
 # -- one pass over the cells --------------------------------------------------------------------
 def _walk(cells: list) -> _Walk:
     walk = _Walk()
-    for i, cell in enumerate(cells):
+    for i, cell in enumerate(cells, 1):      # counted from 1, top to bottom
         cell_type, source = _unfenced(cell)
         lines = source.strip().splitlines()
         if lines and _IGNORE.match(lines[0]):
