@@ -33,18 +33,25 @@ def _ray():
 class SlotActor:
     """A worker slot living in a Ray actor: a local worker process, kept warm between submissions."""
 
-    def __init__(self, index: int, log_dir: str, label: str = "", use_gpu: bool = False) -> None:
+    def __init__(self, index: int, log_dir: str, label: str = "", use_gpu: bool = False,
+                 prestart: dict | None = None, memory_mb: int | None = None) -> None:
         import ray
 
         gpu = str(ray.get_gpu_ids()[0]) if use_gpu and ray.get_gpu_ids() else None
-        self.slot = WorkerSlot(index, Path(log_dir), label, gpu)
         self.scratch = Path(tempfile.mkdtemp(prefix="torchgrader-ray-"))
+        # the submissions' work dirs live on this node, under one parent, so that the zygote
+        # started ahead is the one they use
+        self.work_root = str(self.scratch / "work") if prestart and prestart.get("zygote_work") else None
+        plan = dict(prestart, zygote_work=self.work_root) if prestart else None
+        self.slot = WorkerSlot(index, Path(log_dir), label, gpu, prestart=plan, memory_mb=memory_mb)
+        self.slot.start()        # torch, the judge, the suite and the zygote load before the first job
 
     def grade(self, request: GradeRequest, notebook_b64: str, deadline_s: float) -> dict:
         path = self.scratch / f"{request.student}.ipynb"
         path.write_bytes(base64.b64decode(notebook_b64))
         try:
-            reply = self.slot.grade(Job(dataclasses.replace(request, path=str(path)), deadline_s))
+            request = dataclasses.replace(request, path=str(path), work_root=self.work_root)
+            reply = self.slot.grade(Job(request, deadline_s))
         except WorkerFailure as exc:
             self.slot.kill()
             reply = {"ok": False, "error": str(exc)}
@@ -59,10 +66,13 @@ class SlotActor:
 
 
 def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Job, dict], None],
-            address: str | None = None, gpus_per_slot: float = 0, retries: int = 2, label: str = "") -> None:
+            address: str | None = None, gpus_per_slot: float = 0, retries: int = 2, label: str = "",
+            prestart: dict | None = None, memory_mb: int | None = None) -> None:
     """Grade `jobs` on `slots` Ray actors; `on_done(job, reply)` runs on the driver, once per job.
 
-    Actors are named ``torchgrader-slot-<label>-<n>``."""
+    Each actor's worker process gets the judge's memory limit `memory_mb` and starts what
+    `prestart` names (see grader.worker) when the actor does.  Actors are named
+    ``torchgrader-slot-<label>-<n>``."""
     ray = _ray()
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
@@ -70,7 +80,8 @@ def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Jo
     remote = ray.remote(num_cpus=1, num_gpus=gpus_per_slot, max_restarts=0)(SlotActor)
     n = max(1, min(slots, len(jobs)))
     use_gpu = gpus_per_slot > 0
-    actors = {i: _start(remote, label, i, log_dir, use_gpu) for i in range(n)}
+    start = lambda i: _start(remote, label, i, log_dir, use_gpu, prestart, memory_mb)   # noqa: E731
+    actors = {i: start(i) for i in range(n)}
     next_index = n
     queue = [(job, 0) for job in reversed(jobs)]
     running: dict = {}                      # ObjectRef -> (actor index, job, attempts)
@@ -90,7 +101,7 @@ def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Jo
                 idle.append(i)
             except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
                 actors.pop(i, None)
-                actors[next_index] = _start(remote, label, next_index, log_dir, use_gpu)
+                actors[next_index] = start(next_index)
                 idle.append(next_index)
                 next_index += 1
                 if attempts < retries:
@@ -108,8 +119,10 @@ def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Jo
                 pass
 
 
-def _start(remote, label: str, index: int, log_dir: Path, use_gpu: bool):
-    return remote.options(name=f"{ACTOR_PREFIX}-{label}-{index}").remote(index, str(log_dir), label, use_gpu)
+def _start(remote, label: str, index: int, log_dir: Path, use_gpu: bool, prestart: dict | None,
+           memory_mb: int | None):
+    return remote.options(name=f"{ACTOR_PREFIX}-{label}-{index}").remote(
+        index, str(log_dir), label, use_gpu, prestart, memory_mb)
 
 
 def _notebook(job: Job) -> str:

@@ -87,3 +87,25 @@ def test_a_killed_actor_loses_nothing(ray_instance, tmp_path):
     assert all(r.status == "graded" and r.score == 5 for r in batch.results), [
         (r.student, r.status, r.reason) for r in batch.results]
     assert any("the worker grading it before died" in f for r in batch.results for f in r.flags)
+
+
+def test_an_actor_slot_has_the_judge_memory_limit_and_starts_warm(ray_instance, tmp_path):
+    """A Ray actor's worker gets the same heap limit and head start as a local slot."""
+    from grader.ray_executor import SlotActor
+
+    plan = {"warm": True, "assignment": str(MINI_COURSE / "solutions" / "mini"), "course": str(MINI_COURSE),
+            "zygote_work": None}
+    actor = SlotActor(0, str(tmp_path / "logs"), "t", False, prestart=plan, memory_mb=1536)
+    try:
+        assert actor.slot.proc is not None and actor.slot.proc.poll() is None     # started at once
+        deadline = time.monotonic() + 120
+        limit = None
+        while time.monotonic() < deadline:
+            line = [x for x in open(f"/proc/{actor.slot.proc.pid}/limits") if x.startswith("Max data size")]
+            limit = line[0].split()[3]
+            if limit != "unlimited":
+                break
+            time.sleep(0.2)
+        assert limit == str(1536 << 20)
+    finally:
+        actor.slot.kill()
