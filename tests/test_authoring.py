@@ -177,7 +177,6 @@ def _run_step(kind: str, script: str, course) -> subprocess.CompletedProcess:
     """One step of the tutorial, as a user runs it: `grader` and `python` are this environment's."""
     path = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"
     env = {**os.environ, "PATH": path}
-    env.pop("PYTHONPATH", None)
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=course, env=env,
                           text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
 
