@@ -88,7 +88,7 @@ def start_zygote(plan: dict, gpu: str | None) -> None:
     if zygote.supported():
         work_root = Path(plan["zygote_work"]).resolve()
         work_root.mkdir(parents=True, exist_ok=True)
-        zygote.prestart(work_root, gpu)
+        zygote.prestart(work_root, gpu, bool(plan.get("unsafe_no_cgroups")))
 
 
 def collect_suite(plan: dict, cache: dict) -> None:

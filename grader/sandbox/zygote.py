@@ -302,13 +302,14 @@ def _for_key(work_parent: Path, gpu_index: str | None, unsafe: bool = False) -> 
         return _slot
 
 
-def prestart(work_parent: Path, gpu_index: str | None) -> threading.Thread:
+def prestart(work_parent: Path, gpu_index: str | None, unsafe: bool = False) -> threading.Thread:
     """Start this process's zygote in the background, before the first submission asks for it
     (its interpreter, `import torch` and warm-up then overlap the judge's own start).  A zygote that
-    fails to start here is started again, and its failure reported, by that first submission."""
+    fails to start here is started again, and its failure reported, by that first submission.
+    `unsafe` is the batch's --unsafe-no-cgroups, so that the zygote started is the one it uses."""
     def start() -> None:
         try:
-            _for_key(work_parent, gpu_index)
+            _for_key(work_parent, gpu_index, unsafe)
         except SandboxError:
             return
         threading.Event().wait()     # bwrap --die-with-parent is tied to the thread that started it
