@@ -405,3 +405,22 @@ def test_summary_histogram_counts_every_value_once_and_escapes_its_labels():
     assert "<b>" not in doc and "&lt;b&gt;점수&lt;/b&gt; &amp; co" in doc
     assert doc.count("<rect") == 1 + 3            # the background and the three non-empty bins
     assert histogram.data_uri(doc).startswith("data:image/svg+xml;base64,")
+
+
+@pytest.mark.slow
+def test_a_notebook_with_more_code_than_a_run_may_send_is_invalid_and_says_why(tmp_path):
+    """Intake accepts up to max_notebook_mb (20 MiB), but the runner reads at most 16 MiB of
+    code: such a notebook is refused with that reason, not reported as a crash."""
+    import nbformat
+
+    from grader import api
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("data = '" + "y" * (17 << 20) + "'")]
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(nb, subs / "big_literal.ipynb")
+    batch = api.grade(subs, assignment="mini", out=tmp_path / "out", sandbox="none", course=MINI_COURSE)
+    [r] = batch.results
+    assert r.status == "invalid" and r.score == 0
+    assert "more than the 16 MiB of code a notebook may run" in r.reason

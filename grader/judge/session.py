@@ -90,6 +90,15 @@ class StudentSession:
     def run_notebook(self, cells: list[dict]) -> NotebookRun:
         """Start the process and execute `cells` ([{index, source}]); never raises for student faults."""
         run = NotebookRun(cells=[CellRecord(c["index"], "not_run") for c in cells])
+        frame = protocol.encode_frame({"op": protocol.Op.RUN, "cells": cells,
+                                       "cell_timeout": self.cell_timeout, **run_settings(self.spec)})
+        if len(frame) > protocol.MAX_HEADER_BYTES:      # the runner would refuse to read it
+            run.status = self.dead_status = "invalid"
+            run.reason = self.dead_reason = (
+                f"the notebook's code cells hold {len(frame) / 2**20:.1f} MiB, more than the "
+                f"{protocol.MAX_HEADER_BYTES >> 20} MiB of code a notebook may run: load large data "
+                "from a file instead of writing it into a cell")
+            return run
         started = time.monotonic()
         try:
             self.proc = self.backend.launch(self.spec)
@@ -102,7 +111,7 @@ class StudentSession:
             self.start_time = time.monotonic() - started
             run.environment = {k: header.get(k) for k in ("torch", "device", "python")}
             self.device = str(run.environment.get("device") or "cpu")
-            self._send({"op": protocol.Op.RUN, "cells": cells, "cell_timeout": self.cell_timeout, **run_settings(self.spec)})
+            self.proc.sock.sendall(frame)
             self._collect_cells(run, time.monotonic() + self.notebook_timeout)
         except SandboxStartError as exc:
             self._fail(run, "error", str(exc))
