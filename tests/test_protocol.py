@@ -196,7 +196,16 @@ def test_a_probe_source_crosses_once_and_a_runner_without_it_asks_for_it(tmp_pat
     source = "def times(ns, y):\n    return ns.x * y\n"
     other = "def times(ns, y):\n    return ns.x + y\n"        # the same name, another probe
     spec = LaunchSpec(workdir=tmp_path, probes=(("times", source),))     # claimed defined ahead
-    session = StudentSession(resolve_backend("none"), spec, cell_timeout=10, notebook_timeout=20, probe_timeout=10)
+    backend = resolve_backend("none")
+    launch = backend.launch
+
+    def as_if_forked(spec):           # a zygote's child, which did not define the probe after all
+        proc = launch(spec)
+        proc.warm = True
+        return proc
+
+    backend.launch = as_if_forked
+    session = StudentSession(backend, spec, cell_timeout=10, notebook_timeout=20, probe_timeout=10)
     sent = []
     real_send = session._send
     session._send = lambda header, data=None: sent.append(dict(header)) or real_send(header, data)
@@ -210,6 +219,28 @@ def test_a_probe_source_crosses_once_and_a_runner_without_it_asks_for_it(tmp_pat
     probes = [h for h in sent if h["op"] == "probe"]
     assert ["source" in h for h in probes] == [False, True, False, True, False]
     assert probes[0]["key"] == probes[1]["key"] != probes[3]["key"]
+
+
+def test_a_process_started_afresh_gets_each_probe_source_with_its_first_call(tmp_path):
+    """Only a zygote's child may have probes defined ahead: any other gets the source at once,
+    without the round trip of a no_source answer."""
+    from grader.judge.session import StudentSession
+    from grader.sandbox import LaunchSpec, resolve_backend
+
+    source = "def times(ns, y):\n    return ns.x * y\n"
+    spec = LaunchSpec(workdir=tmp_path, probes=(("times", source),))
+    session = StudentSession(resolve_backend("none"), spec, cell_timeout=10, notebook_timeout=20,
+                             probe_timeout=10)
+    sent = []
+    real_send = session._send
+    session._send = lambda header, data=None: sent.append(dict(header)) or real_send(header, data)
+    try:
+        assert session.run_notebook([{"index": 0, "source": "x = 5"}]).status == "ok"
+        answers = [session.probe("times", source, {"y": 2}), session.probe("times", source, {"y": 3})]
+    finally:
+        session.close()
+    assert answers == [10, 15]
+    assert ["source" in h for h in sent if h["op"] == "probe"] == [True, False]
 
 
 def _frame(header: dict, data: bytes = b"", blobs=()) -> bytes:

@@ -102,6 +102,8 @@ class StudentSession:
         started = time.monotonic()
         try:
             self.proc = self.backend.launch(self.spec)
+            if not self.proc.warm:       # started afresh, not forked from a zygote: no probe ahead
+                self._defined.clear()
         except SandboxError as exc:
             run.status, run.reason = "error", str(exc)
             self.dead_status, self.dead_reason = run.status, run.reason
