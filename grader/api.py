@@ -8,11 +8,13 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from grader import assignment as assignment_mod
 from grader import intake
+from grader import policy as policy_mod
 from grader.assignment import Assignment
 from grader.build import build_id
 from grader.errors import StoreError, UsageError
@@ -65,6 +67,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
           executor: str = "local", ray_address: str | None = None, image: str | None = None,
           gpus: str = "auto", limits: dict | None = None, warm: bool = True,
           unsafe_no_cgroups: bool = False, seeds: dict[str, tuple[int, tuple[str, ...] | None]] | None = None,
+          extensions: Path | str | None = None, submitted_at: Path | str | None = None,
+          times: str | None = None, now: datetime | None = None,
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
     """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
     `assignment`, writing results and reports under `out`.
@@ -84,6 +88,12 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     bubblewrap grading refuses to start (SandboxError) where no pids and memory cgroup can be set
     for each submission; `unsafe_no_cgroups=True` grades there with rlimits only, and flags every
     result.
+    The assignment's [policy] (grader.policy) scores late work: `submitted_at` is a CSV
+    `student,submitted_at` of submission times (they override a Gradescope export's), `times="mtime"`
+    takes the files' modification times where nothing else gives one (extraction and copying
+    change them), `extensions` a CSV `student,due` or `student,extra_hours`.  The penalty is applied
+    to the raw score each run, stored results included: a policy change regrades nothing.  `now`
+    (default: the real clock) decides what the reports show before the deadline.
     """
     started = time.monotonic()
     _check_paths(submissions, out)
@@ -91,6 +101,11 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     if timeout is not None and timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     _check_formats(formats, roster)
+    if times is not None and times not in intake.TIME_SOURCES:
+        raise UsageError(f"unknown --times {times!r}; the only one is: {', '.join(intake.TIME_SOURCES)}")
+    time_table = policy_mod.load_times(Path(submitted_at)) if submitted_at else {}
+    extension_table = policy_mod.load_extensions(Path(extensions)) if extensions else {}
+    now = now or policy_mod.utc_now()
     if executor not in EXECUTORS:
         raise UsageError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
     course_dir = Path(course).resolve() if course else Path.cwd().resolve()
@@ -107,7 +122,10 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     with Store(Path(out)) as store:
         found = intake.collect(Path(submissions), max_bytes=int(options.limits(asg)["max_notebook_mb"] * 2**20),
                                roster=roster_path, extract_dir=store.out / ".intake")
-        run = _BatchRun(asg, options, store, found, on_result, sandbox=backend.name, seeds=seeds or {})
+        intake.apply_times(found, times=time_table, source=times, needed=asg.policy.due is not None)
+        intake.unknown(found, extension_table, "--extensions", enrolled=True)
+        run = _BatchRun(asg, options, store, found, on_result, sandbox=backend.name, seeds=seeds or {},
+                        extensions=extension_table)
         todo = run.reuse_or_queue()
         workers = None
         if todo and executor == "local":     # they load torch and the judge while the suite is checked
@@ -134,7 +152,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
             for w in workers or []:      # they stop their zygotes while the reports are written
                 w.finish()
             run.batch.files.update(write_reports(store.out, run.batch.results, asg, formats=formats,
-                                                 roster=roster_path, problems=run.batch.notes))
+                                                 roster=roster_path, problems=run.batch.notes, now=now))
         finally:
             for w in workers or []:
                 w.close()
@@ -146,9 +164,10 @@ class _BatchRun:
     """One `grade` call's bookkeeping: every result goes through `record`, once per submission."""
 
     def __init__(self, asg: Assignment, options: GradeOptions, store: Store, found: intake.Intake,
-                 on_result, *, sandbox: str, seeds: dict) -> None:
+                 on_result, *, sandbox: str, seeds: dict, extensions: dict | None = None) -> None:
         self.asg, self.options, self.store, self.found, self.on_result = asg, options, store, found, on_result
-        self.seeds = seeds
+        self.seeds, self.extensions = seeds, extensions or {}
+        self.handed_in = {s.student: s for s in found.submissions}
         self.run_id = uuid.uuid4().hex[:12]
         self.suite_hash, self.config_hash = asg.suite_hash(), options.config_hash(asg)
         self.batch = BatchResult(results=[], out=store.out, sandbox=sandbox, notes=found.notes)
@@ -162,8 +181,9 @@ class _BatchRun:
         if result.submission.get("flags", []) != intake_flags:
             result.submission = {**result.submission, "flags": intake_flags}
             reused = False
+        policy_changed = self.apply_policy(result)
         result = clean_result(result)
-        if not reused:
+        if not reused or policy_changed:
             try:
                 self.store.save(result)
             except StoreError as exc:
@@ -173,6 +193,18 @@ class _BatchRun:
         self.batch.graded_now += not reused
         if self.on_result:
             self.on_result(result, len(self.batch.results), self.total, reused)
+
+    def apply_policy(self, result: Result) -> bool:
+        """Score `result` under the assignment's policy from its raw score (a stored record's
+        too); whether its score or lateness changed."""
+        before = (result.score, result.lateness)
+        raw = result.raw_score()
+        sub = self.handed_in.get(result.student)
+        result.lateness = policy_mod.applied(
+            self.asg.policy, raw, sub.submitted_at, time_source=sub.time_source,
+            extension=self.extensions.get(result.student)) if sub is not None else {}
+        result.score = result.lateness.get("final_score", raw)
+        return (result.score, result.lateness) != before
 
     def reuse_or_queue(self) -> list[intake.Submission]:
         """Record what needs no grading (bad files, missing students, stored results); return the rest."""

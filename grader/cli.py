@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--roster", type=Path, default=None,
                    help="CSV of enrolled students (column 'student'; optional name, email, canvas_id, "
                         "sis_user_id, sis_login_id, section): maps LMS ids and adds a row per missing student")
+    g.add_argument("--submitted-at", type=Path, default=None, metavar="FILE",
+                   help="CSV student,submitted_at (ISO 8601 with a zone offset): submission times for "
+                        "the [policy] deadline, over what an export says (Canvas zips give none)")
+    g.add_argument("--extensions", type=Path, default=None, metavar="FILE",
+                   help="CSV student,due (a time with a zone offset) or student,extra_hours")
+    g.add_argument("--times", choices=("mtime",), default=None,
+                   help="mtime: take the notebook files' modification times as submission times "
+                        "where nothing else gives one (extraction and copying change them)")
     g.add_argument("--format", action="append", dest="formats", default=[], choices=("otter", "canvas"),
                    help="also write otter's final_grades.csv or a Canvas import file (repeatable)")
     g.add_argument("--gpus", default="auto",
@@ -191,7 +199,8 @@ def cmd_grade(args) -> int:
                           gpus=args.gpus, warm=not args.cold, unsafe_no_cgroups=args.unsafe_no_cgroups,
                           limits={key: getattr(args, key) for _, key, _, _ in _limit_flags()
                                   if getattr(args, key) is not None},
-                          ray_address=args.ray_address, on_result=progress)
+                          ray_address=args.ray_address, submitted_at=args.submitted_at,
+                          extensions=args.extensions, times=args.times, on_result=progress)
     print_summary(console, batch)
     return 0
 

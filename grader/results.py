@@ -111,11 +111,11 @@ class Result:
     run_id: str = ""
     schema_version: int = SCHEMA_VERSION
     trials: list[Trial] = field(default_factory=list)   # verify's further seeds; empty when grading
-
     # the course policy applied (grader.policy): raw_score, submitted_at, time_source, due,
     # late_hours, periods, penalty, extension, refused, zeroed, final_score, sentence; `score` is
     # the final score.  Empty when the assignment has no deadline.
     lateness: dict = field(default_factory=dict)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -132,10 +132,10 @@ class Result:
         """Grading flags (what the notebook did) and intake flags (duplicates, roster)."""
         return [*self.flags, *self.submission.get("flags", [])]
 
-    def question_scores(self) -> dict[str, float]:
     def raw_score(self) -> float:
         """The score the hidden tests gave, before any late penalty."""
         raw = self.lateness.get("raw_score") if isinstance(self.lateness, dict) else None
         return float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else self.score
 
+    def question_scores(self) -> dict[str, float]:
         return {q.id: q.score for q in self.questions}

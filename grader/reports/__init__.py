@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from grader.assignment import Assignment
@@ -13,8 +14,11 @@ log = logging.getLogger(__name__)
 
 
 def write_reports(out: Path, results: list[Result], asg: Assignment, *, formats: tuple[str, ...] = (),
-                  roster: Path | None = None, problems: list[str] | None = None) -> dict[str, Path]:
+                  roster: Path | None = None, problems: list[str] | None = None,
+                  now: datetime | None = None) -> dict[str, Path]:
     """Every output of a batch: gradebooks, per-student HTML/Markdown, Gradescope files, summary.
+    The student reports show what the assignment's policy lets a student see at `now` (a
+    timezone-aware time; None shows everything).
 
     Each writer runs whatever happened to the ones before it; what went wrong is appended to
     `problems` (a writer of per-student files writes a placeholder for a record it cannot make)."""
@@ -30,7 +34,7 @@ def write_reports(out: Path, results: list[Result], asg: Assignment, *, formats:
     writers = [
         ("gradebooks", lambda: files.update(write_gradebooks(out, results, asg, formats=formats,
                                                              roster=roster))),
-        ("reports", lambda: write_feedback(out, results, problems)),
+        ("reports", lambda: write_feedback(out, results, problems, view=feedback_view(asg, now))),
         ("gradescope", lambda: write_gradescope(out, results, visibility=asg.gradescope_visibility,
                                                 problems=problems)),
         ("summary", lambda: write_summary(out, results, assignment=asg.name,
@@ -44,3 +48,13 @@ def write_reports(out: Path, results: list[Result], asg: Assignment, *, formats:
             problems.append(f"the {name} could not be written: {type(exc).__name__}: "
                             f"{clean(exc, 300)}")
     return files
+
+
+def feedback_view(asg: Assignment, now: datetime | None):
+    """What each student's report shows at `now` under the assignment's policy: a function of
+    the record giving "full", "scores" or "public" (see grader.policy.feedback_level)."""
+    from grader import policy
+
+    if now is None:
+        return lambda r: "full"
+    return lambda r: policy.feedback_level(asg.policy, now, policy.due_of(r.lateness, asg.policy))

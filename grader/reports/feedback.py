@@ -24,19 +24,42 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def markdown(r: Result) -> str:
+HIDDEN_BEFORE_DUE = ("The hidden tests' results are shown after the deadline; run grader check "
+                     "for the public tests.")
+
+
+def late_line(r: Result) -> str:
+    """The lateness of the record in words, with the raw and final scores when they differ;
+    empty when the assignment has no deadline."""
+    late = r.lateness if isinstance(r.lateness, dict) else {}
+    sentence = str(late.get("sentence") or "")
+    if sentence and r.raw_score() != r.score:
+        sentence += f" (score {_fmt(r.raw_score())} → {_fmt(r.score)})"
+    return sentence
+
+
+def markdown(r: Result, view: str = "full") -> str:
     """The student's feedback as Markdown.  Every text from the submission is escaped or fenced:
-    no link, image or HTML of the student's reaches the page it is pasted into."""
-    lines = [f"# {md_text(r.assignment)}: {_fmt(r.score)} / {_fmt(r.max_score)}", "",
+    no link, image or HTML of the student's reaches the page it is pasted into.  `view` (see
+    grader.policy.feedback_level): "scores" leaves out the hidden tests' messages, "public"
+    their results altogether."""
+    shown = _fmt(r.score) if view != "public" else "?"
+    lines = [f"# {md_text(r.assignment)}: {shown} / {_fmt(r.max_score)}", "",
              f"Status: **{STATUS_TEXT.get(r.status, md_text(r.status))}**"]
+    if late_line(r):
+        lines += ["", f"Lateness: {md_text(late_line(r))}"]
     if r.reason:
         lines += ["", f"> {md_text(r.reason)}"]
+    if view == "public":
+        lines += ["", HIDDEN_BEFORE_DUE]
+        return "\n".join(lines) + "\n"
     lines += ["", "| question | score | |", "|---|---|---|"]
     for q in r.questions:
         mark = "✅" if q.score == q.max_score and q.max_score else ("⚠️" if q.score else "❌")
         lines.append(f"| {md_text(q.id)} {md_text(q.title)} | {_fmt(q.score)} / "
                      f"{_fmt(q.max_score)} | {mark} |")
-    failed = [(q, tests, message) for q in r.questions for tests, message in failures(q)]
+    failed = [(q, tests, message) for q in r.questions for tests, message in failures(q)
+              if view == "full"]
     if failed:
         lines += ["", "## What to fix", ""]
         lines += [f"- **{md_text(q.id)}** {_md_names(tests)}: {_md_message(message)}"
@@ -103,17 +126,25 @@ def _env():
     return jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
-def html(r: Result) -> str:
-    """The student's feedback as one self-contained HTML page (no external resources)."""
+def html(r: Result, view: str = "full") -> str:
+    """The student's feedback as one self-contained HTML page (no external resources); `view`
+    as for `markdown`."""
     return _env().get_template("student.html").render(r=r, status_text=STATUS_TEXT, fmt=_fmt,
-                                                      shown_messages=shown_messages)
+                                                      shown_messages=shown_messages, view=view,
+                                                      late_line=late_line(r),
+                                                      hidden_before_due=HIDDEN_BEFORE_DUE)
 
 
-def write_feedback(out: Path, results: list[Result], problems: list[str] | None = None) -> Path:
+def write_feedback(out: Path, results: list[Result], problems: list[str] | None = None, *,
+                   view=None) -> Path:
     """reports/<id>.md and reports/<id>.html for each record; a record whose report cannot be
-    made gets a placeholder (noted in `problems`), and the others are written regardless."""
+    made gets a placeholder (noted in `problems`), and the others are written regardless.
+    `view(record)` says what the student may see (default: everything)."""
     folder = Path(out) / "reports"
     problems = [] if problems is None else problems
-    write_each(folder, results, lambda r: f"{r.student}.md", markdown, MARKDOWN_BYTES, problems)
-    write_each(folder, results, lambda r: f"{r.student}.html", html, REPORT_BYTES, problems)
+    view = view or (lambda r: "full")
+    write_each(folder, results, lambda r: f"{r.student}.md", lambda r: markdown(r, view(r)),
+               MARKDOWN_BYTES, problems)
+    write_each(folder, results, lambda r: f"{r.student}.html", lambda r: html(r, view(r)),
+               REPORT_BYTES, problems)
     return folder

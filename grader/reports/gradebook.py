@@ -45,22 +45,37 @@ def _rows(results: list[Result], make_row, blank_row) -> list[list]:
     return rows
 
 
+LATE_COLUMNS = ["raw_score", "late_hours", "penalty", "final_score"]
+
+
 def grades_csv(results: list[Result], assignment: Assignment) -> str:
-    """`student,score,max_score,status`, one column per question, then reason and flags."""
+    """`student,score,max_score,status`, one column per question, then reason and flags; with a
+    deadline in the assignment's policy, `raw_score,late_hours,penalty,final_score` after the
+    status (`score` is the final score, `penalty` the fraction of the raw score lost)."""
     qids = [q.id for q in assignment.questions]
+    late = assignment.policy.due is not None
 
     def row(r: Result) -> list:
         scores = r.question_scores()
-        return [r.student, _num(r.score), _num(r.max_score), r.status,
+        return [r.student, _num(r.score), _num(r.max_score), r.status, *(_late(r) if late else []),
                 *(_num(scores.get(q, 0.0)) for q in qids), clean_lines(r.reason, CELL_CHARS),
                 clean_lines("; ".join(r.all_flags()), CELL_CHARS)]
 
     def blank(r: Result, why: str) -> list:
         return [r.student, _num(0), _num(assignment.max_score), "error",
-                *(_num(0) for _ in qids), why, ""]
+                *([_num(0), "", "", _num(0)] if late else []), *(_num(0) for _ in qids), why, ""]
 
-    return _csv([["student", "score", "max_score", "status", *qids, "reason", "flags"],
-                 *_rows(results, row, blank)])
+    return _csv([["student", "score", "max_score", "status", *(LATE_COLUMNS if late else []), *qids,
+                  "reason", "flags"], *_rows(results, row, blank)])
+
+
+def _late(r: Result) -> list:
+    """raw_score, late_hours, penalty, final_score; the lateness cells are empty when no
+    submission time is known."""
+    hours, penalty = r.lateness.get("late_hours"), r.lateness.get("penalty")
+    known = r.lateness.get("submitted_at") is not None
+    return [_num(r.raw_score()), _num(hours) if known and hours is not None else "",
+            _num(penalty) if known and penalty is not None else "", _num(r.score)]
 
 
 def otter_csv(results: list[Result], assignment: Assignment) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader.reports.feedback import STATUS_TEXT
+from grader.reports.feedback import STATUS_TEXT, late_line
 from grader.reports.safe import REPORT_BYTES, seconds, write_each
 from grader.results import Result
 
@@ -25,6 +25,8 @@ def results_json(r: Result, *, visibility: str = "after_published") -> dict:
                           "status": "failed", "output": r.reason or "No test of this question ran.",
                           "visibility": "visible"})
     output = f"Status: {STATUS_TEXT.get(r.status, r.status)}."
+    if late_line(r):
+        output += f"\nLateness: {late_line(r)}"
     if r.reason:
         output += f"\n{r.reason}"
     if r.cell_errors:
