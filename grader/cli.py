@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.text import clean
+from grader.text import clean, shorten
 
 def _limit_flags() -> list[tuple[str, str, type, str]]:
     """(flag, limit key, type, help) of the limits `grader grade` overrides (assignment.LIMIT_KEYS;
@@ -26,6 +26,7 @@ def _limit_flags() -> list[tuple[str, str, type, str]]:
 
 STATUS_STYLE = {"graded": "green", "invalid": "yellow", "timeout": "red", "memory": "red",
                 "crashed": "red", "error": "magenta"}
+REASON_CHARS = 120      # a reason in the table of `grader grade` (grades.csv has up to 1,000)
 
 
 def shown(text: object, limit: int | None = None) -> str:
@@ -50,8 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="course directory holding solutions/ and assignments/ (default: current directory)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    g = sub.add_parser("grade", help="grade a directory of submitted notebooks")
-    g.add_argument("submissions", type=Path, help="directory of .ipynb files (one per student) or one file")
+    g = sub.add_parser("grade", help="grade a class's notebooks: a directory, one file, or a zip")
+    g.add_argument("submissions", type=Path,
+                   help="a directory of .ipynb files (one per student), one .ipynb file, or a "
+                        ".zip: a plain one, a Canvas \"Download Submissions\" zip or a Gradescope "
+                        "export (extracted under OUT, every entry checked first)")
     g.add_argument("-a", "--assignment", required=True, help="assignment name under solutions/, or its path")
     g.add_argument("-o", "--out", type=Path, required=True, help="output directory (results, grades.csv)")
     g.add_argument("-j", "--jobs", type=int, default=None, help="parallel worker slots (default: CPU cores)")
@@ -208,23 +212,46 @@ def cmd_grade(args) -> int:
 def print_summary(console, batch) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{len(batch.results)} submissions", show_lines=False)
+    table = Table(title=f"{len(batch.results)} students", show_lines=False)
     for col in ("student", "score", "status", "reason"):
         table.add_column(col, overflow="fold")
     for r in sorted(batch.results, key=lambda r: r.student):
         style = STATUS_STYLE.get(r.status, "white")
         table.add_row(shown(r.student), f"{r.score:g}/{r.max_score:g}", f"[{style}]{r.status}[/]",
-                      shown(r.reason, 120))
+                      shown(shorten(r.reason, REASON_CHARS)))
     console.print(table)
     print_distribution(console, batch)
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(batch.counts().items()))
     warn = "  (WARNING: --sandbox none: submissions ran without isolation)" if batch.sandbox == "none" else ""
-    console.print(f"sandbox: {batch.sandbox}{warn}; graded {batch.graded_now}, reused {batch.reused}; "
-                  f"{counts}; {batch.wall_s:.1f} s")
+    console.print(f"sandbox: {batch.sandbox}{warn}; {batch.wall_s:.1f} s")
+    for line in summary_lines(batch):
+        console.print(line)
     for note in batch.notes:
         console.print(f"[yellow]note:[/] {shown(note)}")
     console.print(f"wrote {batch.files['grades']}, {batch.files['summary']}, "
                   f"{batch.out / 'results'}/, {batch.files['reports']}/ and {batch.files['gradescope']}/")
+
+
+def summary_lines(batch) -> list[str]:
+    """The batch in numbers, each with one meaning: the students by status, the results made now
+    or reused, and the class mean (saying what it does with rows that have no score)."""
+    from grader.reports.summary import zero_rows_note
+
+    results, counts = batch.results, batch.counts()
+    n, graded = len(results), [r for r in results if r.status == "graded"]
+    by_status = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    lines = [f"{n} students: {by_status}",
+             f"results: {batch.graded_now} made in this run, {batch.reused} reused from an "
+             "earlier run"]
+    if results:
+        top = max(r.max_score for r in results)
+        note = zero_rows_note(counts)
+        mean = f"mean {sum(r.score for r in results) / n:.2f}/{top:g} of all {n}"
+        mean += f" ({note})" if note else ""
+        if graded and len(graded) < n:
+            mean += (f"; {sum(r.score for r in graded) / len(graded):.2f}/{top:g} "
+                     f"of the {len(graded)} graded")
+        lines.append(mean)
+    return lines
 
 
 def print_distribution(console, batch) -> None:

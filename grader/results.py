@@ -14,7 +14,8 @@ SCHEMA_VERSION = 1
 
 
 class Status(StrEnum):
-    """A submission's outcome (`Result.status`); anything but GRADED says why in `Result.reason`."""
+    """A submission's outcome (`Result.status`); anything but GRADED says why in `Result.reason`,
+    and GRADED says there which cells were stopped at their time limit (the rest ran on)."""
 
     GRADED = "graded"       # the notebook ran and the hidden tests scored it
     INVALID = "invalid"     # the file cannot be graded (not a notebook, too large, ...)

@@ -116,6 +116,23 @@ def clean_lines(text: object, limit: int | None = None) -> str:
     return " ".join(clean(text, limit).split()) if text else ""
 
 
+ELLIPSIS = "…"
+
+
+def shorten(text: object, limit: int) -> str:
+    """`text` as safe text on one line of at most `limit` characters: a longer one is cut at the
+    last word boundary before that and ends in "…" (mid-word only where one word is most of
+    it)."""
+    line = clean_lines(text, 2 * limit)
+    if len(line) <= limit:
+        return line
+    kept = line[:limit - len(ELLIPSIS)]
+    if line[len(kept)] != " ":                      # the cut falls inside a word: drop that word
+        word = kept.rfind(" ")
+        kept = kept[:word] if word > limit // 2 else kept
+    return kept.rstrip(" ,;:") + ELLIPSIS
+
+
 def finite(x: object) -> float | None:
     """`x` as a finite float, else None (NaN, inf, not a number)."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):

@@ -74,7 +74,8 @@ def test_grade_writes_csv_results_and_reuses_them(tmp_path):
     record = json.loads((out / "results" / "solution.json").read_text())
     assert record["status"] == "graded" and record["environment"]["sandbox"] == "none"
     second = run("grade", str(SUBS), "-a", "mini", "-o", str(out), "--sandbox", "none")
-    assert "graded 0, reused 2" in second.stdout
+    assert "results: 0 made in this run, 2 reused from an earlier run" in second.stdout
+    assert "2 students: graded 2\n" in second.stdout and "mean 2.50/5 of all 2\n" in second.stdout
     assert json.loads((out / "results" / "solution.json").read_text())["run_id"] == record["run_id"]
 
 
@@ -100,7 +101,7 @@ def test_killed_batch_resumes_and_grades_each_submission_once(tmp_path):
     assert processes_of(run_id) == [], "worker or student processes outlived the killed batch"
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert f"graded {6 - len(first)}, reused {len(first)}" in r.stdout
+    assert f"{6 - len(first)} made in this run, {len(first)} reused" in r.stdout
     final = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("s*.json")}
     assert sorted(final) == [f"s{i}" for i in range(6)]
     assert all(final[s]["run_id"] == run_id for s, run_id in first.items())
@@ -120,6 +121,74 @@ def test_the_driver_leaves_collecting_the_suite_to_a_worker_slot(tmp_path):
     assert r.returncode == 0, r.stderr
     graded, torch_loaded = r.stdout.split()
     assert int(graded) > 0 and torch_loaded == "False"
+
+
+def test_grade_help_names_every_kind_of_submissions_path():
+    r = run("grade", "--help")
+    assert r.returncode == 0
+    assert ".zip" in r.stdout and "Canvas" in r.stdout and "Gradescope export" in r.stdout
+    assert "or a zip" in " ".join(run("--help").stdout.split())
+
+
+def test_a_cell_stopped_at_its_time_limit_is_named_in_the_table_and_grades_csv(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nb = (SUBS / "solution.ipynb").read_text()        # the first cell sleeps; the next imports again
+    nb = nb.replace('"import torch', '"import time; time.sleep(30)\\nimport torch', 1)
+    (subs / "slow.ipynb").write_text(
+        nb.replace('"def double', '"import torch\\nimport torch.nn as nn\\ndef double', 1))
+    out = tmp_path / "out"
+    r = run("grade", str(subs), "-a", "mini", "-o", str(out), "--cell-timeout", "2", "--quiet")
+    assert r.returncode == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if "slow" in line)
+    assert "graded" in row and "timeout in cell 2 (2 s)" in row, r.stdout
+    assert (out / "grades.csv").read_text().splitlines()[1] == \
+        "slow,5,5,graded,2,3,timeout in cell 2 (2 s),"
+
+
+def batch_of(*results):
+    from grader.api import BatchResult
+
+    files = {k: Path(k) for k in ("grades", "summary", "reports", "gradescope")}
+    return BatchResult(results=list(results), out=Path("out"), sandbox="bwrap", graded_now=3,
+                       reused=1, files=files)
+
+
+def printed(batch, width: int = 100) -> str:
+    import io
+
+    from rich.console import Console
+
+    from grader import cli
+
+    console = Console(file=io.StringIO(), width=width)
+    cli.print_summary(console, batch)
+    return console.file.getvalue()
+
+
+def test_the_table_cuts_a_long_reason_at_a_word_with_a_marker():
+    from grader.results import Result
+
+    reason = ("the notebook could not be read as JSON: " + "unterminated string starting at "
+              "line 12 column 5 " * 6).strip()
+    out = printed(batch_of(Result("ada", "mini", "invalid", 0, 5, reason)), width=400)
+    row = next(line for line in out.splitlines() if "ada" in line)
+    cell = row.split("│")[4].strip()
+    assert cell.endswith("…") and "(cut:" not in row and len(cell) <= 120
+    assert reason.startswith(cell[:-1]) and reason[len(cell) - 1] == " "      # a whole word ends it
+
+
+def test_the_summary_gives_each_number_one_meaning():
+    from grader.results import Result
+
+    rows = [Result("ada", "mini", "graded", 4, 5), Result("bo", "mini", "graded", 1, 5),
+            Result("cy", "mini", "missing", 0, 5), Result("di", "mini", "invalid", 0, 5)]
+    lines = printed(batch_of(*rows)).splitlines()
+    assert "4 students: graded 2, invalid 1, missing 1" in lines
+    assert "results: 3 made in this run, 1 reused from an earlier run" in lines
+    assert ("mean 1.25/5 of all 4 (1 missing and 1 invalid counted as 0); 2.50/5 of the 2 graded"
+            in lines)
+    assert not any(line.count("graded") > 1 for line in lines if not line.startswith("mean"))
 
 
 def test_interrupt_stops_cleanly_and_keeps_finished_results(tmp_path):

@@ -70,6 +70,17 @@ def test_clean_caps_with_a_marker():
     assert huge.startswith("y" * 100) and "(cut: 9,999,900 more characters)" in huge
 
 
+@pytest.mark.parametrize("raw,limit,expected", [
+    ("short enough", 20, "short enough"),
+    ("the notebook could not be read as JSON", 20, "the notebook could…"),
+    ("a reason, with commas, cut", 16, "a reason, with…"),
+    ("x" * 50, 10, "x" * 9 + "…"),                        # one word longer than the cell
+    ("two\nlines\x1b[31m and\tcolour", 40, "two lines and colour"),
+])
+def test_shorten_cuts_at_a_word_with_a_marker(raw, limit, expected):
+    assert text.shorten(raw, limit) == expected and len(expected) <= limit
+
+
 def test_clean_tree_cleans_keys_and_nulls_non_finite_numbers():
     bad = []
     tree = text.clean_tree({"k\ud800": [float("nan"), 1.5, float("inf"), "v\x1b[2J"]},

@@ -91,7 +91,8 @@ def test_a_message_several_tests_gave_is_shown_once():
     from grader.results import QuestionResult, Result, TestResult
 
     same = "Scale should register exactly one parameter, named `factor`"
-    tests = [TestResult(f"test_{i}", f"t.py::test_{i}", "q2", "failed", 0, 1, same) for i in range(3)]
+    tests = [TestResult(f"test_{i}", f"t.py::test_{i}", "q2", "failed", 0, 1, same)
+             for i in range(3)]
     tests.append(TestResult("test_other", "t.py::test_other", "q2", "failed", 0, 1, "other"))
     r = Result(student="ada", assignment="mini", status="graded", max_score=4,
                questions=[QuestionResult("q2", "Scale module", 0, 4, tests)])
@@ -100,6 +101,25 @@ def test_a_message_several_tests_gave_is_shown_once():
     assert "3 tests (` test_0 `, ` test_1 `, ` test_2 `)" in md and "` test_other `: other" in md
     assert "the same for 3 tests of this question" in page
     assert page.count("the same message as test_0") == 2
+
+
+def test_summary_says_what_its_mean_counts(tmp_path):
+    from html import unescape
+
+    from grader.reports.summary import write_summary
+    from grader.results import Result
+
+    rows = [Result("ada", "mini", "graded", 4, 5), Result("bo", "mini", "graded", 1, 5,
+                                                           reason="timeout in cell 3 (5 s)"),
+            Result("cy", "mini", "missing", 0, 5, reason="no submission was received"),
+            Result("di", "mini", "invalid", 0, 5, reason="not valid JSON")]
+    page = unescape(write_summary(tmp_path, rows, assignment="mini", max_score=5).read_text())
+    assert '<b id="n">4</b>' in page and '<b id="graded">2</b>' in page
+    assert 'mean of all 4<b id="mean">1.2 / 5</b>' in page
+    assert 'mean of the 2 graded<b id="mean-graded">2.5 / 5</b>' in page
+    assert "count every row: 1 missing and 1 invalid counted as 0." in page
+    flagged = page[page.index('id="flagged"'):page.index("</table>", page.index('id="flagged"'))]
+    assert "timeout in cell 3 (5 s)" in flagged and "ada" not in flagged
 
 
 def test_reports_are_rewritten_only_when_they_change(tmp_path):

@@ -184,9 +184,22 @@ def _fill(result: Result, assignment: Assignment, run, outcomes: list, session) 
         result.status, result.reason = session.dead_status, session.dead_reason
     result.cell_errors = [CellError(c.index, c.status, c.ename, c.evalue, c.traceback)
                           for c in run.cells if c.status in ("error", "timeout")]
+    if result.status == Status.GRADED and not result.reason:
+        result.reason = cell_timeout_reason(result.cell_errors, session.cell_timeout)
     result.questions = score_questions(assignment, outcomes)
     result.score = round(sum(q.score for q in result.questions), 6)
     result.max_score = round(sum(q.max_score for q in result.questions), 6)
+
+
+def cell_timeout_reason(cells: list[CellError], limit: float) -> str:
+    """What a graded notebook's reason says of the cells stopped at their time limit (the rest
+    of the notebook ran on): "timeout in cell 4 (30 s)"; empty when none was."""
+    stopped = [str(c.index) for c in cells if c.status == "timeout"]
+    if not stopped:
+        return ""
+    if len(stopped) == 1:
+        return f"timeout in cell {stopped[0]} ({limit:g} s)"
+    return f"timeout in cells {', '.join(stopped)} ({limit:g} s each)"
 
 
 def score_questions(assignment: Assignment, outcomes: list) -> list[QuestionResult]:

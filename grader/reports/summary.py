@@ -15,6 +15,19 @@ from grader.text import clean_lines
 
 MESSAGE_CHARS = 300
 SUMMARY_BYTES = 32 << 20
+# rows that have no score of their own: nothing came in, the file could not be read, or the grader
+# failed on it.  The class mean and median count them as 0 (and say so).
+ZERO_ROWS = ("missing", "invalid", "error")
+
+
+def zero_rows_note(statuses: dict[str, int]) -> str:
+    """What the mean over every row does with the rows that have no score of their own, in
+    words ("1 missing and 2 invalid counted as 0"); empty when there are none."""
+    parts = [f"{statuses[s]} {s}" for s in ZERO_ROWS if statuses.get(s)]
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{listed} counted as 0"
 
 
 def _plots(results: list[Result], max_score: float) -> dict[str, str]:
@@ -54,13 +67,16 @@ def class_stats(results: list[Result]) -> dict:
         t["rate"] = t["passed"] / t["n"] if t["n"] else 0.0
         t["top_message"] = t["messages"].most_common(1)[0][0] if t["messages"] else ""
     scores = [r.score for r in results]
+    statuses = Counter(r.status for r in results)
     return {
-        "n": len(results), "graded": len(graded), "statuses": Counter(r.status for r in results),
-        "mean": statistics.fmean(scores) if scores else 0.0,
+        "n": len(results), "graded": len(graded), "statuses": statuses,
+        "mean": statistics.fmean(scores) if scores else 0.0,       # every row: see zero_note
         "median": statistics.median(scores) if scores else 0.0,
+        "mean_graded": statistics.fmean(r.score for r in graded) if graded else 0.0,
+        "zero_note": zero_rows_note(statuses),
         "questions": list(questions.values()),
         "tests": sorted(tests.values(), key=lambda t: t["rate"]),
-        "flagged": [r for r in results if r.status != "graded"],
+        "flagged": [r for r in results if r.status != "graded" or r.reason],   # a cell timed out
         "slowest": sorted(results, key=lambda r: -seconds(r))[:10],
         "environments": Counter((r.environment.get("torch") or "?", r.environment.get("device") or "?",
                                  r.environment.get("sandbox") or "?", r.grader_version) for r in results),
