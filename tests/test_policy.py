@@ -454,3 +454,61 @@ def test_reports_show_what_the_feedback_setting_allows_before_the_deadline(tmp_p
     assert ("shown after the deadline" in html) == (level == "public")
     later = (tmp_path / "after" / "reports" / "ann.md").read_text(encoding="utf-8")
     assert "| q2 Scale module | 0 / 3 |" in later and "Scale(2) gave 5" not in later
+
+
+# --- end to end -------------------------------------------------------------------------------
+
+BLANK = (MINI_COURSE / "submissions" / "blank.ipynb").read_bytes()
+LATE_POLICY = ('[policy]\ndue = "2026-10-05T23:59:00+09:00"\nlate = "per_day"\npenalty = 0.1\n'
+               'cutoff = "2026-10-08T23:59:00+09:00"\n')
+
+
+def grade_cli(course: Path, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "grader.cli", "--course", str(course), "grade",
+                           *args, "-a", "mini", "--sandbox", "none", "-j", "2", "--quiet"],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.mark.slow
+def test_a_class_graded_with_a_policy_and_regraded_under_another(tmp_path):
+    course = course_with(tmp_path, LATE_POLICY)
+    archive = write_zip(tmp_path / "canvas.zip", {
+        "doejane_LATE_12345_222_mini.ipynb": SOLUTION, "leeann_LATE_23456_223_mini.ipynb": SOLUTION,
+        "smithbob_67890_333_mini.ipynb": BLANK, "kimbo_34567_334_mini.ipynb": SOLUTION})
+    times = write(tmp_path / "times.csv", "student,submitted_at\n"
+                  "doejane_12345,2026-10-07T01:59:00+09:00\nleeann_23456,2026-10-06T18:00:00+09:00\n"
+                  "smithbob_67890,2026-10-05T12:00:00+09:00\nghost_1,2026-10-05T12:00:00+09:00\n")
+    extensions = write(tmp_path / "ext.csv", "student,extra_hours\nleeann_23456,24\n")
+    out = tmp_path / "out"
+    first = grade_cli(course, str(archive), "-o", str(out), "--submitted-at", str(times),
+                      "--extensions", str(extensions))
+    assert first.returncode == 0, first.stdout + first.stderr
+    rows = _rows(out / "grades.csv")
+    got = {s: (r["score"], r["raw_score"], r["late_hours"], r["penalty"]) for s, r in rows.items()}
+    assert got == {"doejane_12345": ("4", "5", "26", "0.2"), "leeann_23456": ("5", "5", "0", "0"),
+                   "smithbob_67890": ("0", "0", "0", "0"), "kimbo_34567": ("5", "5", "", "")}
+    assert rows["kimbo_34567"]["flags"] == "no submission time known; pass --submitted-at"
+    record = json.loads((out / "results" / "doejane_12345.json").read_text())
+    jsonschema.validate(record, SCHEMA)
+    assert (record["score"], record["lateness"]["raw_score"]) == (4, 5)
+    assert record["lateness"]["time_source"] == "submitted-at"
+    md = (out / "reports" / "doejane_12345.md").read_text(encoding="utf-8")
+    assert "Lateness: submitted 26 h after the deadline: 2 days late × 10% = −20% (score 5 → 4)" in md
+    assert "submitted on time (extended by 24 h)" in (out / "reports" / "leeann_23456.md").read_text()
+    assert "--submitted-at lists 1 student(s) with no submission: ghost_1" in first.stdout
+
+    toml = course / "solutions" / "mini" / "assignment.toml"
+    toml.write_text(toml.read_text().replace("penalty = 0.1", "penalty = 0.25"))
+    second = grade_cli(course, str(archive), "-o", str(out), "--submitted-at", str(times))
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "0 made in this run, 4 reused" in second.stdout
+    rows = _rows(out / "grades.csv")
+    assert (rows["doejane_12345"]["score"], rows["doejane_12345"]["penalty"]) == ("2.5", "0.5")
+    assert (rows["leeann_23456"]["score"], rows["leeann_23456"]["penalty"]) == ("3.75", "0.25")
+    record = json.loads((out / "results" / "doejane_12345.json").read_text())
+    assert (record["score"], record["lateness"]["raw_score"]) == (2.5, 5)
