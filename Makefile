@@ -33,7 +33,8 @@ system-deps:
 	fi
 
 demo: setup system-deps
-	$(VENV)/bin/grader grade tests/data/demo_class -a custom_model -o out/demo
+	$(VENV)/bin/grader grade tests/data/demo_class -a custom_model -o out/demo \
+		--submitted-at tests/data/demo_class/submitted_at.csv
 
 test: setup system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -15,7 +15,8 @@ EXPECTED = tomllib.loads((CLASS / "expected.toml").read_text())
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    batch = api.grade(CLASS, assignment="custom_model", out=out, jobs=2, sandbox="auto", course=ROOT)
+    batch = api.grade(CLASS, assignment="custom_model", out=out, jobs=2, sandbox="auto", course=ROOT,
+                      submitted_at=CLASS / "submitted_at.csv")
     return out, {r.student: r for r in batch.results}
 
 
@@ -26,6 +27,7 @@ def test_one_row_per_sample_file(demo):
     with open(out / "grades.csv") as f:
         rows = list(csv.DictReader(f))
     assert sorted(r["student"] for r in rows) == files
+    assert {r["student"] for r in rows if float(r["penalty"] or 0)} == {"pia_late"}
     assert all(float(r["max_score"]) == EXPECTED["ada_correct"]["score"] for r in rows)
 
 
@@ -41,6 +43,8 @@ def test_sample(demo, student):
                                          if t.outcome != "passed"]
     if "score_at_most" in exp:
         assert r.score <= blank
+    if "penalty" in exp:
+        assert r.lateness["penalty"] == exp["penalty"] and r.raw_score() == EXPECTED["ada_correct"]["score"]
     if "cell_errors" in exp:
         assert len(r.cell_errors) == exp["cell_errors"]
     scores = {q.id: (q.score, q.max_score) for q in r.questions}
