@@ -65,13 +65,24 @@ def test_questions_are_named_by_the_notebooks_headings():
         "# %%\ndef norm(t):\n    ...\n# %%\ngrader.check('q1')\n# %% [markdown]\n## Question 2: twice\n"
         "# %%\n# YOUR CODE HERE\ndef twice(t):\n    ...\n# %%\ngrader.check(\"q2\")\n# %%\nprint('end')")
     outline = check.Outline(nb)
-    assert [outline.title(q) for q in ("q1", "q2", "q3")] == ["Question 1: a norm (노름)", "Question 2: twice", ""]
+    titles = [outline.title(q) for q in ("q1", "q2", "q3")]
+    assert titles == ["Question 1: a norm (노름)", "Question 2: twice", ""]
     assert outline.cell(3) == "q1 (Question 1: a norm (노름)): the cell `def norm(t):`"
     assert outline.cell(6) == "q2 (Question 2: twice): the cell `def twice(t):`"
     assert outline.cell(8) == "Question 2: twice: the cell `print('end')`"
     assert sorted(["q2", "q1"], key=outline.position) == ["q1", "q2"]
     long = check.short("x" * 100, 70)
     assert long == "x" * 70 + "... (cut)"
+
+
+def test_headings_and_first_lines_from_the_notebook_are_safe_text():
+    nb = notebook_from_script("# %% [markdown]\n## Question 1: \x1b[31mred\x1b[0m [bold]x[/] \ud800 "
+                              "\u202e\n# %%\ndef f(): pass  # \x07" + "y" * 200
+                              + "\n# %%\ngrader.check('q1')")
+    outline = check.Outline(nb)
+    assert outline.title("q1") == "Question 1: red [bold]x[/] \ufffd"
+    first = ("def f(): pass # " + "y" * 200)[:60] + "... (cut)"    # 60 characters and the marker
+    assert outline.cell(2) == f"q1 (Question 1: red [bold]x[/] \ufffd): the cell `{first}`"
 
 
 def test_the_release_carries_the_student_limits_of_its_assignment():
@@ -109,7 +120,8 @@ def filled(dest, *, extra_cell: str | None = None, course=MINI_COURSE):
             if extra_cell:
                 nb.cells.insert(i + 1, nbformat.v4.new_code_cell(extra_cell))
         elif cell.source.startswith("class Scale"):
-            cell.source = ("class Scale(nn.Module):\n    def __init__(self, factor):\n        super().__init__()\n"
+            cell.source = ("class Scale(nn.Module):\n    def __init__(self, factor):\n"
+                           "        super().__init__()\n"
                            "        self.factor = torch.tensor(float(factor))\n\n"
                            "    def forward(self, x):\n        return x * self.factor")
     nbformat.write(nb, dest)
@@ -130,10 +142,11 @@ def test_check_says_one_line_per_failed_check_in_the_students_terms(tmp_path):
     nb.cells.insert(next(i for i, c in enumerate(nb.cells) if c.source.startswith("class Scale")),
                     nbformat.v4.new_markdown_cell("## Question 2: a module that scales (스케일)"))
     tests = nb.metadata["otter"]["tests"]
-    same = ">>> s = Scale(2.0)\n>>> assert isinstance(s.factor, nn.Parameter), 'factor must be a Parameter'\n"
+    same = (">>> s = Scale(2.0)\n"
+            ">>> assert isinstance(s.factor, nn.Parameter), 'factor must be a Parameter'\n")
     tests["q2"]["suites"][0]["cases"] += [{"code": same, "hidden": False, "locked": False}] * 2
-    tests["q2"]["suites"][0]["cases"].append({"code": "".join(
-        f">>> assert Scale({k}.0).factor.requires_grad\n" for k in range(1, 9)), "hidden": False, "locked": False})
+    grads = "".join(f">>> assert Scale({k}.0).factor.requires_grad\n" for k in range(1, 9))
+    tests["q2"]["suites"][0]["cases"].append({"code": grads, "hidden": False, "locked": False})
     tests["q1"]["suites"][0]["cases"].append({"code": ">>> norm = double(torch.ones(2)).norm()\n"
                                                       ">>> assert isinstance(norm, float)\n",
                                               "hidden": False, "locked": False})
@@ -148,8 +161,9 @@ def test_check_says_one_line_per_failed_check_in_the_students_terms(tmp_path):
     assert shown[0].startswith("    `[n for n, _ in Scale(2.0).named_parameters()] == ['factor']` failed: ")
     assert shown[1] == ("    `isinstance(s.factor, nn.Parameter)` failed: factor must be a Parameter "
                         "(and 1 more check with this message)")
-    assert [s.strip() for s in shown[2:5]] == [f"`Scale({k}.0).factor.requires_grad` failed: Scale({k}.0).factor.requires_grad is False"
-                                               for k in range(1, 4)]
+    assert [s.strip() for s in shown[2:5]] == [
+        f"`Scale({k}.0).factor.requires_grad` failed: Scale({k}.0).factor.requires_grad is False"
+        for k in range(1, 4)]
     assert shown[5] == "    ... (cut: 5 more failed checks)"     # five lines a question at most
     for frame in ("Traceback", "doctest", "site-packages", "File "):
         assert frame not in r.stdout
@@ -197,6 +211,8 @@ def test_check_runs_unsandboxed_where_no_sandbox_works_and_grading_refuses(tmp_p
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copy(path, subs / "kim.ipynb")
-    grade = grader_cli("--course", MINI_COURSE, "grade", subs, "-a", "mini", "-o", tmp_path / "out", env=env)
-    assert grade.returncode == 2 and "no isolating sandbox works on this machine" in grade.stderr, grade.stderr
+    grade = grader_cli("--course", MINI_COURSE, "grade", subs, "-a", "mini", "-o", tmp_path / "out",
+                       env=env)
+    assert grade.returncode == 2, grade.stdout + grade.stderr
+    assert "no isolating sandbox works on this machine" in grade.stderr
     assert not (tmp_path / "out" / "results").exists()
