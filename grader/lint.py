@@ -37,8 +37,8 @@ from grader.assign import master_path
 from grader.assignment import Assignment
 from grader.errors import AssignmentError, LintError
 
-BLOCKS = ("question", "solution", "tests", "prompt")
-# otter's own tests: a raw cell's first line opens or closes a block, or holds the config
+# otter's own tests (otter/assign/blocks.py): a raw cell's first line opens or closes a block, or
+# starts the config; a first line `# ignore` drops the cell
 _RAW_MARKER = re.compile(r"#\s+(begin|end)\s+(question|solution|tests|prompt)", re.IGNORECASE)
 _RAW_CONFIG = re.compile(r"#\s+assignment\s+config", re.IGNORECASE)
 _IGNORE = re.compile(r"(##\s*ignore\s*##\s*|#\s*ignore\s*)", re.IGNORECASE)
@@ -125,7 +125,8 @@ def check(assignments: Iterable[Assignment]) -> None:
                           "notebook:\n" + "\n".join(f"  {p}" for p in found))
     if problems:
         raise LintError("\n".join(blocks) + "\nFix each cell named in Jupyter, save, and run the "
-                        "command again (docs/authoring.md: the master notebook).", problems)
+                        "command again (docs/authoring.md, \"Editing the master notebook\").",
+                        problems)
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
