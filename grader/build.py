@@ -13,8 +13,9 @@ from pathlib import Path
 from grader.version import __version__
 
 # what never changes a score: the writers of reports read the records, the CLI and the benchmark
-# drive the library, the forging runners only run in verify, and `grader new` only writes files
-_NOT_SCORING = ("reports", "cli.py", "bench.py", "forge.py", "scaffold.py")
+# drive the library, the forging runners only run in verify, `grader new` only writes files, and
+# the lint only reads the master notebook before assign and verify
+_NOT_SCORING = ("reports", "cli.py", "bench.py", "forge.py", "scaffold.py", "lint.py")
 
 
 def source_digest(package: Path) -> str:
