@@ -102,7 +102,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
         raise UsageError("--timeout must be a positive number of seconds")
     _check_formats(formats, roster)
     if times is not None and times not in intake.TIME_SOURCES:
-        raise UsageError(f"unknown --times {times!r}; the only one is: {', '.join(intake.TIME_SOURCES)}")
+        raise UsageError(f"unknown --times {times!r}; the only one is: "
+                         f"{', '.join(intake.TIME_SOURCES)}")
     time_table = policy_mod.load_times(Path(submitted_at)) if submitted_at else {}
     extension_table = policy_mod.load_extensions(Path(extensions)) if extensions else {}
     now = now or policy_mod.utc_now()

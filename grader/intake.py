@@ -153,7 +153,8 @@ def _with_time(sub: Submission, entry) -> Submission:
 
 TIME_SOURCES = ("mtime",)
 MTIME_WARNING = ("--times mtime: submission times are the notebook files' modification times, "
-                 "which extracting a zip or copying a file changes; check them before relying on them")
+                 "which extracting a zip or copying a file changes; check them before relying on "
+                 "them")
 
 
 def apply_times(found: Intake, *, times: dict[str, datetime] | None = None,

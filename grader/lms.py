@@ -26,8 +26,8 @@ MAX_RATIO = 200
 # Canvas "Download Submissions": lastfirst[_LATE]_userid_attemptid_original-name.ipynb.  The
 # name marks a submission made after Canvas's due date (_LATE) but carries no time: exact times
 # come from `grader grade --submitted-at`.
-CANVAS = re.compile(r"^(?P<name>[a-z0-9-]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<attempt>\d+)_(?P<file>.+)$",
-                    re.IGNORECASE)
+CANVAS = re.compile(r"^(?P<name>[a-z0-9-]+?)(?P<late>_late)?"
+                    r"_(?P<user>\d+)_(?P<attempt>\d+)_(?P<file>.+)$", re.IGNORECASE)
 
 
 @dataclass
@@ -159,10 +159,11 @@ def gradescope_time(value: object) -> tuple[datetime | None, str]:
         return value, ""
     m = _GRADESCOPE_TIME.match(str(value).strip()) if value else None
     if not m:
-        return None, (f"the export's created_at ({clean(str(value), 60)}) is not a time; time not used"
-                      if value else "")
+        return None, (f"the export's created_at ({clean(str(value), 60)}) is not a time; "
+                      "time not used" if value else "")
     if not m[4]:
-        return None, f"the export's created_at ({clean(str(value), 60)}) has no zone offset; time not used"
+        return None, (f"the export's created_at ({clean(str(value), 60)}) has no zone offset; "
+                      "time not used")
     zone = "+00:00" if m[4] == "Z" else m[4][:3] + ":" + m[4][-2:]
     return datetime.fromisoformat(f"{m[1]}T{m[2]}.{(m[3] or '0')[:6]:0<6}{zone}"), ""
 

@@ -124,7 +124,8 @@ def parse(raw: dict, path: Path) -> Policy:
                                   f"(known: {', '.join(POLICY_KEYS)})")
         kinds = POLICY_KEYS[key][0]
         if not isinstance(value, kinds) or isinstance(value, bool):
-            raise AssignmentError(f"{path}: policy.{key} has the wrong type ({type(value).__name__})")
+            raise AssignmentError(f"{path}: policy.{key} has the wrong type "
+                                  f"({type(value).__name__})")
     given = {k: raw.get(k, v[1]) for k, v in POLICY_KEYS.items()}
     for key in ("due", "cutoff"):
         if given[key] is not None:
@@ -212,8 +213,9 @@ def lateness(policy: Policy, submitted_at: datetime | None,
     periods = math.ceil(late / seconds)
     penalty = min(1.0, round(periods * policy.penalty, 9))
     capped = " (all of it)" if periods * policy.penalty > 1 else ""
+    units = unit if periods == 1 else f"{unit}s"
     return _with(base, periods=periods, penalty=penalty, sentence=(
-        f"{head}: {periods} {unit}{'s' if periods != 1 else ''} late × {percent(policy.penalty)} = "
+        f"{head}: {periods} {units} late × {percent(policy.penalty)} = "
         f"−{percent(penalty)}{capped}"))
 
 

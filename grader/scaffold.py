@@ -172,6 +172,22 @@ def _value(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _policy_table() -> list[str]:
+    """The [policy] table, every key commented out: at its default, or (a key unset by
+    default) at an example value that says so."""
+    from grader.policy import POLICY_EXAMPLES, POLICY_KEYS
+
+    lines = ["", *_comment(TOP_KEYS["policy"][1]), "[policy]"]
+    for key, (_, default, what) in POLICY_KEYS.items():
+        lines += _comment(what)
+        if default is None:
+            example = _value(POLICY_EXAMPLES[key])
+            lines.append(f"# {key} = {example}    # an example: unset by default")
+        else:
+            lines.append(f"# {key} = {_value(default)}")
+    return lines
+
+
 def _visibility_default() -> str:
     fields = {f.name: f.default for f in dataclasses.fields(Assignment)}
     return fields["gradescope_visibility"]
@@ -184,7 +200,7 @@ def assignment_toml(name: str, title: str) -> str:
     lines = [f"# The settings of the assignment {name}. Unknown keys are errors; a commented-out",
              "# setting shows its default.", ""]
     for key, (_, meaning) in TOP_KEYS.items():
-        if key in ("limits", "questions"):
+        if key in ("limits", "questions", "policy"):
             continue
         lines += _comment(meaning)
         if key in values:
@@ -197,6 +213,7 @@ def assignment_toml(name: str, title: str) -> str:
     for key, (_, _, meaning, flag) in LIMIT_KEYS.items():
         lines += _comment(meaning + (f" (`grader grade {flag}` overrides it)" if flag else ""))
         lines.append(f"# {key} = {_value(defaults[key])}")
+    lines += _policy_table()
     lines += ["", *_comment(TOP_KEYS["questions"][1] + "; copy the table for each further one")]
     lines.append("[[questions]]")
     for key, (_, meaning) in QUESTION_KEYS.items():

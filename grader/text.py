@@ -239,8 +239,12 @@ def clean_result_with(r, caps: dict):
                                items=50, bad_numbers=[]),
         timing=timing, run_id=clean(r.run_id, 100), schema_version=r.schema_version,
         trials=[_clean_trial(t, caps, notes) for t in list(getattr(r, "trials", None) or [])[:100]],
-        lateness=clean_tree(getattr(r, "lateness", None) if isinstance(getattr(r, "lateness", None), dict)
-                            else {}, limit=500, items=20, bad_numbers=[]))
+        lateness=_clean_lateness(getattr(r, "lateness", None)))
+
+
+def _clean_lateness(late: object) -> dict:
+    """The record's lateness (grader.policy.applied): plain JSON, its strings capped."""
+    return clean_tree(late, limit=500, items=20, bad_numbers=[]) if isinstance(late, dict) else {}
 
 
 def _clean_trial(t, caps: dict, notes: list[str]):

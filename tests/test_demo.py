@@ -15,8 +15,8 @@ EXPECTED = tomllib.loads((CLASS / "expected.toml").read_text())
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    batch = api.grade(CLASS, assignment="custom_model", out=out, jobs=2, sandbox="auto", course=ROOT,
-                      submitted_at=CLASS / "submitted_at.csv")
+    batch = api.grade(CLASS, assignment="custom_model", out=out, jobs=2, sandbox="auto",
+                      course=ROOT, submitted_at=CLASS / "submitted_at.csv")
     return out, {r.student: r for r in batch.results}
 
 
@@ -44,7 +44,8 @@ def test_sample(demo, student):
     if "score_at_most" in exp:
         assert r.score <= blank
     if "penalty" in exp:
-        assert r.lateness["penalty"] == exp["penalty"] and r.raw_score() == EXPECTED["ada_correct"]["score"]
+        assert r.lateness["penalty"] == exp["penalty"]
+        assert r.raw_score() == EXPECTED["ada_correct"]["score"]
     if "cell_errors" in exp:
         assert len(r.cell_errors) == exp["cell_errors"]
     scores = {q.id: (q.score, q.max_score) for q in r.questions}
