@@ -9,6 +9,7 @@ is reproducible and `grader assign --check` can compare byte for byte.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import nbformat
 
 from grader.assignment import RELEASE_METADATA, RELEASED_LIMITS, Assignment
 from grader.errors import AssignmentError
+from grader.text import shorten
 
 _HEADER = re.compile(r"^#\s*(mutant|cell|loses)\s*:\s*(.*?)\s*$")
 
@@ -51,18 +53,95 @@ def master_path(asg: Assignment) -> Path:
     return path
 
 
+# otter assign, run in a child process; an exception of otter's is told on stderr as one line
+# after _FAILED: the exception's type, its message, and the cell otter was reading when it raised
+_FAILED = "grader-otter-failed: "
+_RUN_OTTER = r"""
+import json, sys, traceback
+from otter.assign import main
+try:
+    main(sys.argv[1], sys.argv[2], no_pdfs=True, no_run_tests=True)
+except Exception as exc:
+    traceback.print_exc()
+    said = [getattr(exc, "context", None), getattr(exc, "problem", None)]     # yaml's errors
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    told = {"type": type(exc).__name__,
+            "message": ", ".join(s for s in said if s) or (lines[0] if lines else "")}
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_name == "_get_transformed_cells" and "cell" in frame.f_locals:
+            cell = frame.f_locals["cell"]
+            told.update(source=cell.get("source", ""), index=frame.f_locals.get("i"))
+    print(sys.argv[3] + json.dumps(told), file=sys.stderr)
+    sys.exit(1)
+"""
+
+
 def build_release(asg: Assignment, dest: Path) -> Release:
-    """Run otter assign on the master notebook into `dest`; returns the two notebooks."""
+    """Run otter assign on the master notebook into `dest`; returns the two notebooks.
+    AssignmentError (one line naming the cell and its question) where otter fails on it."""
     master = master_path(asg)
-    proc = subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests", "--no-pdfs",
-                           str(master), str(dest)], capture_output=True, text=True, cwd=asg.directory)
+    proc = subprocess.run([sys.executable, "-c", _RUN_OTTER, str(master), str(dest), _FAILED],
+                          capture_output=True, text=True, cwd=asg.directory)
     student, solution = dest / "student" / master.name, dest / "autograder" / master.name
     if proc.returncode != 0 or not student.is_file() or not solution.is_file():
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
-        raise AssignmentError(f"otter assign failed on {master}:\n" + "\n".join(tail))
+        raise _otter_failure(master, proc.stderr or proc.stdout)
     for nb_path in (student, solution):
         _normalise(nb_path, asg)
     return Release(student=student, solution=solution)
+
+
+def _otter_failure(master: Path, output: str) -> AssignmentError:
+    """What otter assign's failure on `master` means, in one line: the master notebook's cell it
+    was reading (numbered from 1, with its question's name and heading) and what otter said."""
+    told = [line[len(_FAILED):] for line in output.splitlines() if line.startswith(_FAILED)]
+    if not told:                 # otter did not get as far as reading the notebook
+        tail = output.strip().splitlines()[-15:]
+        return AssignmentError(f"otter assign failed on {master}:\n" + "\n".join(tail))
+    info = json.loads(told[-1])
+    message = " ".join(f"{info['type']}: {info['message']}".split()).rstrip(":")
+    cell = _master_cell(master, info) if "source" in info else None
+    where = f"{_cell_label(master, cell)}: " if cell else ""
+    return AssignmentError(f"{master}: {where}otter assign failed: {shorten(message, 300)}; fix "
+                           "that cell in Jupyter and run the command again")
+
+
+def _master_cell(master: Path, info: dict) -> int | None:
+    """The number (from 1) of the master notebook's cell otter was reading: the cell of that
+    source nearest to otter's own index (which counts after otter's fenced cells are split)."""
+    cells = nbformat.read(master, as_version=4).cells
+    same = [k for k, c in enumerate(cells, 1) if c.source.strip() == str(info["source"]).strip()]
+    near = (info.get("index") or 0) + 1
+    return min(same, key=lambda k: abs(k - near)) if same else None
+
+
+_QUESTION_MARK = re.compile(r"#\s+(begin|end)\s+question", re.IGNORECASE)
+
+
+def _cell_label(master: Path, cell: int) -> str:
+    """`cell 14 (q2 "Question 2: indexing")`: the cell, with the question it is in, if any."""
+    cells = nbformat.read(master, as_version=4).cells
+    name = heading = None
+    for k, c in enumerate(cells, 1):
+        first = c.source.strip().splitlines()[0] if c.source.strip() else ""
+        mark = _QUESTION_MARK.match(first) if c.cell_type == "raw" else None
+        if mark and mark[1].lower() == "begin":
+            if k > cell:
+                break
+            found = re.search(r"^\s*name\s*:\s*(\S+)", c.source, re.MULTILINE)
+            name, heading = (found[1].strip("'\"") if found else f"(unnamed, cell {k})"), None
+        elif mark:
+            if k >= cell:
+                break
+            name = heading = None
+        elif name and heading is None and c.cell_type == "markdown" and first:
+            heading = first.lstrip("#").strip()                    # as grader.lint shows it
+            heading = heading if len(heading) <= 60 else heading[:57] + "..."
+        if k >= cell and (heading or not name):
+            break
+    if not name:
+        config = re.match(r"#\s+assignment\s+config", cells[cell - 1].source.strip(), re.IGNORECASE)
+        return f"cell {cell} (ASSIGNMENT CONFIG)" if config else f"cell {cell}"
+    return f'cell {cell} ({name} "{heading}")' if heading else f"cell {cell} ({name})"
 
 
 def _normalise(path: Path, asg: Assignment) -> None:

@@ -85,6 +85,36 @@ def test_a_mutant_anchor_must_match_one_cell(course):
         api.verify(course=course, jobs=1)
 
 
+def break_cell(course, anchor: str, edit) -> int:
+    """Edit the master notebook's cell holding `anchor`; returns its number (from 1)."""
+    path = course / "solutions" / "mini" / "mini.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    i = next(i for i, c in enumerate(nb.cells) if anchor in c.source)
+    nb.cells[i].source = edit(nb.cells[i].source)
+    nbformat.write(nb, path)
+    return i + 1
+
+
+@pytest.mark.parametrize("anchor,edit,where,said", [
+    ("named_parameters",
+     lambda s: '""" # BEGIN TEST CONFIG\npoints: [1\n""" # END TEST CONFIG\n' + s,
+     ' (q2 "Write `Scale(factor)`, an `nn.Module` with one parameter ...")',
+     "ParserError: while parsing a flow sequence, expected ',' or ']', but got '<stream end>'"),
+    ("named_parameters", lambda s: s.replace("named_parameters()", "named_parameters("),
+     ' (q2 "Write `Scale(factor)`, an `nn.Module` with one parameter ...")',
+     "ValueError: A test cell in question q2 contains invalid Python syntax"),
+    ("ASSIGNMENT CONFIG", lambda s: s + "\nsolution_pdf: true", " (ASSIGNMENT CONFIG)",
+     "ValueError: Unexpected key found in config: 'solution_pdf'"),
+])
+def test_otter_failing_on_the_master_notebook_names_the_cell(course, anchor, edit, where, said):
+    cell = break_cell(course, anchor, edit)
+    r = subprocess.run([sys.executable, "-m", "grader.cli", "--course", str(course), "assign",
+                        "mini"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"mini.ipynb: cell {cell}{where}: otter assign failed: {said}; fix that cell" in r.stderr
+
+
 def filled_release(dest):
     nb = nbformat.read(MINI_COURSE / "assignments" / "mini" / "mini.ipynb", as_version=4)
     for cell in nb.cells:
