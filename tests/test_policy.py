@@ -249,6 +249,21 @@ def test_the_policy_is_not_part_of_what_decides_a_grade(tmp_path):
     assert assignment.load("mini", course).suite_hash() != before
 
 
+def test_a_change_to_the_policy_code_keeps_the_build(tmp_path):
+    from grader import build
+
+    package = tmp_path / "grader"
+    shutil.copytree(Path(policy.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    before = build.source_digest(package)
+    with open(package / "policy.py", "a") as f:
+        f.write("\n# the penalty is applied to the stored raw score at every run\n")
+    assert build.source_digest(package) == before
+    with open(package / "assignment.py", "a") as f:
+        f.write("\n# what the hidden suite is\n")
+    assert build.source_digest(package) != before
+
+
 # --- extension and time files -----------------------------------------------------------------
 
 def write(path: Path, text: str) -> Path:
