@@ -80,10 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV of enrolled students (column 'student'; optional name, email, canvas_id, "
                         "sis_user_id, sis_login_id, section): maps LMS ids and adds a row per missing student")
     g.add_argument("--submitted-at", type=Path, default=None, metavar="FILE",
-                   help="CSV student,submitted_at (ISO 8601 with a zone offset): submission times for "
-                        "the [policy] deadline, over what an export says (Canvas zips give none)")
+                   help="CSV student,submitted_at (the ids of grades.csv; ISO 8601 with a zone "
+                        "offset): submission times for the [policy] deadline, over what an export "
+                        "says (Canvas zips give none)")
     g.add_argument("--extensions", type=Path, default=None, metavar="FILE",
-                   help="CSV student,due (a time with a zone offset) or student,extra_hours")
+                   help="CSV student,due (a time with a zone offset) or student,extra_hours (the ids "
+                        "of grades.csv)")
     g.add_argument("--times", choices=("mtime",), default=None,
                    help="mtime: take the notebook files' modification times as submission times "
                         "where nothing else gives one (extraction and copying change them)")

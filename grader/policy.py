@@ -8,6 +8,10 @@ submission service give the same answer for the same inputs.
     policy = parse({"due": "2026-10-05T23:59:00+09:00", "late": "per_day", "penalty": 0.1}, path)
     lateness(policy, submitted_at).sentence
     # 'submitted 26 h after the deadline: 2 days late × 10% = −20%'
+
+Batch grading (`grader grade`) applies the deadline, late penalty, cutoff, extensions and
+feedback; it grades one submission per student (the newest), so `attempts`, `counts` and `rate`
+come into play where a student's several attempts are known, through `choose_attempt`.
 """
 
 from __future__ import annotations
