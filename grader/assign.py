@@ -101,7 +101,8 @@ def _otter_failure(master: Path, output: str) -> AssignmentError:
     message = " ".join(f"{info['type']}: {info['message']}".split()).rstrip(":")
     cell = _master_cell(master, info) if "source" in info else None
     where = f"{_cell_label(master, cell)}: " if cell else ""
-    return AssignmentError(f"{master}: {where}otter assign failed: {shorten(message, 300)}; fix "
+    path = master.relative_to(Path.cwd()) if master.is_relative_to(Path.cwd()) else master
+    return AssignmentError(f"{path}: {where}otter assign failed: {shorten(message, 300)}; fix "
                            "that cell in Jupyter and run the command again")
 
 
