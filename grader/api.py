@@ -129,12 +129,13 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
                         extensions=extension_table)
         todo = run.reuse_or_queue()
         workers = None
+        prestart = {"warm": warm, "assignment": str(asg.directory), "course": str(course_dir),
+                    "zygote_work": str(store.work_dir) if backend.name == "bwrap" else None,
+                    "unsafe_no_cgroups": unsafe_no_cgroups}
+        judge_mb = options.limits(asg)["judge_memory_mb"]
         if todo and executor == "local":     # they load torch and the judge while the suite is checked
-            prestart = {"warm": warm, "assignment": str(asg.directory), "course": str(course_dir),
-                        "zygote_work": str(store.work_dir) if backend.name == "bwrap" else None}
             workers = start_slots(min(jobs, len(todo)), log_dir=store.out / "logs", label=run.run_id,
-                                  gpus=gpu_list, prestart=prestart,
-                                  memory_mb=options.limits(asg)["judge_memory_mb"])
+                                  gpus=gpu_list, prestart=prestart, memory_mb=judge_mb)
         try:
             # the suite is checked only when something is graded: stored results were made with it
             n_tests = len(_checked_suite(asg, workers, warm, course_dir)) if todo else 0
@@ -146,7 +147,8 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
                 for job in pending:
                     job.request.work_root = None          # each node makes its own
                 run_ray(pending, slots=jobs, log_dir=store.out.resolve() / "logs", on_done=run.done,
-                        address=ray_address, label=run.run_id, gpus_per_slot=1 if gpu_list else 0)
+                        address=ray_address, label=run.run_id, gpus_per_slot=1 if gpu_list else 0,
+                        prestart=prestart, memory_mb=judge_mb)
             elif pending:
                 run_local(pending, slots=jobs, log_dir=store.out / "logs", on_done=run.done, label=run.run_id,
                           gpus=gpu_list, workers=workers)
