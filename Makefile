@@ -15,16 +15,19 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[test,ray]'
+	$(PIP) install --quiet -e '.[test,ray,serve]'
 	touch $(STAMP)
 
 # System packages: bubblewrap (the default sandbox), podman + runc (the container backend),
-# chromium + its driver (the report browser tests).
+# chromium + its driver (the report browser tests), postgresql (grader serve's tests start a
+# throwaway cluster with its initdb, found under /usr/lib/postgresql/*/bin).
 # Installed with apt when running as root and missing; otherwise say what is missing.
 SYSTEM_PACKAGES := bwrap:bubblewrap podman:podman runc:runc chromium:chromium chromedriver:chromium-driver
+INITDB = $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	[ -n "$(INITDB)" ] || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing:$$missing"; apt-get update -qq && \
