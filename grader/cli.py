@@ -131,7 +131,45 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("-o", "--out", type=Path, default=None, help="keep the graded notebooks and results here")
     v.add_argument("--seeds", type=int, default=None,
                    help="grade the solution and every mutant under this many seeds (default 20)")
+    _serve_parser(sub, CHOICES)
+
+    x = sub.add_parser("export", help="a Gradescope autograder zip or a PrairieLearn question that "
+                                      "grades with this grader inside the platform's container")
+    x.add_argument("platform", choices=("gradescope", "prairielearn"), help="where it runs")
+    x.add_argument("name", help="assignment name under solutions/")
+    x.add_argument("-o", "--out", type=Path, required=True,
+                   help="gradescope: the .zip to write; prairielearn: a new question directory")
     return p
+
+
+def _serve_parser(sub, sandboxes) -> None:
+    """grader serve [tokens | add-staff]: the submission service (grader.serve)."""
+    s = sub.add_parser("serve", help="the submission service: students upload, reports come back")
+    s.add_argument("--course", dest="serve_course", type=Path, default=None,
+                   help="course directory (default: the global --course, else the current one)")
+    s.add_argument("--roster", type=Path, default=None, help="CSV of enrolled students")
+    s.add_argument("--data", type=Path, default=Path("serve-data"),
+                   help="database, notebooks and logs (default: ./serve-data)")
+    s.add_argument("--db", default=None, help="postgresql://... (default: SQLite under --data)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("-j", "--jobs", type=int, default=1, help="worker slots grading uploads")
+    s.add_argument("--sandbox", choices=sandboxes, default="auto", help="isolation backend")
+    s.add_argument("--https", action="store_true",
+                   help="served behind TLS: session cookies are marked Secure")
+    s.add_argument("--unsafe-no-cgroups", action="store_true", help="as for grader grade")
+    ss = s.add_subparsers(dest="serve_command", parser_class=_Parser)
+    t = ss.add_parser("tokens", help="a sign-in token and link for every student on the roster")
+    t.add_argument("--roster", dest="tokens_roster", type=Path, required=True)
+    t.add_argument("--data", dest="tokens_data", type=Path, required=True)
+    t.add_argument("--db", dest="tokens_db", default=None)
+    t.add_argument("--out", type=Path, required=True, help="CSV to write: student,token,link")
+    t.add_argument("--base-url", default="http://127.0.0.1:8000",
+                   help="where students reach the service, for the links")
+    a = ss.add_parser("add-staff", help="a staff account; prints its one-time token")
+    a.add_argument("name")
+    a.add_argument("--data", dest="staff_data", type=Path, required=True)
+    a.add_argument("--db", dest="staff_db", default=None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -390,8 +428,22 @@ def cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
-COMMANDS = {"grade": cmd_grade, "list": cmd_list, "assign": cmd_assign, "verify": cmd_verify,
-            "check": cmd_check, "new": cmd_new}
+def cmd_serve(args) -> int:
+    from grader.serve import cli as serve_cli
+
+    return serve_cli.run(args)
+
+
+def cmd_export(args) -> int:
+    from grader.platforms.export import export
+
+    out = export(args.platform, args.name, out=args.out, course=args.course)
+    print(f"wrote {out}")
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "grade": cmd_grade, "list": cmd_list, "assign": cmd_assign, "verify": cmd_verify,
+            "check": cmd_check, "new": cmd_new, "export": cmd_export}
 
 
 if __name__ == "__main__":

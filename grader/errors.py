@@ -10,6 +10,7 @@ The hierarchy::
     ├── ProtocolError            malformed, oversized or unexpected data from a student process
     ├── StoreError               the results directory cannot be used (locked, not a directory)
     ├── SubmissionError          a submitted file that cannot be graded (becomes an `invalid` row)
+    ├── RefusedError             an upload or request the submission service refuses (HTTP 4xx)
     └── ProbeError               a probe could not produce a value; its message is safe to show
         ├── StudentCodeError     the student's code raised inside a probe
         ├── MissingNameError     the notebook does not define a name a probe needs
@@ -78,6 +79,15 @@ class StoreError(GraderError):
 
 class SubmissionError(GraderError):
     """A submitted file that cannot be graded; the message is written for the student."""
+
+
+class RefusedError(GraderError):
+    """A request the submission service refuses (too large, not a notebook, past the deadline, no
+    attempts left); the message is for the person who sent it, `status` its HTTP status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ProbeError(GraderError):

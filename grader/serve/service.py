@@ -1,0 +1,281 @@
+"""What the submission service does, apart from HTTP: the course it serves, accepting an upload
+under the assignment's policy, scoring a worker's result, attempt histories and the gradebook.
+
+An upload is accepted only when every check passed, its bytes are fsynced in the store and its
+row is committed; then its receipt (id, sha256) exists and the queue holds it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+
+from grader import assignment as assignment_mod
+from grader import policy as policy_mod
+from grader.assignment import Assignment
+from grader.errors import RefusedError, SubmissionError, UsageError
+from grader.judge.grade import GradeOptions
+from grader.lms import Roster
+from grader.notebook import parse_notebook
+from grader.results import Result
+from grader.serve import queue
+from grader.serve.db import Database, ExtensionRow, Student, Submission, default_url
+from grader.serve.store import NotebookStore
+from grader.text import clean, clean_result
+
+
+@dataclass
+class Config:
+    """How `grader serve` was started."""
+
+    course: Path
+    roster: Path
+    data: Path
+    db: str | None = None
+    jobs: int = 1
+    sandbox: str = "auto"
+    https: bool = False
+    unsafe_no_cgroups: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def epoch(t: datetime) -> float:
+    return t.timestamp()
+
+
+def as_time(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+class Service:
+    """The course, the database, the notebook store and the grading loop."""
+
+    def __init__(self, config: Config, *, clock=policy_mod.utc_now) -> None:
+        self.config, self.clock = config, clock
+        self.course = Path(config.course).resolve()
+        names = assignment_mod.list_names(self.course)
+        if not names:
+            raise UsageError(f"no assignments under {self.course / 'solutions'}")
+        self.assignments = {n: assignment_mod.load(n, self.course) for n in names}
+        self.roster = Roster.load(Path(config.roster))
+        config.data.mkdir(parents=True, exist_ok=True)
+        self.db = Database(config.db or default_url(config.data))
+        self.db.sync_roster([(r["student"], r.get("name", "")) for r in self.roster.rows])
+        self.db.sync_assignments([(a.name, a.title, a.max_score)
+                                  for a in self.assignments.values()])
+        self.store = NotebookStore(config.data / "notebooks")
+        self.options = GradeOptions(sandbox=config.sandbox, warm=True,
+                                    unsafe_no_cgroups=config.unsafe_no_cgroups)
+        self.loop: queue.GradingLoop | None = None
+
+    # -- the grading loop ------------------------------------------------------------------
+    def start_grading(self) -> int:
+        """Put interrupted submissions back in the queue and start the worker slots; returns
+        how many were put back."""
+        from grader.sandbox import resolve_backend
+
+        backend = resolve_backend(self.config.sandbox)
+        backend.check_limits(unsafe_no_cgroups=self.config.unsafe_no_cgroups)
+        self.options = GradeOptions(sandbox=backend.name, warm=True,
+                                    unsafe_no_cgroups=self.config.unsafe_no_cgroups)
+        recovered = queue.recover(self.db)
+        work = self.config.data / "work"
+        work.mkdir(exist_ok=True)
+        setup = queue.Setup(assignments=self.assignments, course=self.course, options=self.options,
+                            work_dir=work, log_dir=self.config.data / "logs",
+                            notebook_path=lambda sub: self.store.path(sub.path).resolve(),
+                            score=self.score)
+        self.loop = queue.GradingLoop(self.db, setup, jobs=self.config.jobs)
+        self.loop.start()
+        return recovered
+
+    def stop_grading(self) -> None:
+        if self.loop is not None:
+            self.loop.stop()
+            self.loop = None
+
+    def close(self) -> None:
+        self.stop_grading()
+        self.db.close()
+
+    # -- policy ----------------------------------------------------------------------------
+    def assignment(self, name: str) -> Assignment:
+        asg = self.assignments.get(name) if isinstance(name, str) else None
+        if asg is None:
+            raise RefusedError(f"there is no assignment {clean(name, 80)!r}; open ones: "
+                               f"{', '.join(self.assignments)}", 404)
+        return asg
+
+    def extension(self, student: str, asg: Assignment) -> policy_mod.Extension | None:
+        with self.db.session() as s:
+            row = s.scalar(select(ExtensionRow).where(ExtensionRow.student == student,
+                                                      ExtensionRow.assignment == asg.name))
+        if row is None:
+            return None
+        if row.due is not None:
+            return policy_mod.Extension(student, due=as_time(row.due))
+        return policy_mod.Extension(student, extra_hours=row.extra_hours)
+
+    def set_extension(self, student: str, asg: Assignment, *, due: datetime | None = None,
+                      extra_hours: float = 0.0) -> None:
+        """Give `student` a new deadline or extra hours on `asg` (both empty: none)."""
+        with self.db.session.begin() as s:
+            if s.get(Student, student) is None:
+                raise RefusedError(f"no student {clean(student, 80)!r} on the roster", 404)
+            row = s.scalar(select(ExtensionRow).where(ExtensionRow.student == student,
+                                                      ExtensionRow.assignment == asg.name))
+            if row is None:
+                row = ExtensionRow(student=student, assignment=asg.name)
+                s.add(row)
+            row.due = epoch(due) if due is not None else None
+            row.extra_hours = extra_hours
+
+    def deadline(self, student: str, asg: Assignment) -> datetime | None:
+        ext = self.extension(student, asg)
+        if asg.policy.due is None:
+            return None
+        return ext.deadline(asg.policy.due) if ext else asg.policy.due
+
+    def score(self, result: Result, sub: Submission) -> Result:
+        """`result` scored under the policy at the submission's upload time."""
+        asg = self.assignments[sub.assignment]
+        raw = result.raw_score()
+        result.lateness = policy_mod.applied(asg.policy, raw, as_time(sub.submitted_at),
+                                             time_source="server",
+                                             extension=self.extension(sub.student, asg))
+        result.score = result.lateness.get("final_score", raw)
+        return result
+
+    # -- uploads ---------------------------------------------------------------------------
+    def max_bytes(self, asg: Assignment) -> int:
+        return int(self.options.limits(asg)["max_notebook_mb"] * 2**20)
+
+    def accept(self, student: str, assignment: str, raw: bytes, filename: str = "") -> Submission:
+        """Check and keep one upload; RefusedError with the reason when it cannot be taken."""
+        asg = self.assignment(assignment)
+        limit = self.max_bytes(asg)
+        if len(raw) > limit:
+            raise RefusedError(f"the notebook is {len(raw) / 2**20:.1f} MiB, over the "
+                               f"{limit / 2**20:g} MiB limit; clear large outputs and save again",
+                               413)
+        if not raw:
+            raise RefusedError("the notebook file is empty; choose your .ipynb file", 422)
+        try:
+            parse_notebook(raw)
+        except SubmissionError as exc:
+            raise RefusedError(str(exc), 422) from None
+        now = self.clock()
+        self._check_deadline(student, asg, now)
+        sha, rel = self.store.put(raw)
+        with self.db.session.begin() as s:
+            s.get(Student, student, with_for_update=True)     # one upload of a student at a time
+            self._check_attempts(s, student, asg, now)
+            sub = Submission(student=student, assignment=asg.name, sha256=sha, path=rel,
+                             size=len(raw), filename=clean(Path(filename or "").name, 200),
+                             submitted_at=epoch(now), status=queue.QUEUED)
+            s.add(sub)
+        if self.loop is not None:
+            self.loop.wake.set()
+        return sub
+
+    def _check_deadline(self, student: str, asg: Assignment, now: datetime) -> None:
+        late = policy_mod.lateness(asg.policy, now, self.extension(student, asg))
+        if late.zeroed:
+            raise RefusedError(f"the cutoff for {asg.name} has passed: {late.sentence}", 403)
+        if late.refused:
+            raise RefusedError(f"the deadline for {asg.name} has passed and late work is not "
+                               f"accepted ({late.sentence})", 403)
+
+    def _check_attempts(self, s, student: str, asg: Assignment, now: datetime) -> None:
+        times = [as_time(t) for t in s.scalars(select(Submission.submitted_at).where(
+            Submission.student == student, Submission.assignment == asg.name))]
+        p = asg.policy
+        if p.attempts is not None and len(times) >= p.attempts:
+            raise RefusedError(f"no attempts left: {asg.name} allows {p.attempts} and you have "
+                               f"made {len(times)}", 429)
+        recent = sorted(t for t in times if now - t < timedelta(hours=1))
+        if p.rate is not None and len(recent) >= p.rate:
+            wait = recent[-int(p.rate)] + timedelta(hours=1) - now
+            raise RefusedError(f"too many attempts: {asg.name} allows {p.rate:g} an hour; try "
+                               f"again in {policy_mod.duration(wait.total_seconds())}", 429)
+
+    def attempts_left(self, student: str, asg: Assignment) -> int | None:
+        if asg.policy.attempts is None:
+            return None
+        return max(0, asg.policy.attempts - len(self.history(student, asg.name)))
+
+    # -- reading back ----------------------------------------------------------------------
+    def get(self, sub_id: int) -> Submission | None:
+        with self.db.session() as s:
+            return s.get(Submission, sub_id)
+
+    def history(self, student: str, assignment: str | None = None) -> list[Submission]:
+        with self.db.session() as s:
+            q = select(Submission).where(Submission.student == student)
+            if assignment is not None:
+                q = q.where(Submission.assignment == assignment)
+            return list(s.scalars(q.order_by(Submission.id)))
+
+    def counted(self, subs: list[Submission], asg: Assignment) -> Submission | None:
+        """The attempt that counts among one student's `subs` on `asg` (policy.counts)."""
+        done = [x for x in subs if x.result is not None]
+        if not done:
+            return None
+        choice = policy_mod.choose_attempt(asg.policy, [(as_time(x.submitted_at), x.score or 0.0)
+                                                        for x in done])
+        return done[choice.counted] if choice.counted is not None else None
+
+    def result(self, sub: Submission) -> Result | None:
+        if sub.result is None:
+            return None
+        return clean_result(Result.from_dict(json.loads(sub.result)))
+
+    def report_html(self, sub: Submission, *, staff: bool) -> str:
+        """The student's report, as reports/<id>.html shows it; a student sees what the
+        policy's feedback allows now."""
+        from grader.reports.feedback import html
+
+        result = self.result(sub)
+        asg = self.assignments.get(sub.assignment)
+        view = "full"
+        if not staff and asg is not None:
+            view = policy_mod.feedback_level(asg.policy, self.clock(),
+                                             self.deadline(sub.student, asg))
+        return html(result, view)
+
+    def students(self) -> list[Student]:
+        with self.db.session() as s:
+            return list(s.scalars(select(Student).order_by(Student.id)))
+
+    def gradebook(self) -> str:
+        """grades.csv: one row per student and assignment, the attempt that counts."""
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["student", "assignment", "score", "max_score", "status", "attempts",
+                    "submission"])
+        for st in self.students():
+            for asg in self.assignments.values():
+                subs = self.history(st.id, asg.name)
+                best = self.counted(subs, asg)
+                w.writerow([st.id, asg.name, "" if best is None else f"{best.score:g}",
+                            f"{asg.max_score:g}", best.status if best else "missing", len(subs),
+                            best.id if best else ""])
+        return out.getvalue()
+
+    def regrade(self, student: str | None = None) -> int:
+        """Queue every submission again (one student's when given)."""
+        with self.db.session() as s:
+            q = select(Submission.id)
+            if student is not None:
+                q = q.where(Submission.student == student)
+            ids = list(s.scalars(q))
+        n = queue.requeue(self.db, ids)
+        if self.loop is not None:
+            self.loop.wake.set()
+        return n
