@@ -247,6 +247,10 @@ class Sandbox:
         """(argv, env) that starts the runner with the judge's socket on `fd`."""
         raise NotImplementedError
 
+    def preexec(self, spec: LaunchSpec, group, channel: int):
+        """The function the child runs before it execs: the cgroup, the rlimits, the socket."""
+        return rlimit_setter(spec.limits, group, channel, gpu=spec.gpu is not None)
+
     def stopper(self, argv: list[str]):
         """A callable that stops what `argv` started when killing its process is not enough."""
         return None
@@ -275,8 +279,7 @@ class Sandbox:
             proc = subprocess.Popen(
                 argv, env=env, cwd=spec.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, close_fds=False, start_new_session=True,
-                preexec_fn=rlimit_setter(spec.limits, group, child.fileno(),
-                                         gpu=spec.gpu is not None))
+                preexec_fn=self.preexec(spec, group, child.fileno()))
         except (OSError, subprocess.SubprocessError) as exc:
             parent.close()
             if group is not None:
