@@ -69,6 +69,7 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
           unsafe_no_cgroups: bool = False, seeds: dict[str, tuple[int, tuple[str, ...] | None]] | None = None,
           extensions: Path | str | None = None, submitted_at: Path | str | None = None,
           times: str | None = None, now: datetime | None = None,
+          manual: Path | str | list | None = None, manual_key: Path | str | None = None,
           on_result: Callable[[Result, int, int, bool], None] | None = None) -> BatchResult:
     """Grade every notebook in `submissions` (a directory, one notebook, or an LMS zip) against
     `assignment`, writing results and reports under `out`.
@@ -94,6 +95,10 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
     change them), `extensions` a CSV `student,due` or `student,extra_hours`.  The penalty is applied
     to the raw score each run, stored results included: a policy change regrades nothing.  `now`
     (default: the real clock) decides what the reports show before the deadline.
+    `manual` is a manual.csv, or a list of them (grader.manual.load_grades; `grader manual` makes
+    the pages that write it), whose anonymous ids `manual_key` (default: a manual-key.csv beside
+    each CSV) maps to students: its scores join each record when it is recorded, so it regrades
+    nothing; until a question is graded, it is to be graded by hand.
     """
     started = time.monotonic()
     _check_paths(submissions, out)
@@ -111,6 +116,9 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
         raise UsageError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
     course_dir = Path(course).resolve() if course else Path.cwd().resolve()
     asg = assignment_mod.load(assignment, course_dir)
+    from grader import manual as manual_mod
+
+    grades = manual_mod.load_all(manual, asg, key=manual_key)
     from grader.sandbox import gpu as gpu_mod
 
     gpu_list = gpu_mod.plan(gpus, asg.gpu, gpu_mod.detect() if gpus != "none" else [])
@@ -125,13 +133,16 @@ def grade(submissions: Path | str, *, assignment: str, out: Path | str, jobs: in
                                roster=roster_path, extract_dir=store.out / ".intake")
         intake.apply_times(found, times=time_table, source=times, needed=asg.policy.due is not None)
         intake.unknown(found, extension_table, "--extensions", enrolled=True)
+        manual_mod.unknown(found, grades)
         run = _BatchRun(asg, options, store, found, on_result, sandbox=backend.name, seeds=seeds or {},
-                        extensions=extension_table)
+                        extensions=extension_table, grades=grades)
         todo = run.reuse_or_queue()
         workers = None
         prestart = {"warm": warm, "assignment": str(asg.directory), "course": str(course_dir),
                     "zygote_work": str(store.work_dir) if backend.name == "bwrap" else None,
-                    "unsafe_no_cgroups": unsafe_no_cgroups}
+                    "unsafe_no_cgroups": unsafe_no_cgroups,
+                    # a slot with one submission starts its zygote without the warm-up
+                    "jobs_per_slot": -(-len(todo) // max(1, min(jobs, len(todo) or 1)))}
         judge_mb = options.limits(asg)["judge_memory_mb"]
         if todo and executor == "local":     # they load torch and the judge while the suite is checked
             workers = start_slots(min(jobs, len(todo)), log_dir=store.out / "logs", label=run.run_id,
@@ -167,9 +178,10 @@ class _BatchRun:
     """One `grade` call's bookkeeping: every result goes through `record`, once per submission."""
 
     def __init__(self, asg: Assignment, options: GradeOptions, store: Store, found: intake.Intake,
-                 on_result, *, sandbox: str, seeds: dict, extensions: dict | None = None) -> None:
+                 on_result, *, sandbox: str, seeds: dict, extensions: dict | None = None,
+                 grades: dict | None = None) -> None:
         self.asg, self.options, self.store, self.found, self.on_result = asg, options, store, found, on_result
-        self.seeds, self.extensions = seeds, extensions or {}
+        self.seeds, self.extensions, self.grades = seeds, extensions or {}, grades or {}
         self.handed_in = {s.student: s for s in found.submissions}
         self.run_id = uuid.uuid4().hex[:12]
         self.suite_hash, self.config_hash = asg.suite_hash(), options.config_hash(asg)
@@ -184,7 +196,8 @@ class _BatchRun:
         if result.submission.get("flags", []) != intake_flags:
             result.submission = {**result.submission, "flags": intake_flags}
             reused = False
-        policy_changed = self.apply_policy(result)
+        manual_changed = self.apply_manual(result)
+        policy_changed = self.apply_policy(result) or manual_changed
         result = clean_result(result)
         if not reused or policy_changed:
             try:
@@ -196,6 +209,21 @@ class _BatchRun:
         self.batch.graded_now += not reused
         if self.on_result:
             self.on_result(result, len(self.batch.results), self.total, reused)
+
+    def apply_manual(self, result: Result) -> bool:
+        """Put the manual questions' grades into `result` (a stored record's too, replacing what
+        it held): whether anything changed.  The reuse key is untouched: a grade regrades nothing."""
+        from grader import manual as manual_mod
+
+        if not self.asg.manual:
+            return False
+        before = (result.score, result.max_score, [q.manual for q in result.questions],
+                  list(result.flags))
+        sub = self.handed_in.get(result.student)
+        found = manual_mod.answers(sub.path, self.asg) if sub is not None else None
+        manual_mod.merge(result, self.asg, self.grades, found)
+        return before != (result.score, result.max_score, [q.manual for q in result.questions],
+                          list(result.flags))
 
     def apply_policy(self, result: Result) -> bool:
         """Score `result` under the assignment's policy from its raw score (a stored record's
@@ -330,6 +358,31 @@ def _job(asg: Assignment, sub: intake.Submission, options: GradeOptions, course:
                            options=dataclasses.asdict(options), seeds=seeds[0] if seeds else 1,
                            questions=list(seeds[1]) if seeds and seeds[1] is not None else None)
     return Job(request=request, deadline_s=deadline)
+
+
+def manual(submissions: Path | str, *, assignment: str, out: Path | str,
+           course: Path | str | None = None, roster: Path | str | None = None,
+           seed: str | None = None) -> dict[str, Path]:
+    """The grading pages of `assignment`'s manual questions for the notebooks in `submissions`
+    (as for `grade`: a directory, one notebook or an LMS zip): OUT/<question>.html each, with
+    every answer under an opaque id in a stable shuffled order keyed by `seed` (default: the
+    one kept in OUT/.manual-seed, else a new one), and OUT/manual-key.csv mapping the ids to
+    students.  Returns the files written, by question (and "key")."""
+    from grader import manual as manual_mod
+    from grader.reports import manual_pages
+
+    _check_paths(submissions, out)
+    course_dir = Path(course).resolve() if course else Path.cwd().resolve()
+    asg = assignment_mod.load(assignment, course_dir)
+    if not asg.manual:
+        raise UsageError(f"{asg.name} has no manual questions: mark one `manual = true`, with a "
+                         "rubric, in its assignment.toml")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    found = intake.collect(Path(submissions), max_bytes=int(asg.limits["max_notebook_mb"] * 2**20),
+                           roster=Path(roster) if roster else None, extract_dir=out / ".intake")
+    by_student = {s.student: manual_mod.answers(s.path, asg) for s in found.submissions}
+    return manual_pages.write_pages(out, asg, by_student, manual_pages.seed_for(out, seed))
 
 
 FORGERS_NOTEBOOK = "forging runners"      # the name of verify's forging-runner check (grader.verify)

@@ -58,9 +58,23 @@ QUESTION_KEYS = {
     "id": (str, "Question id used by @question and grader.check, e.g. q1"),
     "title": (str, "Short title shown in reports"),
     "points": ((int, float), "Points of the question; its tests' points must add up to this"),
+    "manual": (bool, "A written answer graded by hand (otter's `manual: true`): no hidden tests"),
+    "rubric": (list, "A manual question's rubric: [[questions.rubric]] tables, see RUBRIC_KEYS"),
+}
+RUBRIC_KEYS = {
+    "points": ((int, float), "Points a ticked item adds (positive) or takes away (negative)"),
+    "text": (str, "What the grader looks for, e.g. \"says gradients are reset automatically\""),
 }
 GPU_MODES = ("none", "optional", "required")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+@dataclass(frozen=True)
+class RubricItem:
+    """One rubric item of a manual question: ticking it adds `points` (negative: takes away)."""
+
+    points: float
+    text: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,15 @@ class Question:
     id: str
     title: str
     points: float
+    manual: bool = False
+    rubric: tuple[RubricItem, ...] = ()
+
+    def rubric_score(self, ticked: list[int]) -> float:
+        """The points of the rubric items numbered `ticked` (from 1): the ticked items added to
+        0, or to the question's points when every item is negative, kept within 0..points."""
+        start = self.points if self.rubric and all(i.points < 0 for i in self.rubric) else 0.0
+        total = start + sum(self.rubric[k - 1].points for k in set(ticked))
+        return round(min(max(total, 0.0), self.points), 6)
 
 
 @dataclass(frozen=True)
@@ -92,6 +115,16 @@ class Assignment:
     @property
     def max_score(self) -> float:
         return sum(q.points for q in self.questions)
+
+    @property
+    def autograded(self) -> tuple[Question, ...]:
+        """The questions the hidden suite grades (every one not `manual`)."""
+        return tuple(q for q in self.questions if not q.manual)
+
+    @property
+    def manual(self) -> tuple[Question, ...]:
+        """The questions graded by hand, in notebook order."""
+        return tuple(q for q in self.questions if q.manual)
 
     def suite_hash(self) -> str:
         """A digest of everything that decides a grade: config, hidden tests, data files.
@@ -122,8 +155,9 @@ _suite_hashes: dict[tuple, str] = {}
 
 
 def _graded_bytes(path: Path, directory: Path) -> bytes:
-    """What of `path` decides a grade: assignment.toml without its [policy] table (a late
-    penalty is applied to the stored raw score, so changing the policy regrades nothing)."""
+    """What of `path` decides a grade: assignment.toml without its [policy] table and its manual
+    questions (a late penalty and the manual scores are applied to the stored raw score, so
+    changing the policy or a rubric regrades nothing)."""
     raw = path.read_bytes()
     if path != directory / "assignment.toml":
         return raw
@@ -132,6 +166,9 @@ def _graded_bytes(path: Path, directory: Path) -> bytes:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return raw
     data.pop("policy", None)
+    if isinstance(data.get("questions"), list):
+        data["questions"] = [q for q in data["questions"]
+                             if not (isinstance(q, dict) and q.get("manual") is True)]
     return json.dumps(data, sort_keys=True, default=str).encode()
 
 
@@ -237,8 +274,39 @@ def _questions(raw, path: Path) -> tuple[Question, ...]:
         if q["id"] in seen:
             raise AssignmentError(f"{path}: question id {q['id']!r} is declared twice")
         seen.add(q["id"])
-        out.append(Question(q["id"], q.get("title", q["id"]), float(q["points"])))
+        rubric = _rubric(q, path, where)
+        out.append(Question(q["id"], q.get("title", q["id"]), float(q["points"]),
+                            manual=q.get("manual", False), rubric=rubric))
     return tuple(out)
+
+
+def _rubric(q: dict, path: Path, where: str) -> tuple[RubricItem, ...]:
+    """A manual question's rubric, checked: 1 to 9 items (keys 1-9 tick them on the grading
+    page), each with points and text; none on an autograded question."""
+    raw = q.get("rubric")
+    if not q.get("manual"):
+        if raw is not None:
+            raise AssignmentError(f"{path}: {where}rubric is given but the question is not "
+                                  "manual: add `manual = true` or remove the rubric")
+        return ()
+    if not raw:
+        raise AssignmentError(f"{path}: manual question {q['id']!r} needs a rubric: "
+                              "[[questions.rubric]] tables with points and text")
+    if len(raw) > 9:
+        raise AssignmentError(f"{path}: manual question {q['id']!r} has {len(raw)} rubric items; "
+                              "at most 9 (keys 1-9 tick them)")
+    items = []
+    for k, item in enumerate(raw, 1):
+        at = f"{where}rubric[{k}]."
+        if not isinstance(item, dict):
+            raise AssignmentError(f"{path}: {where}rubric[{k}] must be a table")
+        _check_keys(item, {key: v[0] for key, v in RUBRIC_KEYS.items()}, path, at)
+        if "points" not in item or not str(item.get("text", "")).strip():
+            raise AssignmentError(f"{path}: {where}rubric[{k}] needs points and text")
+        items.append(RubricItem(float(item["points"]), item["text"].strip()))
+    if not any(i.points > 0 for i in items) and not any(i.points < 0 for i in items):
+        raise AssignmentError(f"{path}: the rubric of {q['id']!r} gives no points")
+    return tuple(items)
 
 
 def _data_file(released: Path, directory: Path, name: str, path: Path) -> Path:

@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--times", choices=("mtime",), default=None,
                    help="mtime: take the notebook files' modification times as submission times "
                         "where nothing else gives one (extraction and copying change them)")
+    g.add_argument("--manual", action="append", type=Path, default=[], metavar="CSV",
+                   help="manual.csv of the grading pages (grader manual), or one written by hand: "
+                        "student,question,points[,items,comment,grader,graded_at,sha256]; "
+                        "repeatable; the scores join the records without regrading anything")
+    g.add_argument("--manual-key", type=Path, default=None, metavar="CSV",
+                   help="the manual-key.csv of grader manual, for a manual.csv of anonymous ids "
+                        "(default: one beside the manual.csv)")
     g.add_argument("--format", action="append", dest="formats", default=[], choices=("otter", "canvas"),
                    help="also write otter's final_grades.csv or a Canvas import file (repeatable)")
     g.add_argument("--gpus", default="auto",
@@ -99,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--ray-address", default=None,
                    help="Ray cluster to join (e.g. 10.0.0.5:6379 or auto); default: a local Ray instance")
     g.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+    m = sub.add_parser("manual", help="grading pages for the written answers: one HTML page per "
+                                      "manual question, anonymised, rubric and keyboard")
+    m.add_argument("assignment", help="assignment name under solutions/, or its path")
+    m.add_argument("submissions", type=Path,
+                   help="as for grade: a directory of .ipynb files, one .ipynb or an LMS .zip")
+    m.add_argument("-o", "--out", type=Path, required=True,
+                   help="where the pages and manual-key.csv (anonymous id -> student) go")
+    m.add_argument("--roster", type=Path, default=None, help="as for grade: maps LMS ids")
+    m.add_argument("--seed", default=None,
+                   help="keys the anonymous ids and the order (default: the one kept in OUT)")
 
     sub.add_parser("list", help="list the assignments with their questions and points")
 
@@ -244,7 +262,8 @@ def cmd_grade(args) -> int:
                           limits={key: getattr(args, key) for _, key, _, _ in _limit_flags()
                                   if getattr(args, key) is not None},
                           ray_address=args.ray_address, submitted_at=args.submitted_at,
-                          extensions=args.extensions, times=args.times, on_result=progress)
+                          extensions=args.extensions, times=args.times,
+                          manual=args.manual, manual_key=args.manual_key, on_result=progress)
     print_summary(console, batch)
     return 0
 
@@ -312,6 +331,20 @@ def print_distribution(console, batch) -> None:
         label = f"{lo:g}-{hi:g}" + ("" if i < 9 else " (incl.)")
         table.add_row(label, ("█" * max(1, round(24 * n / widest)) if n else "") + f" {n}")
     console.print(table)
+
+
+def cmd_manual(args) -> int:
+    from grader import api
+
+    files = api.manual(args.submissions, assignment=args.assignment, out=args.out,
+                       course=args.course, roster=args.roster, seed=args.seed)
+    pages = [p for k, p in files.items() if k != "key"]
+    print(f"wrote {len(pages)} grading page{'s' * (len(pages) != 1)}: "
+          + ", ".join(str(p) for p in pages))
+    print(f"wrote {files['key']} (anonymous id -> student: keep it off the graders' screens)")
+    print("grade with the keys n/p and 1-9, then Download manual.csv and run "
+          "grader grade ... --manual manual.csv --manual-key " + str(files["key"]))
+    return 0
 
 
 def cmd_list(args) -> int:
@@ -443,7 +476,7 @@ def cmd_export(args) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "grade": cmd_grade, "list": cmd_list, "assign": cmd_assign, "verify": cmd_verify,
-            "check": cmd_check, "new": cmd_new, "export": cmd_export}
+            "check": cmd_check, "new": cmd_new, "export": cmd_export, "manual": cmd_manual}
 
 
 if __name__ == "__main__":

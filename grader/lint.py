@@ -7,8 +7,11 @@ number (the first cell is cell 1) and question.  It fails on:
 
 - a release with otter's export, check-all or PDF cells: no `# ASSIGNMENT CONFIG` raw cell (otter's
   defaults add an export cell), `export_cell` or `generate` not false, `check_all_cell`,
-  `solutions_pdf` or `template_pdf` set, a question with `manual` or `export`, a code cell that
-  calls `grader.export(...)` or `grader.check_all()`;
+  `solutions_pdf` or `template_pdf` set, a question with `export`, a code cell that calls
+  `grader.export(...)` or `grader.check_all()`;
+- `manual: true` on a question assignment.toml does not mark `manual = true` (or the reverse), a
+  manual question without an answer cell (a markdown or code cell in its SOLUTION block) or with
+  hidden tests;
 - points that disagree among a question's `BEGIN QUESTION` cell, `assignment.toml` and the hidden
   tests' `@question(..., points=)` marks (added up per question), or questions in another order;
 - a marker (`# ASSIGNMENT CONFIG`, `# BEGIN/END QUESTION`, `SOLUTION`, `TESTS`, `PROMPT`) in a
@@ -68,7 +71,8 @@ CALLS_LEFT_OUT = {
     "export": "an export builds a PDF with xelatex; students submit the .ipynb itself",
     "check_all": "each question has its own `grader.check` cell",
 }
-# BEGIN QUESTION keys that put a question into otter's PDF export
+# BEGIN QUESTION keys that put a question into otter's PDF export; `manual` is allowed on a
+# question assignment.toml marks manual (grading reads its answer from the notebook)
 QUESTION_PDF_KEYS = ("manual", "export")
 
 
@@ -80,6 +84,8 @@ class Question:
     cell: int                        # number of its BEGIN QUESTION cell (the first is 1)
     points: float | None             # None where the cell gives no valid number
     heading: str = ""                # its first markdown line, for messages
+    manual: bool = False             # `manual: true` in its BEGIN QUESTION cell
+    answers: int = 0                 # markdown and code cells in its SOLUTION blocks
 
 
 @dataclass
@@ -250,6 +256,8 @@ def _begin_question(walk: _Walk, i: int, source: str) -> None:
                     f"assignment.toml), not {_value(points)}")
         points = None
     for key in QUESTION_PDF_KEYS:
+        if key == "manual" and config.get(key) is True:
+            continue                          # checked against assignment.toml (_check_manual)
         if config.get(key):
             walk.add(i, f"`{key}: {_value(config[key])}` puts question {name} into otter's PDF "
                         "export, which needs xelatex; grading reads the notebook: remove it")
@@ -257,7 +265,8 @@ def _begin_question(walk: _Walk, i: int, source: str) -> None:
     if twin is not None:
         walk.add(i, f"question {name} is declared twice (also in cell {twin.cell}): give each "
                     "question its own name")
-    walk.current = Question(name, i, None if points is None else float(points))
+    walk.current = Question(name, i, None if points is None else float(points),
+                            manual=config.get("manual") is True)
     walk.questions.append(walk.current)
     walk.owner[i] = walk.current
     walk.stack.append(("question", i))
@@ -277,6 +286,8 @@ def _content(walk: _Walk, i: int, cell_type: str, source: str) -> None:
         if any(line.strip() == "```otter" for line in source.splitlines()):
             walk.add(i, "a ```otter block shares this markdown cell with text: put it in a raw "
                         "cell of its own")
+    if block == "solution" and q is not None and cell_type in ("markdown", "code"):
+        q.answers += 1
     if block == "tests" and cell_type != "code":
         walk.add(i, f"a {cell_type} cell in the TESTS block of {_name(q)}: public tests are code "
                     "cells only")
@@ -377,11 +388,14 @@ def _check_points(walk: _Walk, asg: Assignment, items: list) -> None:
     notebook = {q.name: q for q in walk.questions}
     declared = {q.id: q.points for q in asg.questions}
     suite = suite_points(items)
+    _check_manual(walk, asg, notebook, suite)
     for qid in dict.fromkeys([*notebook, *declared, *suite]):
         q = notebook.get(qid)
         if q is not None and q.points is None:
             continue                          # its BEGIN QUESTION cell is named already
         found = (q.points if q else None, declared.get(qid), suite.get(qid))
+        if qid in {m.id for m in asg.manual} and qid not in suite:
+            found = (*found[:2], found[0])    # no tests: the notebook and the toml must agree
         if None not in found and max(found) - min(found) <= 1e-9:
             continue
         tests = "" if qid in declared else " (" + ", ".join(
@@ -394,6 +408,29 @@ def _check_points(walk: _Walk, asg: Assignment, items: list) -> None:
     if shared != listed:
         walk.add(None, f"the questions are in another order in the notebook ({', '.join(shared)})"
                        f" than in assignment.toml ({', '.join(listed)})")
+
+
+def _check_manual(walk: _Walk, asg: Assignment, notebook: dict, suite: dict) -> None:
+    """A manual question is one in both the notebook and assignment.toml, with an answer cell
+    and no hidden tests (its rubric is assignment.toml's own check)."""
+    toml = asg.directory / "assignment.toml"
+    for q in asg.manual:
+        cell = notebook[q.id].cell if q.id in notebook else None
+        if q.id in notebook and not notebook[q.id].manual:
+            walk.add(cell, f"{toml.name} marks {q.id} manual (graded by hand): add `manual: true` "
+                           "to its BEGIN QUESTION cell")
+        elif q.id in notebook and not notebook[q.id].answers:
+            walk.add(cell, f"manual question {q.id} has no answer cell: put a markdown (or code) "
+                           "cell between raw cells `# BEGIN SOLUTION` and `# END SOLUTION`; "
+                           "students get it to write their answer in")
+        if q.id in suite:
+            walk.add(cell, f"manual question {q.id} has hidden tests: a manual question is "
+                           "graded by hand only; remove its tests or `manual` from both files")
+    marked = {m.id for m in asg.manual}
+    for q in notebook.values():
+        if q.manual and q.name not in marked:
+            walk.add(q.cell, f"`manual: true` on {q.name}, which {toml.name} does not mark manual:"
+                             f" add `manual = true` and a rubric there, or remove it here")
 
 
 def _value(value: object) -> str:

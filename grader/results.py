@@ -54,13 +54,29 @@ class TestResult:
     duration: float = 0.0
 
 
+MANUAL_STATES = ("pending", "graded", "changed", "no answer")
+PENDING_TEXT = "to be graded by hand"
+
+
 @dataclass
 class QuestionResult:
+    """One question's score.  A manual question (graded by hand, no tests) has `manual`:
+    state (one of MANUAL_STATES: "pending" until graded, "changed" when the answer graded is not
+    the one handed in, "no answer" without a notebook), items (the rubric items ticked:
+    [{"n", "points", "text"}]), comment, grader, graded_at, answer_sha256; until it is graded its
+    score counts toward nothing and reports show PENDING_TEXT."""
+
     id: str
     title: str
     score: float
     max_score: float
     tests: list[TestResult] = field(default_factory=list)
+    manual: dict = field(default_factory=dict)
+
+    @property
+    def pending(self) -> bool:
+        """A manual question not (or no longer) graded."""
+        return bool(self.manual) and self.manual.get("state") in ("pending", "changed")
 
 
 @dataclass
@@ -140,3 +156,7 @@ class Result:
 
     def question_scores(self) -> dict[str, float]:
         return {q.id: q.score for q in self.questions}
+
+    def pending(self) -> list[str]:
+        """The manual questions still to be graded by hand."""
+        return [q.id for q in self.questions if q.pending]

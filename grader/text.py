@@ -275,8 +275,11 @@ def _clean_question(q, caps: dict, notes: list[str]):
                         message=clean(t.message, caps["text"]),
                         detail=clean(t.detail, caps["detail"]), duration=finite(t.duration) or 0.0)
              for t in list(q.tests)[:500]]
+    manual = getattr(q, "manual", None)
     return QuestionResult(clean(q.id, 100), clean(q.title, 300), _score(q.score, notes),
-                          _score(q.max_score, notes), tests)
+                          _score(q.max_score, notes), tests,
+                          clean_tree(manual, limit=caps["text"], items=20, bad_numbers=[])
+                          if isinstance(manual, dict) else {})
 
 
 def _clean_cells(cells: list, caps: dict) -> list:

@@ -4,7 +4,8 @@ Each assignment's solution must earn full marks and its blank notebook zero; eve
 wrong answer, `solutions/<hw>/mutants/*.py`) must lose points on the questions it names; all of it
 under several seeds.  The release must run top to bottom in a Jupyter kernel with every
 `grader.check` cell passing, its public tests must pass on the solution, and no hidden test may pass
-under a forging runner (grader/forge.py).
+under a forging runner (grader/forge.py).  Every manual question (graded by hand) must have an
+answer cell in the release and a rubric; verify's scores are the autograded ones.
 """
 
 from __future__ import annotations
@@ -79,12 +80,34 @@ def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int
         plan[f"mutant-{m.name}"] = (seeds, tuple(m.loses))
     batch = grade(subs, assignment=str(asg.directory), out=work / "out", jobs=jobs, sandbox=sandbox,
                   course=root, seeds=plan, on_result=on_result)
-    by_id = {r.student: r for r in batch.results}
-    checks = [_expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"]),
+    by_id = {r.student: _autograded_only(r) for r in batch.results}
+    checks = [*_manual_answer_cells(asg, release.student), _expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"]),
               _public_tests_pass(asg, release.solution, sandbox), _runs_in_a_kernel(asg, release.solution),
               _forgers_fail(asg, release.solution, sandbox)]
     checks += [_expect_loss(asg, m, by_id[f"mutant-{m.name}"]) for m in mutants]
     return checks
+
+
+def _autograded_only(r: Result) -> Result:
+    """`r` without its manual questions (none is graded here, so the score stays)."""
+    r.questions = [q for q in r.questions if not q.manual]
+    r.max_score = round(sum(q.max_score for q in r.questions), 6)
+    return r
+
+
+def _manual_answer_cells(asg: Assignment, student: Path) -> list[VerifyCheck]:
+    """Each manual question has a rubric (assignment.toml's check) and an answer cell in the
+    released notebook, where `grader manual` reads it."""
+    if not asg.manual:
+        return []
+    from grader import manual
+
+    found = manual.answers(student, asg)
+    lacking = [q.id for q in asg.manual if not found.get(q.id) or not found[q.id].cells
+               or not q.rubric]
+    detail = ("no answer cell (or rubric) for " + ", ".join(lacking)) if lacking else ""
+    return [VerifyCheck(asg.name, "release, manual questions", "an answer cell and a rubric each",
+                        len(asg.manual) - len(lacking), len(asg.manual), not lacking, detail)]
 
 
 def _public_tests_pass(asg: Assignment, solution: Path, sandbox: str) -> VerifyCheck:
@@ -148,12 +171,17 @@ def _expect_full(asg: Assignment, r: Result) -> VerifyCheck:
     runs = _runs(r)
     bad = [(status, reason, qs) for status, reason, qs in runs
            if status != "graded" or any(q.score < q.max_score for q in qs)]
-    check = _check(asg, r, "full marks" + _under(runs), not bad and r.score == r.max_score == asg.max_score, "")
+    check = _check(asg, r, "full marks" + _under(runs), not bad and r.score == r.max_score == auto_max(asg), "")
     if bad:
         status, reason, qs = bad[0]
         why = f"status {status}: {reason}" if status != "graded" else _tests_text(qs, passed=False)
         check.ok, check.detail = False, f"under {len(bad)} of {len(runs)} seeds: {why}"
     return check
+
+
+def auto_max(asg: Assignment) -> float:
+    """The points of the autograded questions."""
+    return round(sum(q.points for q in asg.autograded), 6)
 
 
 def _under(runs: list) -> str:

@@ -203,9 +203,10 @@ def cell_timeout_reason(cells: list[CellError], limit: float) -> str:
 
 
 def score_questions(assignment: Assignment, outcomes: list) -> list[QuestionResult]:
-    """Group test outcomes by question; a skipped test counts toward neither score nor maximum."""
+    """Group test outcomes by question; a skipped test counts toward neither score nor maximum.
+    Manual questions are left out: their scores join the record when it is recorded."""
     questions = []
-    for q in assignment.questions:
+    for q in assignment.autograded:
         tests = [TestResult(name=o.name, nodeid=o.nodeid, question=o.question, outcome=o.outcome,
                             score=o.points if o.outcome == "passed" else 0.0,
                             max_score=0.0 if o.outcome == "skipped" else o.points,
@@ -218,7 +219,7 @@ def score_questions(assignment: Assignment, outcomes: list) -> list[QuestionResu
 
 def empty_questions(assignment: Assignment) -> list[QuestionResult]:
     """Zero-score questions (no tests run) for a submission that could not be graded."""
-    return [QuestionResult(q.id, q.title, 0.0, q.points, []) for q in assignment.questions]
+    return [QuestionResult(q.id, q.title, 0.0, q.points, []) for q in assignment.autograded]
 
 
 __all__ = ["GradeOptions", "grade_one", "score_questions", "empty_questions", "check_suite", "check_points",
@@ -244,8 +245,13 @@ def check_points(assignment: Assignment, items: list) -> list:
     to its points in assignment.toml and belong to a declared question; AssignmentError if not."""
     from grader.errors import AssignmentError
 
-    declared = {q.id: q.points for q in assignment.questions}
+    declared = {q.id: q.points for q in assignment.autograded}
+    manual = {q.id for q in assignment.manual}
     for o in items:
+        if o.question in manual:
+            raise AssignmentError(f"{o.nodeid} is tied to question {o.question!r}, which "
+                                  f"{assignment.directory / 'assignment.toml'} marks manual: "
+                                  "a manual question is graded by hand, with no hidden tests")
         if o.question not in declared:
             raise AssignmentError(f"{o.nodeid} is tied to question {o.question!r}, which "
                                   f"{assignment.directory / 'assignment.toml'} does not declare")

@@ -38,7 +38,7 @@ def write_reports(out: Path, results: list[Result], asg: Assignment, *, formats:
         ("gradescope", lambda: write_gradescope(out, results, visibility=asg.gradescope_visibility,
                                                 problems=problems)),
         ("summary", lambda: write_summary(out, results, assignment=asg.name,
-                                          max_score=asg.max_score)),
+                                          max_score=asg.max_score, manual=asg.manual)),
     ]
     for name, write in writers:
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from grader.reports.safe import (MARKDOWN_BYTES, REPORT_BYTES, md_block, md_code, md_text,
                                  write_each)
-from grader.results import Result
+from grader.results import PENDING_TEXT, Result
 
 STATUS_TEXT = {
     "graded": "graded",
@@ -50,14 +50,27 @@ def markdown(r: Result, view: str = "full") -> str:
         lines += ["", f"Lateness: {md_text(late_line(r))}"]
     if r.reason:
         lines += ["", f"> {md_text(r.reason)}"]
+    if r.pending():
+        lines += ["", md_text(pending_line(r))]
     if view == "public":
         lines += ["", HIDDEN_BEFORE_DUE]
         return "\n".join(lines) + "\n"
     lines += ["", "| question | score | |", "|---|---|---|"]
     for q in r.questions:
         mark = "✅" if q.score == q.max_score and q.max_score else ("⚠️" if q.score else "❌")
-        lines.append(f"| {md_text(q.id)} {md_text(q.title)} | {_fmt(q.score)} / "
-                     f"{_fmt(q.max_score)} | {mark} |")
+        shown = f"{_fmt(q.score)} / {_fmt(q.max_score)}"
+        if q.pending:
+            mark, shown = "✍️", f"{PENDING_TEXT} (of {_fmt(q.max_score)})"
+        lines.append(f"| {md_text(q.id)} {md_text(q.title)} | {shown} | {mark} |")
+    written = [q for q in r.questions if q.manual.get("state") == "graded"]
+    if written:
+        lines += ["", "## Written answers", ""]
+        for q in written:
+            lines.append(f"- **{md_text(q.id)}** {_fmt(q.score)} / {_fmt(q.max_score)}")
+            lines += [f"  - {_signed(i['points'])}: {md_text(i['text'])}"
+                      for i in q.manual.get("items", [])]
+            if q.manual.get("comment"):
+                lines.append(f"  - comment: {md_text(q.manual['comment'])}")
     failed = [(q, tests, message) for q in r.questions for tests, message in failures(q)
               if view == "full"]
     if failed:
@@ -70,6 +83,19 @@ def markdown(r: Result, view: str = "full") -> str:
     if r.all_flags():
         lines += ["", "## Notes", ""] + [f"- {md_text(f)}" for f in r.all_flags()]
     return "\n".join(lines) + "\n"
+
+
+def pending_line(r: Result) -> str:
+    """What the score leaves out while manual questions wait for a grader; empty when none."""
+    waiting = r.pending()
+    if not waiting:
+        return ""
+    return (f"{', '.join(waiting)}: {PENDING_TEXT}; the score counts the other questions so "
+            "far.")
+
+
+def _signed(points: float) -> str:
+    return f"+{_fmt(points)}" if points > 0 else _fmt(points)
 
 
 def failures(q) -> list[tuple[list, str]]:
@@ -132,6 +158,8 @@ def html(r: Result, view: str = "full") -> str:
     return _env().get_template("student.html").render(r=r, status_text=STATUS_TEXT, fmt=_fmt,
                                                       shown_messages=shown_messages, view=view,
                                                       late_line=late_line(r),
+                                                      pending_line=pending_line(r),
+                                                      pending_text=PENDING_TEXT, signed=_signed,
                                                       hidden_before_due=HIDDEN_BEFORE_DUE)
 
 

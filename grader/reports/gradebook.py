@@ -8,7 +8,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.reports.safe import csv_cell
-from grader.results import Result
+from grader.results import PENDING_TEXT, Result
 from grader.store import atomic_write
 from grader.text import clean_lines
 
@@ -22,6 +22,12 @@ class Num(str):
 
 def _num(x: float) -> Num:
     return Num(f"{x:g}")
+
+
+def _question_cells(r: Result, qids: list[str]) -> list:
+    """Each question's score, or PENDING_TEXT for a manual question not yet graded by hand."""
+    scores, waiting = r.question_scores(), set(r.pending())
+    return [PENDING_TEXT if q in waiting else _num(scores.get(q, 0.0)) for q in qids]
 
 
 def _csv(rows: list[list]) -> str:
@@ -51,14 +57,14 @@ LATE_COLUMNS = ["raw_score", "late_hours", "penalty", "final_score"]
 def grades_csv(results: list[Result], assignment: Assignment) -> str:
     """`student,score,max_score,status`, one column per question, then reason and flags; with a
     deadline in the assignment's policy, `raw_score,late_hours,penalty,final_score` after the
-    status (`score` is the final score, `penalty` the fraction of the raw score lost)."""
+    status (`score` is the final score, `penalty` the fraction of the raw score lost).  A manual
+    question not yet graded by hand reads PENDING_TEXT, and counts nothing in the score."""
     qids = [q.id for q in assignment.questions]
     late = assignment.policy.due is not None
 
     def row(r: Result) -> list:
-        scores = r.question_scores()
         return [r.student, _num(r.score), _num(r.max_score), r.status, *(_late(r) if late else []),
-                *(_num(scores.get(q, 0.0)) for q in qids), clean_lines(r.reason, CELL_CHARS),
+                *_question_cells(r, qids), clean_lines(r.reason, CELL_CHARS),
                 clean_lines("; ".join(r.all_flags()), CELL_CHARS)]
 
     def blank(r: Result, why: str) -> list:
@@ -87,13 +93,13 @@ def otter_csv(results: list[Result], assignment: Assignment) -> str:
              Num("1"), Num("--")]]
 
     def row(r: Result) -> list:
-        scores = r.question_scores()
         name = Path(r.submission.get("path") or f"{r.student}.ipynb").name
         percent = round(r.score / assignment.max_score, 4) if assignment.max_score else 0
         status = ("Completed" if r.status == "graded"
                   else f"{r.status}: {clean_lines(r.reason, CELL_CHARS)}")
-        return [name, *(_num(scores.get(q, 0.0)) for q in qids), _num(r.score), _num(percent),
-                status]
+        if r.status == "graded" and r.pending():
+            status = f"Completed; {', '.join(r.pending())} {PENDING_TEXT}"
+        return [name, *_question_cells(r, qids), _num(r.score), _num(percent), status]
 
     def blank(r: Result, why: str) -> list:
         return [f"{r.student}.ipynb", *(_num(0) for _ in qids), _num(0), _num(0), f"error: {why}"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from grader.reports.feedback import STATUS_TEXT, late_line
 from grader.reports.safe import REPORT_BYTES, seconds, write_each
-from grader.results import Result
+from grader.results import PENDING_TEXT, Result
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -16,6 +16,9 @@ def results_json(r: Result, *, visibility: str = "after_published") -> dict:
     """The record in Gradescope's shape; each hidden test's detail has `visibility`."""
     tests = []
     for q in r.questions:
+        if q.manual:
+            tests.append(_manual_test(q))
+            continue
         for t in q.tests:
             tests.append({"name": f"{q.id}: {t.name}", "score": t.score, "max_score": t.max_score,
                           "status": "passed" if t.outcome == "passed" else "failed",
@@ -34,6 +37,22 @@ def results_json(r: Result, *, visibility: str = "after_published") -> dict:
             f"cell {c.index} ({c.ename})" if c.ename else c.evalue for c in r.cell_errors)
     return {"score": r.score, "execution_time": round(seconds(r), 3),
             "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def _manual_test(q) -> dict:
+    """A manual question as a Gradescope test: its points and rubric once graded by hand, no
+    score (Gradescope shows none) until then."""
+    test = {"name": f"{q.id}: {q.title}", "max_score": q.max_score, "visibility": "visible"}
+    if q.manual.get("state") == "no answer":
+        return {**test, "score": 0.0, "status": "failed", "output": "No answer was handed in."}
+    if q.manual.get("state") != "graded":
+        return {**test, "output": f"Written answer: {PENDING_TEXT}.",
+                "extra_data": {"manual": q.manual.get("state", "pending")}}
+    lines = [f"{i['points']:+g}: {i['text']}" for i in q.manual.get("items", [])]
+    if q.manual.get("comment"):
+        lines.append(f"Comment: {q.manual['comment']}")
+    return {**test, "score": q.score, "status": "passed" if q.score == q.max_score else "failed",
+            "output": "\n".join(lines) or "Graded by hand."}
 
 
 def write_gradescope(out: Path, results: list[Result], *, visibility: str = "after_published",

@@ -42,6 +42,26 @@ def _plots(results: list[Result], max_score: float) -> dict[str, str]:
     return plots
 
 
+def manual_stats(results: list[Result], manual: tuple = ()) -> list[dict]:
+    """Per manual question (grader.assignment.Question with its rubric): how many answers are
+    graded, pending or changed, the mean of the graded, and how often each rubric item was
+    ticked among the graded (which misconceptions are common)."""
+    out = []
+    for q in manual:
+        rows = [x for r in results for x in r.questions if x.id == q.id and x.manual]
+        graded = [x for x in rows if x.manual.get("state") == "graded"]
+        ticked = Counter(i.get("n") for x in graded for i in x.manual.get("items", []))
+        out.append({"id": q.id, "title": q.title, "max": q.points, "graded": len(graded),
+                    "pending": sum(x.manual.get("state") == "pending" for x in rows),
+                    "changed": sum(x.manual.get("state") == "changed" for x in rows),
+                    "mean": statistics.fmean(x.score for x in graded) if graded else 0.0,
+                    "items": [{"n": k, "points": item.points, "text": item.text,
+                               "count": ticked.get(k, 0),
+                               "rate": ticked.get(k, 0) / len(graded) if graded else 0.0}
+                              for k, item in enumerate(q.rubric, 1)]})
+    return out
+
+
 def class_stats(results: list[Result]) -> dict:
     """Numbers for the page: per-question means and pass rates, per-test pass rates, flags."""
     graded = [r for r in results if r.status == "graded"]
@@ -49,6 +69,8 @@ def class_stats(results: list[Result]) -> dict:
     tests: dict[str, dict] = {}
     for r in results:
         for q in r.questions:
+            if q.manual:               # graded by hand: see manual_stats
+                continue
             s = questions.setdefault(q.id, {"id": q.id, "title": q.title, "max": q.max_score, "scores": [],
                                             "full": 0})
             s["scores"].append(q.score)
@@ -83,11 +105,16 @@ def class_stats(results: list[Result]) -> dict:
     }
 
 
-def write_summary(out: Path, results: list[Result], *, assignment: str, max_score: float) -> Path:
-    """summary.html; over SUMMARY_BYTES, the per-test messages and reasons are left out."""
+def write_summary(out: Path, results: list[Result], *, assignment: str, max_score: float,
+                  manual: tuple = ()) -> Path:
+    """summary.html; over SUMMARY_BYTES, the per-test messages and reasons are left out.
+    `manual`: the assignment's manual questions, for their rubric items' frequencies."""
+    written = manual_stats(results, manual)
+
     def render(chars: int) -> str:
         return _env().get_template("summary.html").render(
             assignment=assignment, max_score=max_score, s=class_stats(results), plots=plots,
+            manual=written,
             fmt=_fmt, seconds=seconds, chars=chars)
 
     plots = _plots(results, max_score)

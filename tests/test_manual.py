@@ -1,0 +1,244 @@
+"""Manual questions: authoring, the grading pages, and merging hand grades into every output."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import api, assign, lint, manual
+from grader.assignment import load
+from grader.errors import AssignmentError, UsageError
+from conftest import MINI_COURSE, ROOT
+
+RUBRIC = """
+[[questions]]
+id = "q3"
+title = "Why zero_grad"
+points = 2
+manual = true
+
+[[questions.rubric]]
+points = 1
+text = "says backward adds to .grad"
+
+[[questions.rubric]]
+points = 1
+text = "names gradient accumulation"
+
+[[questions.rubric]]
+points = -1
+text = "says gradients are reset automatically"
+"""
+PROMPT = "What goes wrong without `optimizer.zero_grad()`?"
+ANSWERS = {
+    "김민수": "Gradients **accumulate**: `backward` adds to `.grad`.",
+    "bob": "<script>alert('x')</script><img src=http://evil.example/x.png> [click](javascript:1)",
+    "carol": "No idea.",
+}
+
+
+def manual_course(root: Path) -> Path:
+    """The mini course with a manual question q3 (notebook and assignment.toml), released."""
+    course = root / "course"
+    shutil.copytree(MINI_COURSE, course, ignore=shutil.ignore_patterns("submissions"))
+    toml = course / "solutions" / "mini" / "assignment.toml"
+    toml.write_text(toml.read_text() + RUBRIC)
+    master = course / "solutions" / "mini" / "mini.ipynb"
+    nb = nbformat.read(master, as_version=4)
+    raw = nbformat.v4.new_raw_cell
+    nb.cells += [raw("# BEGIN QUESTION\nname: q3\npoints: 2\nmanual: true"),
+                 nbformat.v4.new_markdown_cell(PROMPT), raw("# BEGIN SOLUTION"),
+                 nbformat.v4.new_markdown_cell("backward accumulates into .grad"),
+                 raw("# END SOLUTION"), raw("# END QUESTION")]
+    nbformat.write(nb, master)
+    return course
+
+
+def answered(release: Path, text: str, dest: Path) -> Path:
+    """The solution release with `text` as the written answer."""
+    nb = nbformat.read(release, as_version=4)
+    cell = next(c for c in nb.cells if manual.ANSWER_TAG in c.metadata.get("tags", []))
+    cell.source = text
+    nbformat.write(nb, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """(course, submissions dir): three students who answered q3, and one not-a-notebook."""
+    root = tmp_path_factory.mktemp("manual")
+    course = manual_course(root)
+    asg = load("mini", course)
+    release = assign.build_release(asg, root / "release")
+    subs = root / "subs"
+    subs.mkdir()
+    for student, text in ANSWERS.items():
+        answered(release.solution, text, subs / f"{student}.ipynb")
+    (subs / "dan.ipynb").write_text("not a notebook")
+    return course, subs
+
+
+def test_the_toml_refuses_a_rubric_that_cannot_be_used(tmp_path):
+    course = manual_course(tmp_path)
+    toml = course / "solutions" / "mini" / "assignment.toml"
+    good = toml.read_text()
+    assert [q.id for q in load("mini", course).manual] == ["q3"]
+    for bad, said in [(good.replace('text = "names gradient accumulation"\n',
+                                    'text = "x"\nweight = 2\n'), "unknown setting"),
+                      (good.replace("manual = true", "manual = false"), "is not manual"),
+                      (good.split("[[questions.rubric]]")[0], "needs a rubric"),
+                      (good.replace('points = 1\ntext = "says', 'text = "says'),
+                       "needs points and text")]:
+        toml.write_text(bad)
+        with pytest.raises(AssignmentError, match=said):
+            load("mini", course)
+
+
+def test_the_lint_allows_manual_only_where_the_toml_says_so_and_wants_an_answer_cell(tmp_path):
+    course = manual_course(tmp_path)
+    assert lint.lint(load("mini", course)) == []
+    master = course / "solutions" / "mini" / "mini.ipynb"
+    nb = nbformat.read(master, as_version=4)
+    del nb.cells[-4:-1]                       # the SOLUTION block: no answer cell
+    nbformat.write(nb, master)
+    found = lint.lint(load("mini", course))
+    assert len(found) == 1 and "no answer cell" in found[0] and "q3" in found[0]
+    toml = course / "solutions" / "mini" / "assignment.toml"
+    toml.write_text(toml.read_text().split("\n[[questions]]\nid = \"q3\"")[0])
+    found = lint.lint(load("mini", course))
+    assert any("does not mark manual" in p for p in found), found
+
+
+def test_pages_are_anonymous_safe_and_stable(course, tmp_path):
+    course_dir, subs = course
+    files = api.manual(subs, assignment="mini", out=tmp_path / "pages", course=course_dir,
+                       seed="s1")
+    page = files["q3"].read_text()
+    for student in [*ANSWERS, "dan"]:
+        assert student not in page
+    assert "<script>alert" not in page and "evil.example/x.png\"" not in page
+    assert "&lt;script&gt;" in page and "<strong>accumulate</strong>" in page
+    assert 'href="javascript' not in page and "http://" not in page.split("<main")[0]
+    key = {r["anonymous_id"]: r["student"] for r in csv.DictReader(files["key"].open())}
+    assert sorted(key.values()) == sorted(ANSWERS)
+    assert all(aid in page for aid in key)
+    again = api.manual(subs, assignment="mini", out=tmp_path / "again", course=course_dir,
+                       seed="s1")["q3"].read_text()
+    other = api.manual(subs, assignment="mini", out=tmp_path / "other", course=course_dir,
+                       seed="s2")["q3"].read_text()
+    order = [a["aid"] for a in json.loads(_data(page))["answers"]]
+    assert order == [a["aid"] for a in json.loads(_data(again))["answers"]]
+    assert set(order).isdisjoint(a["aid"] for a in json.loads(_data(other))["answers"])
+
+
+def _data(page: str) -> str:
+    return page.split('<script type="application/json" id="data">')[1].split("</script>")[0]
+
+
+def grade(course, subs, out, manual_csv=None, key=None):
+    return api.grade(subs, assignment="mini", course=course, out=out, jobs=1, manual=manual_csv,
+                     manual_key=key, formats=("otter",))
+
+
+def write_csv(path: Path, rows: list[list]) -> Path:
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([manual.CSV_COLUMNS, *rows])
+    return path
+
+
+def test_pending_then_merged_into_every_output_without_regrading(course, tmp_path):
+    import jsonschema
+
+    course_dir, subs = course
+    out = tmp_path / "out"
+    first = {r.student: r for r in grade(course_dir, subs, out).results}
+    kim = first["김민수"]
+    assert kim.score == 5 and kim.max_score == 7 and kim.pending() == ["q3"]
+    assert first["dan"].status == "invalid" and first["dan"].pending() == []
+    rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["김민수"]["q3"] == "to be graded by hand" and rows["김민수"]["score"] == "5"
+    assert "to be graded by hand" in (out / "reports" / "김민수.md").read_text()
+    assert "to be graded by hand" in (out / "reports" / "김민수.html").read_text()
+    gs = json.loads((out / "gradescope" / "김민수" / "results.json").read_text())
+    assert [t for t in gs["tests"] if t["name"].startswith("q3")][0].get("score") is None
+
+    found = manual.answers(subs / "김민수.ipynb", load("mini", course_dir))
+    sheet = write_csv(tmp_path / "manual.csv", [
+        ["김민수", "q3", "", "1;2", "=clear, thorough", "ta1", "2026-01-01T00:00:00Z",
+         found["q3"].sha256],
+        ["bob", "q3", "0", "3", "reset is wrong", "ta1", "", ""]])
+    second = grade(course_dir, subs, out, sheet)
+    assert second.graded_now == 1 and second.reused == 3        # only dan (invalid) is redone
+    by = {r.student: r for r in second.results}
+    kim, bob = by["김민수"], by["bob"]
+    assert kim.score == 7 and kim.pending() == [] and bob.score == 5 and by["carol"].pending()
+    q3 = next(q for q in kim.questions if q.id == "q3")
+    assert [i["n"] for i in q3.manual["items"]] == [1, 2]
+    assert q3.manual["comment"] == "=clear, thorough" and q3.manual["grader"] == "ta1"
+    stored = json.loads((out / "results" / "김민수.json").read_text())
+    schema = json.loads((ROOT / "grader" / "schema" / "result.schema.json").read_text())
+    jsonschema.validate(stored, schema)
+    assert stored["score"] == 7 and stored["questions"][2]["manual"]["state"] == "graded"
+    rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["김민수"]["q3"] == "2" and rows["김민수"]["score"] == "7"
+    assert rows["bob"]["q3"] == "0" and rows["carol"]["q3"] == "to be graded by hand"
+    md = (out / "reports" / "김민수.md").read_text()
+    assert "says backward adds to .grad" in md and "clear, thorough" in md
+    html = (out / "reports" / "bob.html").read_text()
+    assert "says gradients are reset automatically" in html and "reset is wrong" in html
+    gs = json.loads((out / "gradescope" / "김민수" / "results.json").read_text())
+    assert gs["score"] == 7 and [t["score"] for t in gs["tests"] if t["name"].startswith("q3")] == [2]
+    otter = {r["file"]: r for r in csv.DictReader((out / "final_grades.csv").open())}
+    assert otter["김민수.ipynb"]["q3"] == "2" and otter["김민수.ipynb"]["total_points_earned"] == "7"
+    summary = (out / "summary.html").read_text()
+    assert "2 graded by hand" in summary and "1 to be graded by hand" in summary
+    assert "1/2" in summary.split('id="rubric-q3"')[1].split("</table>")[0]
+
+    third = grade(course_dir, subs, out)          # without the CSV: pending again, nothing regraded
+    assert third.graded_now == 1 and {r.student: r for r in third.results}["김민수"].pending()
+
+
+def test_canvas_takes_the_merged_score(course, tmp_path):
+    course_dir, subs = course
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,name,canvas_id\n김민수,김민수,101\nbob,Bob,102\ncarol,Carol,103\n"
+                      "dan,Dan,104\n")
+    sheet = write_csv(tmp_path / "manual.csv", [["bob", "q3", "1.5", "", "", "", "", ""]])
+    api.grade(subs, assignment="mini", course=course_dir, out=tmp_path / "out", jobs=1,
+              manual=sheet, roster=roster, formats=("canvas",))
+    rows = list(csv.reader((tmp_path / "out" / "canvas_grades.csv").open()))
+    assert [r[-1] for r in rows if r[1] == "102"] == ["6.5"]
+
+
+def test_a_changed_answer_is_flagged_and_left_ungraded(course, tmp_path):
+    course_dir, subs = course
+    pages = api.manual(subs, assignment="mini", out=tmp_path / "pages", course=course_dir)
+    key = {r["student"]: r["anonymous_id"] for r in csv.DictReader(pages["key"].open())}
+    data = json.loads(_data(pages["q3"].read_text()))
+    digest = {a["aid"]: a["sha256"] for a in data["answers"]}
+    sheet = write_csv(tmp_path / "pages" / "manual.csv", [
+        [key["carol"], "q3", "2", "1;2", "", "ta2", "", digest[key["carol"]]]])
+    changed = tmp_path / "subs"
+    shutil.copytree(subs, changed)
+    release = changed / "carol.ipynb"
+    answered(release, "I changed my answer after the deadline.", release)
+    r = {r.student: r for r in grade(course_dir, changed, tmp_path / "out", sheet).results}
+    carol = r["carol"]
+    assert carol.score == 5 and carol.pending() == ["q3"]
+    assert any("answer changed after it was graded" in f for f in carol.flags)
+    ok = {r.student: r for r in grade(course_dir, subs, tmp_path / "out2", sheet).results}
+    assert ok["carol"].score == 7 and not ok["carol"].pending() and not ok["carol"].flags
+
+
+def test_a_bad_manual_csv_is_a_usage_error_naming_the_line(course, tmp_path):
+    course_dir, subs = course
+    for row, said in [(["bob", "q9", "1"], "not a manual question"),
+                      (["bob", "q3", "3"], "from 0 to 2"), (["bob", "q3", "", "7"], "item '7'")]:
+        sheet = write_csv(tmp_path / "bad.csv", [row + [""] * (8 - len(row))])
+        with pytest.raises(UsageError, match=f"line 2: .*{said}"):
+            grade(course_dir, subs, tmp_path / "out", sheet)
