@@ -77,12 +77,20 @@ def _have(part: str) -> bool:
         return os.geteuid() == 0
     if part == "chromium":
         return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+    if part == "postgresql":
+        return postgres_bin() is not None
+    if part == "serve":
+        import importlib.util
+
+        return all(importlib.util.find_spec(m) for m in ("starlette", "uvicorn", "sqlalchemy"))
     return shutil.which(part) is not None
 
 
 HOW_TO_GET = {"root": "run the tests as root (cgroups)", "bwrap": "make system-deps (bubblewrap)",
               "podman": "make system-deps (podman and runc)",
-              "chromium": "make system-deps (chromium, chromium-driver)"}
+              "chromium": "make system-deps (chromium, chromium-driver)",
+              "postgresql": "make system-deps (Debian's postgresql: initdb and pg_ctl)",
+              "serve": "make setup (the serve extra: starlette, uvicorn, sqlalchemy)"}
 BACKEND_NEEDS = {"bwrap": ("root", "bwrap"), "bwrap-cold": ("root", "bwrap"), "podman": ("podman",)}
 # modules whose slow tests grade with the default sandbox (bubblewrap as root)
 MODULE_NEEDS = {m: ("root", "bwrap") for m in ("test_demo", "test_forge", "test_assign_verify", "test_cli",
@@ -90,6 +98,12 @@ MODULE_NEEDS = {m: ("root", "bwrap") for m in ("test_demo", "test_forge", "test_
                                                 "test_units")}
 SLOW_MODULES = {"test_scenarios", "test_adversarial", "test_zygote", "test_ray", "test_demo", "test_assign_verify",
                 "test_forge", "test_gpu", "test_cli", "test_reports"}
+
+
+def postgres_bin() -> Path | None:
+    """The directory of PostgreSQL's server programs (initdb, pg_ctl), if installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
 
 
 def _module(item) -> str:

@@ -21,7 +21,7 @@ LAYERS = [
     ("grader.judge",),
     ("grader.reports", "grader.check", "grader.forge", "grader.assign", "grader.lint",
      "grader.scheduler", "grader.worker", "grader.ray_executor", "grader.scaffold"),
-    ("grader.api", "grader.verify", "grader.bench"),
+    ("grader.api", "grader.verify", "grader.bench", "grader.serve"),     # serve: the service
     ("grader.cli",),
 ]
 # tighter than their layer: what the two sides of the sandbox boundary share
