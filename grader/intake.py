@@ -64,6 +64,7 @@ class Intake:
     rejected: list[Rejected] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)     # roster students who submitted nothing
     notes: list[str] = field(default_factory=list)       # duplicates and other things to look at
+    extracted_from: Path | None = None                   # the zip they came out of, if any
 
 
 def student_id(stem: str) -> str:
@@ -109,7 +110,8 @@ def collect(path: Path, *, max_bytes: int, roster: Path | None = None,
     if not path.exists():
         raise UsageError(f"submissions path {path} does not exist")
     skipped_notes: list[str] = []
-    if path.is_file() and path.suffix.lower() == ".zip":
+    is_zip = path.is_file() and path.suffix.lower() == ".zip"
+    if is_zip:
         if extract_dir is None:
             raise UsageError("a zip of submissions needs an output directory to extract into")
         lms.safe_extract(path, extract_dir)
@@ -130,7 +132,7 @@ def collect(path: Path, *, max_bytes: int, roster: Path | None = None,
         raise UsageError(f"submissions path {path} is neither a file, a directory nor a zip")
     people = lms.Roster.load(roster) if roster else None
     pairs, notes = lms.assign_ids(found, people, student_id)
-    out = Intake(notes=[*notes, *skipped_notes])
+    out = Intake(notes=[*notes, *skipped_notes], extracted_from=path if is_zip else None)
     for sid, entry in pairs:
         item = check_file(entry.path, sid, max_bytes)
         item = type(item)(**{**item.__dict__, "flags": tuple(entry.flags)})
@@ -166,6 +168,11 @@ def apply_times(found: Intake, *, times: dict[str, datetime] | None = None,
     deadline), a submission left without one is flagged with the reason."""
     if source is not None and source not in TIME_SOURCES:
         raise UsageError(f"unknown --times {source!r}; the only one is: {', '.join(TIME_SOURCES)}")
+    if source == "mtime" and found.extracted_from is not None:
+        raise UsageError(f"--times mtime cannot be used with a zip ({found.extracted_from}): "
+                         "extracting it sets every file's modification time to now, which would "
+                         "make every submission as late as the grading; pass --submitted-at with "
+                         "a CSV student,submitted_at instead")
     times = times or {}
     for i, sub in enumerate(found.submissions):
         if sub.student in times:

@@ -383,6 +383,18 @@ def test_mtimes_only_when_asked_and_with_a_warning(tmp_path):
         intake.apply_times(found, source="ctime")
 
 
+def test_mtimes_are_refused_for_a_zip_whose_extraction_sets_them(tmp_path):
+    archive = write_zip(tmp_path / "submissions.zip", {"ann.ipynb": SOLUTION, "bo.ipynb": SOLUTION})
+    found = collect(archive, tmp_path)
+    with pytest.raises(UsageError) as caught:
+        intake.apply_times(found, source="mtime", needed=True)
+    message = str(caught.value)
+    assert caught.value.exit_code == 2
+    assert "submissions.zip" in message and "modification time to now" in message
+    assert "pass --submitted-at" in message
+    assert all(s.submitted_at is None for s in found.submissions)
+
+
 # --- records and reports ----------------------------------------------------------------------
 
 def _record(student: str, q1: float, q2: float, made: datetime | None, pol: Policy,
