@@ -160,7 +160,8 @@ class Running:
     """A Service with its grading loop, served by uvicorn in a thread of this process."""
 
     def __init__(self, tmp: Path, *, course: Path = MINI_COURSE, db: str | None = None,
-                 grading: bool = True, https: bool = False, clock=None) -> None:
+                 grading: bool = True, https: bool = False, clock=None,
+                 body_timeout_s: float = 30.0) -> None:
         import uvicorn
 
         from grader.serve.app import build_app
@@ -170,7 +171,8 @@ class Running:
         roster.write_text("student,name\nada,Ada\n김민수,김민수\n", encoding="utf-8")
         kw = {"clock": clock} if clock else {}
         self.service = Service(Config(course=course, roster=roster, data=tmp / "data", db=db,
-                                      sandbox="none", https=https), **kw)
+                                      sandbox="none", https=https,
+                                      body_timeout_s=body_timeout_s), **kw)
         self.tokens = {s: self.service.db.issue_token("student", s) for s in ("ada", "김민수")}
         self.staff = self.service.db.issue_token("staff", "prof")
         if grading:
@@ -192,7 +194,7 @@ class Running:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    running = Running(tmp_path_factory.mktemp("serve"))
+    running = Running(tmp_path_factory.mktemp("serve"), body_timeout_s=2)
     yield running
     running.close()
 
@@ -341,6 +343,52 @@ def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(served):
     status, _, body = served.client.upload(served.tokens["ada"], raw)
     assert status == 413, body
     assert served.client.json("/healthz")[0] == 200
+
+
+def test_a_client_that_stalls_mid_upload_is_answered_and_let_go(served):
+    body, ctype = multipart({"assignment": "mini"},
+                            {"notebook": ("hw.ipynb", SOLUTION.read_bytes(), "text/plain")})
+    conn = http.client.HTTPConnection("127.0.0.1", served.client.port, timeout=60)
+    conn.putrequest("POST", "/api/submissions")
+    conn.putheader("Authorization", f"Bearer {served.tokens['ada']}")
+    conn.putheader("Content-Type", ctype)
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders()
+    conn.send(body[: len(body) // 2])                     # and then nothing more
+    r = conn.getresponse()
+    answer = json.loads(r.read())
+    assert r.status == 408 and "stalled" in answer["error"]
+    assert conn.sock is None or conn.sock.recv(1) == b""  # the server closed the connection
+    conn.close()
+    assert served.client.json("/healthz")[0] == 200
+
+
+def test_every_answer_carries_the_security_headers(served):
+    for path, token in (("/healthz", None), ("/", served.tokens["ada"]),
+                        ("/api/submissions/1", "wrong")):
+        headers = served.client.request("GET", path, token=token)[1]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "script-src" not in headers["content-security-policy"]
+        assert headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_a_worker_slot_killed_while_grading_is_restarted_and_the_upload_graded_once(served):
+    c, token = served.client, served.tokens["ada"]
+    loop = served.service.loop
+    raw = SOLUTION.read_bytes() + b"\n\n"
+    status, _, body = c.upload(token, raw)
+    sub_id = json.loads(body)["id"]
+    end = time.monotonic() + WAIT_S
+    while loop.busy.get(0) != sub_id and time.monotonic() < end:
+        time.sleep(0.005)
+    assert loop.busy.get(0) == sub_id, "the upload was not taken by the slot"
+    os.kill(loop.slots[0].proc.pid, signal.SIGKILL)
+    done = c.wait(sub_id, token)
+    sub = served.service.get(sub_id)
+    result = served.service.result(sub)
+    assert (done["status"], sub.gradings) == ("graded", 1)
+    assert any("the worker grading it before died" in f for f in result.flags)
 
 
 def test_a_notebook_is_taken_whatever_its_name_or_content_type(served):

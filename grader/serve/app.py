@@ -9,6 +9,7 @@ other is 404.  Every refusal is a clear JSON body or page, and no traceback reac
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ def _env() -> jinja2.Environment:
     return jinja2.Environment(loader=loader, autoescape=True)
 
 
-def build_app(service: Service) -> Starlette:
+def build_app(service: Service):
     """The ASGI app serving `service`."""
     env = _env()
     db = service.db
@@ -175,7 +176,7 @@ def build_app(service: Service) -> Starlette:
         if who.staff:
             raise RefusedError("staff accounts do not hand in notebooks", 403)
         limit = max(service.max_bytes(a) for a in service.assignments.values())
-        form = await read_form(request, limit)
+        form = await read_form(request, limit, service.config.body_timeout_s)
         check_csrf(who, form)
         notebook = form.get("notebook")
         if not isinstance(notebook, UploadFile):
@@ -303,13 +304,41 @@ def build_app(service: Service) -> Starlette:
                   type(exc).__name__, exc)
         return refuse(request, 500, "the server failed on this request; it has been logged")
 
-    return Starlette(routes=routes, exception_handlers={
+    app = Starlette(routes=routes, exception_handlers={
         RefusedError: on_refused, HTTPException: on_http, Exception: on_error})
+    return _with_headers(app)
 
 
-async def read_form(request: Request, limit: int):
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"), (b"cache-control", b"no-store"),
+                    (b"content-security-policy",
+                     b"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                     b"form-action 'self'; frame-ancestors 'none'")]
+
+
+def _with_headers(app):
+    """`app` answering every HTTP response with SECURITY_HEADERS: no script runs on a page,
+    none is framed, no sign-in link leaks through a Referer, nothing is cached."""
+    async def wrapped(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+
+        async def send_with(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  *SECURITY_HEADERS]}
+            await send(message)
+
+        return await app(scope, receive, send_with)
+
+    wrapped.app = app
+    return wrapped
+
+
+async def read_form(request: Request, limit: int, timeout_s: float):
     """The multipart form of `request`, read whole only if within `limit` bytes (plus the form's
-    own slack); RefusedError for anything else."""
+    own slack) and if no wait for the next part of the body exceeds `timeout_s`; RefusedError
+    for anything else."""
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
         raise RefusedError("send a multipart/form-data form with the fields 'assignment' and "
@@ -320,7 +349,15 @@ async def read_form(request: Request, limit: int):
         raise RefusedError(f"the upload is {int(length) / 2**20:.1f} MiB, over the "
                            f"{limit / 2**20:g} MiB limit for a notebook", 413)
     body = bytearray()
-    async for chunk in request.stream():
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), timeout_s)
+        except StopAsyncIteration:
+            break
+        except (asyncio.TimeoutError, TimeoutError):
+            raise RefusedError(f"the upload stalled: nothing came for {timeout_s:g} s; send it "
+                               "again", 408) from None
         body += chunk
         if len(body) > cap:
             raise RefusedError(f"the upload is over the {limit / 2**20:g} MiB limit for a "

@@ -122,7 +122,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = _driver(url)
         self.sqlite = self.url.startswith("sqlite")
-        kwargs = {"connect_args": {"check_same_thread": False, "timeout": 30}} if self.sqlite else {}
+        sqlite_args = {"check_same_thread": False, "timeout": 30}
+        kwargs = {"connect_args": sqlite_args} if self.sqlite else {}
         try:
             self.engine = create_engine(self.url, **kwargs)
         except Exception as exc:  # noqa: BLE001 - a bad URL is the user's to fix

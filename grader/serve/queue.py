@@ -130,8 +130,8 @@ class GradingLoop:
         self.run_id = uuid.uuid4().hex[:12]
 
     def start(self) -> None:
-        memory = max((a.limits.get("judge_memory_mb") or 0 for a in self.setup.assignments.values()),
-                     default=0)
+        memory = max((a.limits.get("judge_memory_mb") or 0
+                      for a in self.setup.assignments.values()), default=0)
         for i in range(self.jobs):
             slot = WorkerSlot(i, self.setup.log_dir, self.run_id, memory_mb=memory or None)
             slot.start()
@@ -175,13 +175,9 @@ class GradingLoop:
         if asg is None:
             result = self._base(sub, None, "error", "the assignment is no longer on this server")
         else:
-            try:
-                reply = slot.grade(self._job(asg, sub))
-            except (WorkerFailure, OSError, ValueError) as exc:
-                if self.stopping.is_set():
-                    return
-                slot.kill()
-                reply = {"ok": False, "error": str(exc)}
+            reply = self._run(slot, self._job(asg, sub))
+            if reply is None:
+                return
             result = self._result(asg, sub, reply)
         result = clean_result(self.setup.score(result, sub) if asg is not None else result)
         if self.stopping.is_set():
@@ -190,6 +186,26 @@ class GradingLoop:
             self.latencies = [*self.latencies[-999:], time.time() - sub.submitted_at]
             log.info("submission %s graded: %s %s/%s", sub.id, result.status, result.score,
                      result.max_score)
+
+    def _run(self, slot: WorkerSlot, job: Job) -> dict | None:
+        """The worker's reply for `job`; a worker that died is restarted and given the job once
+        more (flagged), one that fails again gives an error reply.  None when stopping."""
+        for attempt in (0, 1):
+            job.request.attempt = attempt
+            try:
+                reply = slot.grade(job)
+            except (WorkerFailure, OSError, ValueError) as exc:
+                if self.stopping.is_set():
+                    return None
+                slot.kill()
+                died = any(w in str(exc) for w in ("exited unexpectedly", "could not reach"))
+                reply = {"ok": False, "error": str(exc), "died": died}
+            if reply.get("ok") or not reply.get("died") or attempt:
+                if reply.get("ok") and attempt:
+                    reply["result"].setdefault("flags", []).append(
+                        f"graded on attempt {attempt + 1}: the worker grading it before died")
+                return reply
+        return None
 
     def _job(self, asg: Assignment, sub: Submission) -> Job:
         limits = self.setup.options.limits(asg)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -42,7 +42,7 @@ class Config:
     sandbox: str = "auto"
     https: bool = False
     unsafe_no_cgroups: bool = False
-    extra: dict = field(default_factory=dict)
+    body_timeout_s: float = 30.0      # a client sending nothing for this long is answered 408
 
 
 def epoch(t: datetime) -> float:
