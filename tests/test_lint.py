@@ -98,8 +98,10 @@ CASES = [
      [("cell 2: ", "calls otter's `export`")]),
     ("check_all call", add(19, code("grader.check_all()")),
      [(f"cell 20 ({Q2}): ", "calls otter's `check_all`")]),
-    ("manual question", sub(2, "points: 2", "points: 2\nmanual: true"),
-     [(f"cell 3 ({Q1}): ", "`manual: true` puts question q1 into otter's PDF export")]),
+    ("manual question not manual in the toml", sub(2, "points: 2", "points: 2\nmanual: true"),
+     [(f"cell 3 ({Q1}): ", "`manual: true` on q1, which assignment.toml does not mark manual")]),
+    ("export question", sub(2, "points: 2", "points: 2\nexport: true"),
+     [(f"cell 3 ({Q1}): ", "`export: true` puts question q1 into otter's PDF export")]),
     # points: the notebook, assignment.toml and the hidden tests
     ("notebook points", sub(2, "points: 2", "points: 4"),
      [(f"cell 3 ({Q1}): ", f"points disagree: BEGIN QUESTION 4, assignment.toml 2, {SUITE} 2")]),

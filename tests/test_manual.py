@@ -242,3 +242,66 @@ def test_a_bad_manual_csv_is_a_usage_error_naming_the_line(course, tmp_path):
         sheet = write_csv(tmp_path / "bad.csv", [row + [""] * (8 - len(row))])
         with pytest.raises(UsageError, match=f"line 2: .*{said}"):
             grade(course_dir, subs, tmp_path / "out", sheet)
+
+
+@pytest.fixture
+def downloading_browser(tmp_path):
+    """Headless Chromium that saves downloads into tmp_path/downloads (no prompt)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--no-first-run", "--window-size=1000,1400"):
+        opts.add_argument(flag)
+    opts.add_experimental_option("prefs", {"download.default_directory": str(folder),
+                                           "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")
+                                              or "/usr/bin/chromedriver"), options=opts)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior",
+                           {"behavior": "allow", "downloadPath": str(folder)})
+    yield driver, folder
+    driver.quit()
+
+
+def test_a_grader_grades_three_answers_with_the_keyboard_and_downloads_manual_csv(
+        course, tmp_path, downloading_browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver, folder = downloading_browser
+    course_dir, subs = course
+    pages = api.manual(subs, assignment="mini", out=tmp_path / "pages", course=course_dir)
+    driver.get(pages["q3"].as_uri())
+    body = driver.find_element(By.TAG_NAME, "body")
+    driver.find_element(By.ID, "grader").send_keys("ta1")
+    body.click()
+    shown = []
+    for keys in ("12", "3", "1"):                   # answer 1: items 1, 2; then 3; then 1
+        shown.append(driver.find_element(By.CSS_SELECTOR, ".answer:not([hidden])")
+                     .get_attribute("data-aid"))
+        body.send_keys(keys)
+        if keys == "3":
+            body.send_keys("c")
+            driver.switch_to.active_element.send_keys("no: it accumulates")
+            driver.switch_to.active_element.send_keys("\ue00c")     # Escape
+        body.send_keys("n")
+    body.send_keys("p")                  # back to answer 2: -1 from 0, kept at 0
+    assert driver.find_element(By.ID, "points").text == "0 / 2"
+    assert driver.find_element(By.ID, "progress").text == "3 graded"
+    driver.find_element(By.ID, "download").click()
+    WebDriverWait(driver, 20).until(lambda d: (folder / "manual.csv").is_file())
+    rows = list(csv.DictReader((folder / "manual.csv").open(encoding="utf-8")))
+    assert [r["student"] for r in rows] == shown
+    assert [(r["points"], r["items"], r["grader"]) for r in rows] == [
+        ("2", "1;2", "ta1"), ("0", "3", "ta1"), ("1", "1", "ta1")]
+    assert rows[1]["comment"] == "no: it accumulates"
+    shutil.copy(folder / "manual.csv", tmp_path / "manual.csv")   # away from its key: given
+    by = {r.student: r for r in grade(course_dir, subs, tmp_path / "out",
+                                      tmp_path / "manual.csv", pages["key"]).results}
+    key = {r["anonymous_id"]: r["student"] for r in csv.DictReader(pages["key"].open())}
+    assert [by[key[a]].score for a in shown] == [7, 5, 6]
+    assert all(not by[key[a]].pending() for a in shown)
