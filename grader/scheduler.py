@@ -149,12 +149,17 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
     (with ``"status": "memory"`` where the judge ran out of its memory on that submission).
     When the caller is interrupted (KeyboardInterrupt), an `on_done` under way finishes, the
     workers are killed, and the jobs they were grading get no `on_done` at all.
+
+    An `on_done` that raises is called again for that job with ``{"ok": False, "error":
+    "recording this result failed: ..."}`` and the batch goes on; if that call raises too, the
+    workers are stopped and its exception is raised here.
     """
     todo: queue.Queue = queue.Queue()
     for job in jobs:
         todo.put(job)
     lock = threading.Lock()
     stopping = threading.Event()
+    failed: list[BaseException] = []     # what a thread could not record, raised here
     owned = workers is None      # workers handed in are finished here and closed by their owner
     if workers is None:
         workers = [WorkerSlot(i, log_dir, label, gpus[i % len(gpus)] if gpus else None, memory_mb=memory_mb)
@@ -177,9 +182,21 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
                 with lock:
                     if stopping.is_set():
                         return
-                    on_done(job, reply)
+                    record(job, reply)
+        except BaseException as exc:     # recording failed twice: the main thread stops the batch
+            failed.append(exc)
+            stopping.set()
         finally:
             idle.set()
+
+    def record(job: Job, reply: dict) -> None:
+        """`on_done(job, reply)`; where it raises, `on_done` again with an error reply saying
+        why, so that the job keeps its row (an exception from that one ends the batch)."""
+        try:
+            on_done(job, reply)
+        except Exception as exc:
+            on_done(job, {"ok": False,
+                          "error": f"recording this result failed: {type(exc).__name__}: {exc}"})
 
     # each thread says when it is done with an Event of its own: Thread.join interrupted by Ctrl-C
     # can leave a running thread marked as stopped (CPython 3.11)
@@ -190,8 +207,10 @@ def run_local(jobs: list[Job], *, slots: int, log_dir: Path,
         for t in threads:
             t.start()
         for e in idle:
-            while not e.wait(0.2):
+            while not e.wait(0.2) and not failed:
                 pass
+        if failed:
+            raise failed[0]
     except BaseException:
         _stop(idle, workers, stopping, lock)
         raise

@@ -83,3 +83,39 @@ def test_workers_handed_in_are_told_to_finish_and_left_to_their_owner(tmp_path):
         assert w.proc.stdin.closed
         w.close()
         assert w.proc.returncode == 0
+
+
+def test_a_recorder_that_raises_gets_an_error_reply_and_the_queue_goes_on(tmp_path):
+    answers: dict[str, list[dict]] = {}
+
+    def on_done(job: Job, reply: dict) -> None:
+        answers.setdefault(job.request.student, []).append(reply)
+        if job.request.student == "ok-bad" and reply["ok"]:
+            raise OverflowError("date value out of range")
+
+    scheduler.run_local(_jobs("ok-before", "ok-bad", "ok-after1", "ok-after2"), slots=1,
+                        log_dir=tmp_path / "logs", on_done=on_done)
+    assert sorted(answers) == ["ok-after1", "ok-after2", "ok-bad", "ok-before"]
+    assert answers["ok-bad"][1] == {
+        "ok": False, "error": "recording this result failed: OverflowError: date value out of range"}
+    assert all(len(answers[s]) == 1 and answers[s][0]["ok"]
+               for s in ("ok-before", "ok-after1", "ok-after2"))
+
+
+def test_a_recorder_that_fails_on_the_error_reply_too_stops_the_batch_loudly(tmp_path):
+    workers = scheduler.start_slots(2, log_dir=tmp_path / "logs")
+    recorded: list[str] = []
+
+    def on_done(job: Job, reply: dict) -> None:
+        if job.request.student == "ok-bad":
+            raise OSError("the results directory is gone")
+        recorded.append(job.request.student)
+
+    # the other slot hangs: only a stop ends this batch before the two-minute deadline
+    with pytest.raises(OSError, match="the results directory is gone"):
+        scheduler.run_local(_jobs("ok-bad", "hang", "ok1", "ok2", deadline_s=120), slots=2,
+                            log_dir=tmp_path / "logs", on_done=on_done, workers=workers)
+    assert recorded == []
+    for w in workers:         # killed, not left grading
+        assert w.proc.poll() is not None
+        w.close()
