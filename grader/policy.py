@@ -330,7 +330,7 @@ def load_extensions(path: Path) -> dict[str, Extension]:
         if bool(due) == bool(extra):
             raise UsageError(f"{where}: give either a due time or extra_hours for {student!r}")
         if due:
-            out[student] = Extension(student, due=parse_time(due, where))
+            out[student] = Extension(student, due=_extension_due(due, where))
         else:
             out[student] = Extension(student, extra_hours=_hours(extra, where))
     return out
@@ -344,6 +344,12 @@ def load_times(path: Path) -> dict[str, datetime]:
             for line, row in rows}
 
 
+# bounds that keep every deadline, and a cutoff moved with it, a representable datetime
+MAX_EXTRA_HOURS = 10 * 366 * 24          # ten years
+EXTENSION_DUES = (datetime(1970, 1, 1, tzinfo=timezone.utc),
+                  datetime(2200, 1, 1, tzinfo=timezone.utc))
+
+
 def _hours(text: str, where: str) -> float:
     try:
         hours = float(text)
@@ -351,7 +357,19 @@ def _hours(text: str, where: str) -> float:
         hours = math.nan
     if not math.isfinite(hours) or hours < 0:
         raise UsageError(f"{where}: extra_hours must be a number of hours, not {text[:40]!r}")
+    if hours > MAX_EXTRA_HOURS:
+        raise UsageError(f"{where}: extra_hours {text[:40]!r} is more than ten years "
+                         f"({MAX_EXTRA_HOURS} h); give the hours the extension adds")
     return hours
+
+
+def _extension_due(text: str, where: str) -> datetime:
+    due = parse_time(text, where)
+    first, last = EXTENSION_DUES
+    if not first <= due < last:
+        raise UsageError(f"{where}: the new deadline {text[:40]!r} is not between "
+                         f"{first.year} and {last.year - 1}; check its year")
+    return due
 
 
 def _read_csv(path: Path, needed: tuple[str, ...], shape: str) -> list[tuple[int, dict]]:

@@ -292,6 +292,32 @@ def test_a_bad_extensions_file_says_where(tmp_path, text, message):
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize("text,message", [
+    ("student,extra_hours\nann,1e9\n", "line 2: extra_hours '1e9' is more than ten years"),
+    ("student,extra_hours\nann,2\nbo,87841\n", "line 3: extra_hours '87841' is more than"),
+    ("student,due\nann,9999-12-31T23:59:00-12:00\n", "line 2: the new deadline "
+     "'9999-12-31T23:59:00-12:00' is not between 1970 and 2199"),
+    ("student,due\nann,0001-01-01T00:00:00+14:00\n", "line 2: the new deadline"),
+])
+def test_an_extension_beyond_any_deadline_says_where(tmp_path, text, message):
+    with pytest.raises(UsageError, match="ext.csv") as caught:
+        policy.load_extensions(write(tmp_path / "ext.csv", text))
+    assert message in str(caught.value)
+
+
+def test_the_largest_extensions_accepted_still_give_a_lateness(tmp_path):
+    table = policy.load_extensions(write(tmp_path / "ext.csv", "student,due,extra_hours\n"
+                                         f"ann,,{policy.MAX_EXTRA_HOURS}\n"
+                                         "bo,2199-12-31T23:59:00+14:00,\n"
+                                         "cy,1970-01-01T00:00:00Z,\n"))
+    made = after(hours=30)
+    for student, late in (("ann", False), ("bo", False), ("cy", True)):
+        record = policy.applied(PER_DAY, 2.0, made, time_source="submitted-at",
+                                extension=table[student])
+        assert (record["late_hours"] > 0) == late
+        assert record["final_score"] == (0.0 if late else 2.0)
+
+
 def test_submission_times_need_a_zone(tmp_path):
     times = policy.load_times(write(tmp_path / "t.csv",
                                     "student,submitted_at\nann,2026-10-06T01:00:00Z\n"))
