@@ -15,8 +15,10 @@ from grader.version import __version__
 # what never changes a score: the writers of reports read the records, the CLI and the benchmark
 # drive the library, the forging runners only run in verify, `grader new` only writes files, and
 # the lint only reads the master notebook before assign and verify; the course policy's late
-# penalty is applied to the stored raw score at every run, never by regrading
-_NOT_SCORING = ("reports", "cli.py", "bench.py", "forge.py", "scaffold.py", "lint.py", "policy.py")
+# penalty is applied to the stored raw score at every run, never by regrading, and so are the
+# manual questions' hand grades
+_NOT_SCORING = ("reports", "cli.py", "bench.py", "forge.py", "scaffold.py", "lint.py", "policy.py",
+                "manual.py")
 
 
 def source_digest(package: Path) -> str:

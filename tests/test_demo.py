@@ -6,6 +6,7 @@ import tomllib
 import pytest
 
 from grader import api
+from grader.api import load_assignment
 from conftest import DATA, ROOT
 
 CLASS = DATA / "demo_class"
@@ -28,7 +29,24 @@ def test_one_row_per_sample_file(demo):
         rows = list(csv.DictReader(f))
     assert sorted(r["student"] for r in rows) == files
     assert {r["student"] for r in rows if float(r["penalty"] or 0)} == {"pia_late"}
-    assert all(float(r["max_score"]) == EXPECTED["ada_correct"]["score"] for r in rows)
+    written = sum(q.points for q in load_assignment("custom_model", course=ROOT).manual)
+    assert written > 0
+    assert all(float(r["max_score"]) == EXPECTED["ada_correct"]["score"] + written for r in rows)
+
+
+def test_written_answers_are_to_be_graded_by_hand(demo):
+    out, results = demo
+    manual = [q.id for q in load_assignment("custom_model", course=ROOT).manual]
+    with open(out / "grades.csv") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    for student, r in results.items():
+        if r.status in ("invalid", "missing"):
+            assert r.pending() == [], student
+            continue
+        assert r.pending() == manual, student
+        assert all(rows[student][q] == "to be graded by hand" for q in manual)
+    assert "to be graded by hand" in (out / "reports" / "ada_correct.md").read_text()
+    assert "to be graded by hand" in (out / "summary.html").read_text()
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
@@ -52,7 +70,7 @@ def test_sample(demo, student):
     for qid in exp.get("loses", []):
         assert scores[qid][0] < scores[qid][1], f"{student} keeps full marks on {qid}"
     if "loses" in exp:
-        kept = [q for q in scores if q not in exp["loses"]]
+        kept = [q.id for q in r.questions if q.id not in exp["loses"] and not q.manual]
         assert all(scores[q][0] == scores[q][1] for q in kept), "a mutant lost points elsewhere"
 
 
@@ -66,5 +84,5 @@ def test_demo_pages_in_a_browser(demo, browser, tmp_path):
     assert browser.execute_script("return document.getElementById('score-plot').naturalWidth") > 200
     browser.save_screenshot(str(tmp_path / "demo-summary.png"))
     browser.get((out / "reports" / "dana_list_of_modules.html").as_uri())
-    assert browser.find_element("id", "score").text == f"{results['dana_list_of_modules'].score:g} / 26"
+    assert browser.find_element("id", "score").text == f"{results['dana_list_of_modules'].score:g} / 29"
     browser.save_screenshot(str(tmp_path / "demo-student.png"))

@@ -54,6 +54,27 @@ CHEATS = {
 }
 
 
+# student id -> the written answer to the manual question (the others keep the release's text)
+WRITTEN = {
+    "ada_correct": "A plain list does not register its layers as submodules, so `parameters()` "
+                   "misses them: the optimizer never trains them, `.to(device)` does not move them "
+                   "and `state_dict()` does not save them. `nn.ModuleList` registers each one "
+                   "(`layers.0`, ...) and still indexes like a list.",
+    "dana_list_of_modules": "리스트도 인덱싱이 되니까 똑같다. ModuleList가 더 빠르다.",
+}
+
+
+def write_answers(folder: Path) -> None:
+    """Put WRITTEN's answers into the answer cells of the manual question."""
+    for student, text in WRITTEN.items():
+        path = folder / f"{student}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if "otter_answer_cell" in cell.metadata.get("tags", []) and cell.cell_type == "markdown":
+                cell.source = text
+        nbformat.write(nb, path)
+
+
 def notebook_with_extra(src: Path, extra: str, *, first: bool = False) -> nbformat.NotebookNode:
     nb = nbformat.read(src, as_version=4)
     cell = nbformat.v4.new_code_cell(extra)
@@ -98,6 +119,7 @@ def main() -> None:
             lines.append(f"{key} = {_toml(value)}")
         lines.append("")
     (DEST / "expected.toml").write_text("\n".join(lines))
+    write_answers(DEST)
     print(f"wrote {len(expected)} notebooks to {DEST}")
 
 
