@@ -17,11 +17,12 @@ LAYERS = [
      "grader.policy"),
     ("grader.student",),                                                  # inside the sandbox
     ("grader.sandbox", "grader.assignment", "grader.store", "grader.intake", "grader.lms",
-     "grader.testing"),
+     "grader.testing", "grader.manual"),
     ("grader.judge",),
     ("grader.reports", "grader.check", "grader.forge", "grader.assign", "grader.lint",
      "grader.scheduler", "grader.worker", "grader.ray_executor", "grader.scaffold"),
     ("grader.api", "grader.verify", "grader.bench", "grader.serve"),     # serve: the service
+    ("grader.platforms",),                    # a platform's container: over api, under the CLI
     ("grader.cli",),
 ]
 # tighter than their layer: what the two sides of the sandbox boundary share
