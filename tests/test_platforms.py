@@ -58,11 +58,12 @@ def rootfs(dest: Path) -> Path:
 def container(root: Path, mounts: dict[str, Path], command: str, *, env: dict | None = None,
               timeout: float = 600) -> subprocess.CompletedProcess:
     """`command` (bash) in a fresh podman container, as root, default seccomp, no network."""
-    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    nproc = resource.getrlimit(resource.RLIMIT_NPROC)[1]
     argv = ["podman", "--runtime", "runc", "run", "--rm", "--network", "none",
-            "--ulimit", f"nofile={nofile}:{nofile}", "--ulimit", f"nproc={nproc}:{nproc}",
             "-e", f"PATH={PYHOME}/bin:/usr/bin:/bin"]
+    for name, res in (("nofile", resource.RLIMIT_NOFILE), ("nproc", resource.RLIMIT_NPROC)):
+        hard = resource.getrlimit(res)[1]      # podman's defaults may exceed what this host allows
+        value = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+        argv += ["--ulimit", f"{name}={value}:{value}"]
     for key, value in (env or {}).items():
         argv += ["-e", f"{key}={value}"]
     for src, dst in (("/usr", "/usr"), ("/etc/ld.so.cache", "/etc/ld.so.cache"),

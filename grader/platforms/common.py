@@ -61,6 +61,14 @@ def grade_one(notebook: Path, *, course: Path, assignment: str, sandbox: str = "
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def autograded_only(result: Result, asg) -> Result:
+    """`result` without the assignment's manual questions: the platform grades those by hand,
+    as questions of its own."""
+    manual = {q.id for q in asg.manual}
+    result.questions = [q for q in result.questions if q.id not in manual]
+    return result
+
+
 def apply_deadline(result: Result, policy: policy_mod.Policy, submitted_at: datetime | None,
                    due: datetime | None, source: str) -> None:
     """Score `result` under the course's policy with the platform's times: its submission time

@@ -64,8 +64,9 @@ def grade(base: Path) -> dict:
     notebook = common.pick_notebook(base / "submission", asg.notebook)
     if notebook is None:
         return failure(f"No notebook (.ipynb) was submitted; upload {asg.notebook}.")
-    result = common.grade_one(notebook, course=course, assignment=settings["assignment"],
-                              sandbox=settings.get("sandbox", "auto"))
+    result = common.autograded_only(common.grade_one(
+        notebook, course=course, assignment=settings["assignment"],
+        sandbox=settings.get("sandbox", "auto")), asg)
     submitted_at, due = times(read_metadata(base / "submission_metadata.json"))
     common.apply_deadline(result, asg.policy, submitted_at, due, "gradescope")
     data = results_json(result, visibility=settings.get("visibility", "visible"))
@@ -76,7 +77,7 @@ def grade(base: Path) -> dict:
 def main() -> int:
     """Entry point: grade, then write results.json (always)."""
     base = root()
-    common.lock_down(base / "source")
+    common.lock_down(base / "source", base / "results")
     try:
         data = grade(base)
     except Exception as exc:        # noqa: BLE001 - every failure still becomes a results.json

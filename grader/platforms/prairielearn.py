@@ -48,7 +48,8 @@ def results_json(r: Result) -> dict:
     message = f"Status: {STATUS_TEXT.get(r.status, r.status)}."
     if r.reason:
         message += f" {r.reason}"
-    score = r.score / r.max_score if r.max_score else 0.0
+    most = sum(q.max_score for q in r.questions)
+    score = r.score / most if most else 0.0
     return {"gradable": True, "score": round(min(max(score, 0.0), 1.0), 6), "message": message,
             "output": f"Graded in the {r.environment.get('sandbox', '?')} sandbox.",
             "tests": tests}
@@ -65,15 +66,16 @@ def grade(base: Path) -> dict:
     notebook = common.pick_notebook(base / "student", asg.notebook)
     if notebook is None:
         return ungradable(f"No notebook (.ipynb) was submitted; upload {asg.notebook}.")
-    result = common.grade_one(notebook, course=course, assignment=settings["assignment"],
-                              sandbox=settings.get("sandbox", "auto"))
+    result = common.autograded_only(common.grade_one(
+        notebook, course=course, assignment=settings["assignment"],
+        sandbox=settings.get("sandbox", "auto")), asg)
     return results_json(result)
 
 
 def main() -> int:
     """Entry point: grade, then write results.json (always)."""
     base = root()
-    common.lock_down(base / "tests", base / "data")
+    common.lock_down(base / "tests", base / "data", base / "results")
     try:
         data = grade(base)
     except Exception as exc:        # noqa: BLE001 - every failure still becomes a results.json
