@@ -88,7 +88,8 @@ def start_zygote(plan: dict, gpu: str | None) -> None:
     if zygote.supported():
         work_root = Path(plan["zygote_work"]).resolve()
         work_root.mkdir(parents=True, exist_ok=True)
-        zygote.prestart(work_root, gpu, bool(plan.get("unsafe_no_cgroups")))
+        zygote.prestart(work_root, gpu, bool(plan.get("unsafe_no_cgroups")),
+                        lazy=plan.get("jobs_per_slot", 2) <= 1)
 
 
 def collect_suite(plan: dict, cache: dict) -> None:

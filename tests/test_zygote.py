@@ -436,3 +436,45 @@ def test_a_cgroup_v2_only_layout_fails_closed_and_rlimits_hold_the_attacks(tmp_p
         check(r, expected(adversarial, case), max_score=5)
         assert r.environment["warm"] is True
         assert any("rlimits" in f for f in r.all_flags()), r.all_flags()
+
+
+def test_a_notebook_that_trains_is_graded_alike_from_a_lazy_zygote_a_warm_one_and_cold(tmp_path):
+    """A slot with one submission starts its zygote without the warm-up (no lazy torch imports,
+    no first backward pass, no huge pages), and a cold sandbox imports torch alone: a notebook
+    whose first optimizer step imports torch._dynamo (which rewraps torch.manual_seed) is graded
+    as from a warm zygote, with no integrity flag."""
+    import hashlib
+
+    from grader import assignment
+    from grader.judge.grade import GradeOptions, grade_one
+
+    nb = notebook_from_script((SCENARIOS / "solution" / "notebook.py").read_text() + """
+# %%
+import torch
+model = torch.nn.Linear(3, 1)
+opt = torch.optim.Adam(model.parameters())
+loss = model(torch.ones(4, 3)).pow(2).mean()
+loss.backward()
+opt.step()
+""")
+    path = tmp_path / "trains.ipynb"
+    nbformat.write(nb, path)
+    asg = assignment.load("mini", MINI_COURSE)
+    scores = {}
+    for lazy in (True, False):
+        zygote.shutdown()
+        work = tmp_path / f"work-{lazy}"
+        work.mkdir()
+        slot = zygote._for_key(work, None, lazy=lazy)
+        assert slot.lazy is lazy and (slot.huge_mb == 0 if lazy else True)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        r = grade_one(asg, "trains", path, sha, GradeOptions(sandbox="bwrap"),
+                      work_root=work)
+        assert r.environment.get("warm") and not r.flags, (r.status, r.reason, r.flags)
+        scores[lazy] = (r.status, r.score, [q.score for q in r.questions])
+    zygote.shutdown()
+    cold = api.grade(path, assignment="mini", out=tmp_path / "out-cold", sandbox="bwrap",
+                     course=MINI_COURSE, warm=False).results[0]     # torch imported, nothing more
+    assert not cold.environment["warm"] and not cold.flags, cold.flags
+    scores["cold"] = (cold.status, cold.score, [q.score for q in cold.questions])
+    assert scores[True] == scores[False] == scores["cold"] == ("graded", 5, [2, 3])

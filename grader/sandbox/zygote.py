@@ -26,7 +26,7 @@ from grader.sandbox.base import (CHANNEL_FD, START_TIMEOUT, LaunchSpec, SandboxP
                                  python_paths)
 from grader.sandbox.binds import CLEAN_ENV, system_binds
 from grader.student import seccomp
-from grader.student.boot import PKG_ROOT as SANDBOX_PKG_ROOT, RUN_DIR
+from grader.student.boot import PKG_ROOT as SANDBOX_PKG_ROOT, RUN_DIR, WARM_ENV
 from grader.student.boot import WORKSPACE as SANDBOX_WORKDIR
 
 # CHROOT: setns into a mount namespace; CHOWN: hand the copied data files of /workspace to the
@@ -80,8 +80,10 @@ class ZygoteChild:
 class Zygote:
     """A warm fork server in a bubblewrap jail, for submissions whose work dirs share one parent."""
 
-    def __init__(self, work_parent: Path, gpu: str | None, unsafe_no_cgroups: bool = False) -> None:
+    def __init__(self, work_parent: Path, gpu: str | None, unsafe_no_cgroups: bool = False,
+                 lazy: bool = False) -> None:
         self.work_parent, self.gpu, self.unsafe = work_parent, gpu, unsafe_no_cgroups
+        self.lazy = lazy     # ready after `import torch`, without the warm-up (see student.zygote)
         self.key = (str(work_parent), gpu, unsafe_no_cgroups)
         # the batch's run id in its name
         self.group = cgroup.create_parent(os.environ.get("GRADER_RUN", ""))
@@ -131,6 +133,7 @@ class Zygote:
                            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",
                            "MKL_NUM_THREADS": "1",
                            "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": self.gpu or "",
+                           **({WARM_ENV: "lazy"} if self.lazy else {}),
                            # read by the dynamic loader at start only: the zygote's is its
                            # children's
                            **({"LD_LIBRARY_PATH": ":".join(gpu.library_dirs())}
@@ -290,7 +293,8 @@ def for_slot(spec: LaunchSpec) -> Zygote:
     return _for_key(spec.workdir.parent, spec.gpu, spec.unsafe_no_cgroups)
 
 
-def _for_key(work_parent: Path, gpu_index: str | None, unsafe: bool = False) -> Zygote:
+def _for_key(work_parent: Path, gpu_index: str | None, unsafe: bool = False,
+             lazy: bool = False) -> Zygote:
     global _slot
     with _slot_lock:       # a zygote started ahead (prestart) is waited for, not started twice
         key = (str(work_parent), gpu_index, unsafe)
@@ -298,18 +302,20 @@ def _for_key(work_parent: Path, gpu_index: str | None, unsafe: bool = False) -> 
             _slot.close()
             _slot = None
         if _slot is None:
-            _slot = Zygote(work_parent, gpu_index, unsafe)
+            _slot = Zygote(work_parent, gpu_index, unsafe, lazy=lazy)
         return _slot
 
 
-def prestart(work_parent: Path, gpu_index: str | None, unsafe: bool = False) -> threading.Thread:
+def prestart(work_parent: Path, gpu_index: str | None, unsafe: bool = False,
+             lazy: bool = False) -> threading.Thread:
     """Start this process's zygote in the background, before the first submission asks for it
     (its interpreter, `import torch` and warm-up then overlap the judge's own start).  A zygote that
     fails to start here is started again, and its failure reported, by that first submission.
-    `unsafe` is the batch's --unsafe-no-cgroups, so that the zygote started is the one it uses."""
+    `unsafe` is the batch's --unsafe-no-cgroups, so that the zygote started is the one it uses;
+    `lazy` (a slot with one submission to grade) skips the warm-up, which only later forks repay."""
     def start() -> None:
         try:
-            _for_key(work_parent, gpu_index, unsafe)
+            _for_key(work_parent, gpu_index, unsafe, lazy)
         except SandboxError:
             return
         threading.Event().wait()     # bwrap --die-with-parent is tied to the thread that started it

@@ -17,6 +17,7 @@ WORKSPACE = "/workspace"               # the student's work dir (a sized tmpfs)
 RUN_DIR = "/run/torchgrader"           # a warm zygote's private mounts
 NOBODY = 65534                         # the uid and gid student code runs as
 CHANNEL_FD = 3                         # the judge's socket, at this descriptor in every sandboxed process
+WARM_ENV = "GRADER_ZYGOTE_WARM"        # "lazy": a zygote skips the warm-up (one submission to fork)
 
 
 def populate(src: str = DATA_DIR, dst: str = WORKSPACE) -> None:

@@ -331,6 +331,20 @@ def _device() -> str:
 _prepared: Snapshot | None = None
 
 
+def _settle_torch() -> None:
+    """Make now the one change torch makes to itself later, when `torch._dynamo` is first imported
+    (an optimizer's first step imports it): it wraps `torch.manual_seed` with
+    `torch._disable_dynamo` (torch/_dynamo/__init__.py).  Made before the pristine snapshot, it is
+    never taken for the notebook's patch; importing torch._dynamo itself here would cost seconds."""
+    import torch
+
+    if torch.manual_seed is torch.random.manual_seed and hasattr(torch, "_disable_dynamo"):
+        import torch.jit._builtins
+
+        torch.manual_seed = torch._disable_dynamo(torch.manual_seed)
+        torch.jit._builtins._register_builtin(torch.manual_seed, "aten::manual_seed")
+
+
 def prepare() -> Snapshot:
     """What main() sets up that no submission changes.  A warm slot's zygote calls it once before
     it forks any student: each child inherits the snapshot and its dict version tags, so the first
@@ -339,6 +353,7 @@ def prepare() -> Snapshot:
     if _prepared is None:
         builtins.input = _no_input
         protocol.capture_torch()
+        _settle_torch()
         _prepared = Snapshot()
         _prepared.restore()
     return _prepared

@@ -53,7 +53,7 @@ import sys
 
 from grader.student import limits as limits_mod
 from grader.student import seccomp
-from grader.student.boot import CHANNEL_FD, NOBODY, RUN_DIR, WORKSPACE
+from grader.student.boot import CHANNEL_FD, NOBODY, RUN_DIR, WARM_ENV, WORKSPACE
 from grader.student.syscalls import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID,
                                      CLONE_NEWUTS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID,
                                      MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, attach,
@@ -425,7 +425,12 @@ class Server:
 
     @classmethod
     def start(cls, fd: int) -> Server:
-        """Fork the nursery, warm up, take the pristine snapshot; then tell the host `ready`."""
+        """Fork the nursery, warm up, take the pristine snapshot; then tell the host `ready`.
+
+        A lazy zygote (its slot has one submission to grade) only imports torch and the runner:
+        the warm-up's imports, its first backward pass and the collapse into huge pages make later
+        forks cheaper, which one fork does not repay."""
+        lazy = os.environ.get(WARM_ENV) == "lazy"
         ctrl = socket.socket(fileno=fd)
         nursery, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if os.fork() == 0:                        # before torch: the nursery stays small
@@ -434,13 +439,18 @@ class Server:
             _nursery(theirs)
         theirs.close()
         own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
-        _warm_up(compute=os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"))
+        if lazy:
+            import torch
+
+            torch.set_num_threads(1)
+        else:
+            _warm_up(compute=os.environ.get("CUDA_VISIBLE_DEVICES", "") in ("", "-1"))
         from grader.student import runner
 
         runner.prepare()  # the pristine snapshot, taken once: a child that reads it copies nothing
         gc.collect()
         gc.freeze()       # the children's collections skip the warm heap: no copy-on-write of it
-        huge_mb = _collapse_heap()
+        huge_mb = 0 if lazy else _collapse_heap()
         server = cls(ctrl, nursery, own_pid_ns)
         server.send({"op": "ready", "pid": os.getpid(), "huge_mb": huge_mb})
         return server
