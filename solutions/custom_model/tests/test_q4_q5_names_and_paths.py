@@ -82,33 +82,53 @@ def calls_on_tree(ns, desc, calls):
     return answers
 
 
-@probe(uses=[build, same_objects])
-def lookup_on_tree(ns, desc, queries, marks):
-    model = build(desc)
-    truth = {"module": dict(model.named_modules()), "parameter": dict(model.named_parameters()),
-             "buffer": dict(model.named_buffers())}
-    found, outcomes = [], []
-    for path, kind in queries:
-        try:
-            found.append(ns.lookup(model, path, kind))
-            outcomes.append("returned")
-        except ValueError:
-            found.append(None)
-            outcomes.append("ValueError")
-        except Exception as exc:  # the student's answer: report what it raised
-            found.append(None)
-            outcomes.append(type(exc).__name__)
-    identity = [same_objects({"what it returned": (truth[kind][path], obj)}) if kind in truth else {}
-                for (path, kind), obj in zip(queries, found)]
-    for (path, kind), mark in zip(queries, marks):  # a mark on the real object, after every lookup
-        if kind in truth:
-            setattr(truth[kind][path], "grader_mark", mark)
+def tensors_of(module):
+    """Every parameter and buffer of `module` (persistent or not), by name."""
+    return list(module.named_parameters()) + list(module.named_buffers())
+
+
+@probe(uses=[build, tensors_of, same_objects])
+def lookup_on_tree(ns, desc, state, queries, marks):
+    """For each query, on a model of its own built from `desc` with the values of `state`: what
+    lookup returned (its own tensors and submodule names) and every tensor of the model after
+    `marks[i]` was added, through what lookup returned, to each tensor it holds."""
     answers = []
-    for obj, outcome, mark, same in zip(found, outcomes, marks, identity):
-        seen = getattr(obj, "grader_mark", None) if obj is not None else None
-        answers.append({"outcome": outcome, "type": type(obj).__name__, "identity": same,
-                        "mark": seen.detach().clone() if isinstance(seen, torch.Tensor) else None,
-                        "raised": mark.clone() if outcome == "ValueError" else None})
+    for (path, kind), mark in zip(queries, marks):
+        model = build(desc)
+        with torch.no_grad():
+            for name, t in tensors_of(model):
+                t.copy_(state[name])
+        truth = dict(tensors_of(model))
+        truth.update(model.named_modules())
+        answer = {"outcome": "returned", "type": "", "own": None, "modules": None, "after": None,
+                  "identity": {}}
+        try:
+            obj = ns.lookup(model, path, kind)
+        except ValueError:
+            answer["outcome"] = "ValueError"
+            answers.append(answer)
+            continue
+        except Exception as exc:  # the student's answer: report what it raised
+            answer["outcome"] = type(exc).__name__
+            answers.append(answer)
+            continue
+        answer["type"] = type(obj).__name__
+        if path in truth:
+            answer["identity"] = same_objects({"what it returned": (truth[path], obj)})
+        held = [obj] if isinstance(obj, torch.Tensor) else \
+            [t for _, t in tensors_of(obj)] if isinstance(obj, nn.Module) else []
+        if isinstance(obj, nn.Module):
+            answer["own"] = {name: t.detach().clone() for name, t in tensors_of(obj)}
+            answer["modules"] = [name for name, _ in obj.named_modules()]
+        elif isinstance(obj, torch.Tensor):
+            answer["own"] = {"": obj.detach().clone()}
+        try:  # rebinding .data reaches the model only through its own tensor objects
+            for t in held:
+                t.data = t.data + int(mark)
+        except Exception:  # what lookup returned cannot take the change: the model keeps its values
+            pass
+        answer["after"] = {name: t.detach().clone() for name, t in tensors_of(model)}
+        answers.append(answer)
     return answers
 
 
@@ -156,9 +176,10 @@ def test_parameter_and_buffer_names(student):
 
 
 def lookup_queries(student, model):
-    """The model itself (""), up to three modules, parameters and buffers, and two unknown kinds."""
+    """The model itself (""), up to three modules that hold a tensor, parameters and buffers, and
+    two unknown kinds."""
     rng = student.rng
-    modules = [n for n, _ in model.named_modules() if n]
+    modules = [n for n, m in model.named_modules() if n and tensors_of(m)]
     params = [n for n, _ in model.named_parameters()]
     buffers = [n for n, _ in model.named_buffers()]
     queries = ([["", "module"]] + [[p, "module"] for p in rng.sample(modules, min(3, len(modules)))]
@@ -170,32 +191,76 @@ def lookup_queries(student, model):
     return queries
 
 
+def random_state(student, model):
+    """New values, drawn here, for every tensor of `model`: the judge knows them all."""
+    g = student.generator
+    return {name: torch.randn(t.shape, generator=g) if t.is_floating_point()
+            else torch.randint(0, 1000, t.shape, generator=g, dtype=t.dtype)
+            for name, t in tensors_of(model)}
+
+
+def expected_after(state, model, path, kind, mark):
+    """The model's tensors after `mark` was added to each tensor the object at `path` holds."""
+    target = model.get_submodule(path) if kind == "module" else \
+        model.get_parameter(path) if kind == "parameter" else model.get_buffer(path)
+    held = {id(t) for t in ([target] if isinstance(target, torch.Tensor)
+                            else [t for _, t in tensors_of(target)])}
+    return {name: state[name] + mark if id(t) in held else state[name]
+            for name, t in tensors_of(model)}
+
+
+def check_returned(answer, model, state, path, kind, call):
+    """What lookup returned holds the right values, and a write through it reached the model."""
+    target = model.get_submodule(path) if kind == "module" else None
+    expect(isinstance(answer["own"], dict) and (target is None) == ("" in answer["own"]),
+           f"{call} should return the {kind}, but it returned a {answer['type']}")
+    own = {name: t for name, t in tensors_of(target)} if target is not None else \
+        {"": dict(tensors_of(model))[path]}
+    expect(sorted(answer["own"]) == sorted(own),
+           f"{call} returned a {answer['type']} that is not the {kind} at that path")
+    for name, t in own.items():
+        tensors_equal(answer["own"][name], state[f"{path}.{name}" if path and name else path or name],
+                      name=f"a value in what {call} returned")
+    if target is not None:
+        expect(answer["modules"] == [n for n, _ in target.named_modules()],
+               f"{call} returned a module whose submodules are not those at that path")
+    after = answer["after"]
+    expect(isinstance(after, dict) and sorted(after) == sorted(state),
+           f"{call} could not be checked: the report of the model's tensors is incomplete")
+    advice = f"Return the {kind} object that is inside the model itself (not a copy)."
+    try:
+        for name, want in expected_after(state, model, path, kind, answer["mark"]).items():
+            tensors_equal(after[name], want, name=f"the model's `{name}` after a change made "
+                          f"through what {call} returned")
+    except AssertionError as failure:
+        hint = advice
+        try:  # the process's own account of identity: advice for the message, never the verdict
+            expect_same_objects(answer["identity"], ["what it returned"], what=call, hint=advice)
+        except AssertionError as diagnosis:
+            hint = str(diagnosis)
+        raise type(failure)(f"{failure} {hint}") from None
+
+
 @question("q5", points=1)
 def test_lookup_returns_the_object(student):
     for desc in tree_cases(student, ["bn", 1], ["buf", 1]):
         model = build(desc)
+        state = random_state(student, model)
         queries = lookup_queries(student, model)
-        marks = torch.randn(len(queries), 3, generator=student.generator)
-        r = student.probe(lookup_on_tree, desc=desc, queries=queries, marks=marks)
+        marks = torch.randint(1, 1000, (len(queries),), generator=student.generator)
+        r = student.probe(lookup_on_tree, desc=desc, state=state, queries=queries, marks=marks)
         expect(isinstance(r, list) and len(r) == len(queries), "lookup should answer every call")
-        for (path, kind), answer, mark in zip(queries, r, marks):
+        for (path, kind), answer, mark in zip(queries, r, marks.tolist()):
             call = f"lookup(model, {path!r}, {kind!r})"
             if kind not in ("module", "parameter", "buffer"):
-                expect(answer["raised"] is not None, "lookup with an unknown kind should raise ValueError, "
-                                                     f"but yours gave: {answer['outcome']}")
-                tensors_equal(answer["raised"], mark, name=f"the answer to {call} (it should raise ValueError)")
+                # the process's claim: it can only cost the point, which the calls below earn
+                expect(answer["outcome"] == "ValueError", "lookup with an unknown kind should raise "
+                                                          f"ValueError, but yours gave: {answer['outcome']}")
                 continue
             expect(answer["outcome"] == "returned",
                    f"{call} raised {answer['outcome']} instead of returning the {kind}"
                    + (" (the empty path is the model itself)" if path == "" else ""))
-            expect_same_objects(answer["identity"], ["what it returned"], what=call,
-                                hint=f"Return the {kind} object that is inside the model itself.")
-            expect(answer["mark"] is not None,
-                   f"{call} should return the {kind} object that is inside the model (the very same object, "
-                   f"not a copy); yours returned a {answer['type']} that is not that object")
-            tensors_equal(answer["mark"], mark,
-                          name=f"an attribute set on the {kind} inside the model, read through what {call} "
-                               "returned (it should be that very object)")
+            check_returned(dict(answer, mark=mark), model, state, path, kind, call)
 
 
 @question("q5", points=1)
