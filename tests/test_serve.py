@@ -480,6 +480,24 @@ def test_a_late_submission_is_graded_with_its_penalty(tmp_path):
         running.close()
 
 
+def test_a_student_sees_the_hidden_tests_as_the_feedback_setting_allows(tmp_path):
+    from grader.reports.feedback import html
+
+    course = _course_with(tmp_path, 'due = "2099-10-05T23:59:00+09:00"\nfeedback = "public"\n')
+    running = Running(tmp_path, course=course)
+    try:
+        c, token = running.client, running.tokens["ada"]
+        status, _, body = c.upload(token, BLANK.read_bytes())
+        done = c.wait(json.loads(body)["id"], token)
+        result = running.service.result(running.service.get(done["id"]))
+        student = c.request("GET", done["report_url"], token=token)[2].decode()
+        staff = c.request("GET", done["report_url"], token=running.staff)[2].decode()
+        assert student == html(result, "public") and staff == html(result, "full")
+        assert student != staff
+    finally:
+        running.close()
+
+
 # -- the queue in the database, on both engines ------------------------------------------------
 def _rows(db, n: int, student: str = "ada") -> list[int]:
     from grader.serve.db import Submission
