@@ -27,15 +27,22 @@ _SEQUENCES = re.compile(
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # the same sequences spelled out, as the repr() of a string shows them inside a message
-# (`KeyError('\x1b[31mx')` reads "'\\x1b[31mx'"): ESC as \x1b, \033, \u001b, \e or ^[
-_ESC_SPELLED = r"(?:\\+(?:x1b|0?33|u001b|U0000001b|e)|\^\[)"
+# (`KeyError('\x1b[31mx')` reads "'\\x1b[31mx'"): ESC as \x1b, \033, \u001b, \e or ^[.  Every
+# repetition is possessive and a run of backslashes is entered at its first one only, so a match
+# attempt never backtracks: one pass is linear in the length of the text.
+_ESC_SPELLED = r"(?:(?<!\\)\\++(?i:x1b|0?33|u001b|u0000001b|e)|\^\[)"
 _SPELLED = re.compile(
-    rf"(?:{_ESC_SPELLED}\[|\\+(?:x9b|u009b))[0-?]*[ -/]*[@-~]?"                     # CSI
-    rf"|{_ESC_SPELLED}[\]PX^_][^\x07\x1b]{{0,512}}?(?:\\+(?:x07|a|007|u0007)|\x07"    # OSC ... BEL
-    rf"|{_ESC_SPELLED}\\+|$)"                                                       # or ... ST
-    rf"|{_ESC_SPELLED}[()*+][0-~]",                                                 # charset
-    re.IGNORECASE)
-_SPELLED_HINT = re.compile(r"\\+(?:x1b|0?33|u001b|U0000001b|e\[|x9b|u009b)|\^\[", re.IGNORECASE)
+    rf"(?:{_ESC_SPELLED}\[|(?<!\\)\\++(?i:x9b|u009b))[0-?]*+[ -/]*+[@-\[\]_-~]?"   # CSI
+    rf"|{_ESC_SPELLED}[\]PX^_][^\\^\x07\x1b\n]{{0,512}}+"                            # OSC body
+    rf"(?:\\++(?i:x07|a|007|u0007)|\x07|{_ESC_SPELLED}\\++)?"                       # BEL or ST
+    rf"|{_ESC_SPELLED}[()*+][0-~]")                                                 # charset
+# what is left of one once the others are gone: its introducer, an ESC (matched in any case) and
+# the character after it; or a one-character CSI
+_INTRODUCERS = tuple((esc, "[]PX^_()*+") for esc in
+                     ("\\x1b", "\\033", "\\33", "\\u001b", "\\u0000001b", "\\e", "^[")
+                     ) + (("\\x9", "bB"), ("\\u009", "bB"))
+_ENDINGS = frozenset("".join(follow for _, follow in _INTRODUCERS))
+_SPELLED_HINT = re.compile(r"\\(?i:x1b|0?33|u001b|u0000001b|e|x9b|u009b)|\^\[")
 _CUT = re.compile(r"\.\.\. \(cut: [\d,]+ more characters\)$")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _C1 = re.compile(r"[\x90-\x9f]")
@@ -58,25 +65,37 @@ def clean(value: object, limit: int | None = None) -> str:
     total = None
     if limit is not None and len(text) > 2 * limit + 1024:
         total, text = len(text), text[:2 * limit + 1024]   # no work on what the cap drops anyway
-    if _SPELLED_HINT.search(text):
-        text = _unspell(text)
-    if text.isascii() and text.isprintable():
-        return cap(text, limit, total)              # the common case, untouched
-    text = _SURROGATES.sub(REPLACEMENT, text)
-    if "\x1b" in text or _C1.search(text):
-        text = _SEQUENCES.sub("", text)
-    return cap(_CONTROLS.sub("", text), limit, total)
+    if not (text.isascii() and text.isprintable()):    # the common case needs none of this
+        text = _SURROGATES.sub(REPLACEMENT, text)
+        if "\x1b" in text or _C1.search(text):
+            text = _SEQUENCES.sub("", text)
+        text = _CONTROLS.sub("", text)
+    if _SPELLED_HINT.search(text):                       # last: removing a control code can
+        text = _unspell(text)                            # join the pieces of a spelled one
+    return cap(text, limit, total)
 
 
 def _unspell(text: str) -> str:
-    """`text` without escape sequences spelled out (until none is left: removing one can join the
-    pieces of another)."""
-    for _ in range(8):
-        shorter = _SPELLED.sub("", text)
-        if shorter == text:
-            break
-        text = shorter
-    return text
+    """`text` without escape sequences spelled out, whole where they can be told, and without
+    any introducer left once they are gone (removing one can join the pieces of another)."""
+    text = _SPELLED.sub("", text)
+    return _drop_introducers(text) if _SPELLED_HINT.search(text) else text
+
+
+def _drop_introducers(text: str) -> str:
+    """`text` with every spelled introducer removed, including those that removing others makes,
+    in one pass: each character goes on a stack, and an introducer that ends on the stack's top
+    is taken off it."""
+    kept: list[str] = []
+    for char in text:
+        kept.append(char)
+        if char in _ENDINGS:
+            for head, follow in _INTRODUCERS:
+                n = len(head)
+                if char in follow and len(kept) > n and "".join(kept[-n - 1:-1]).lower() == head:
+                    del kept[-n - 1:]
+                    break
+    return "".join(kept)
 
 
 def _str(value: object) -> str:

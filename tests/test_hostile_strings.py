@@ -9,6 +9,9 @@ import csv
 import io
 import json
 import os
+import random
+import re
+import signal
 import socket
 from pathlib import Path
 
@@ -62,6 +65,57 @@ def test_clean_makes_any_text_safe(raw, expected):
     assert text.clean(raw) == expected
     assert text.clean(text.clean(raw)) == expected            # idempotent: records are re-read
     text.clean(raw).encode("utf-8")                            # always encodable
+
+
+SPELLED_PIECES = ["\\x1b", "\\033", "\\33", "\\u001b", "\\U0000001b", "\\e", "^[", "\\x9b",
+                  "\\u009b", "\\", "^", "[", "]", "P", "X", "_", "(", "+", "0;", "31m", "\\a",
+                  "\\x07", "\x07", "\x1b", "\x00", "\x9c", "x1", "b", "3", "0", "u00", "e", " ",
+                  "김", "\ud800", "\n"]
+INTRODUCER = re.compile(r"(?i:\\x1b|\\0?33|\\u001b|\\u0000001b|\\e|\^\[)[\[\]PX^_()*+]"
+                        r"|(?i:\\x9b|\\u009b)")
+
+
+def test_clean_leaves_no_spelled_escape_when_removing_one_joins_another():
+    nested = "\\x1b[m"
+    for _ in range(9):
+        nested = "\\x1" + nested + "b[m"
+    once = text.clean(nested)
+    assert text.clean(once) == once and not INTRODUCER.search(once)
+    joined = "\\x1\x00b[31mred"                  # a control code between the pieces
+    assert text.clean(joined) == "red" == text.clean(text.clean(joined))
+
+
+@pytest.mark.parametrize("limit", [None, 24])
+def test_clean_is_idempotent_on_mixtures_of_spelled_escapes(limit):
+    rng = random.Random(20261202)
+    for _ in range(3000):
+        raw = "".join(rng.choice(SPELLED_PIECES) for _ in range(rng.randrange(1, 40)))
+        once = text.clean(raw, limit)
+        assert text.clean(once, limit) == once, raw
+        assert not INTRODUCER.search(once) and "\x1b" not in once, raw
+
+
+class _TooSlow(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _TooSlow("clean did not finish within its generous guard: it backtracks")
+
+
+@pytest.mark.parametrize("raw,limit", [
+    ("\\x1b]" * 40_000, None), ("^[]" * 66_000, None), ("\\" * 200_000, None),
+    ("\\x1b[" * 40_000, None), ("\\033]0;" * 30_000, None), ("^[]" * 6_000, 8000),
+])
+def test_clean_of_200_kb_of_spelled_escapes_does_not_backtrack(raw, limit):
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(10)                      # a guard against minutes, not a timing: it runs in ms
+    try:
+        out = text.clean(raw, limit)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert text.clean(out, limit) == out and not INTRODUCER.search(out)
 
 
 def test_clean_caps_with_a_marker():
