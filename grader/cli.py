@@ -358,7 +358,8 @@ def cmd_list(args) -> int:
     for a in assignments:
         print(f"{a.name}: {a.title}  ({a.max_score:g} points, gpu: {a.gpu})")
         for q in a.questions:
-            print(f"  {q.id:<6} {q.points:>4g}  {q.title}")
+            print(f"  {q.id:<6} {q.points:>4g}  {q.title}"
+                  + (f"  (graded by hand, {len(q.rubric)} rubric items)" if q.manual else ""))
     return 0
 
 

@@ -88,6 +88,10 @@ def test_the_toml_refuses_a_rubric_that_cannot_be_used(tmp_path):
     toml = course / "solutions" / "mini" / "assignment.toml"
     good = toml.read_text()
     assert [q.id for q in load("mini", course).manual] == ["q3"]
+    # a manual question and its rubric are no part of what decides an autograded result
+    assert load("mini", course).suite_hash() == load("mini", MINI_COURSE).suite_hash()
+    toml.write_text(good.replace("names gradient accumulation", "names accumulation"))
+    assert load("mini", course).suite_hash() == load("mini", MINI_COURSE).suite_hash()
     for bad, said in [(good.replace('text = "names gradient accumulation"\n',
                                     'text = "x"\nweight = 2\n'), "unknown setting"),
                       (good.replace("manual = true", "manual = false"), "is not manual"),
@@ -305,3 +309,19 @@ def test_a_grader_grades_three_answers_with_the_keyboard_and_downloads_manual_cs
     key = {r["anonymous_id"]: r["student"] for r in csv.DictReader(pages["key"].open())}
     assert [by[key[a]].score for a in shown] == [7, 5, 6]
     assert all(not by[key[a]].pending() for a in shown)
+
+
+def test_the_commands_refuse_what_they_cannot_use_with_exit_2(course, tmp_path, capsys):
+    from grader import cli
+
+    course_dir, subs = course
+    assert cli.main(["--course", str(MINI_COURSE), "manual", "mini", str(subs), "--out",
+                     str(tmp_path / "p")]) == 2
+    assert "has no manual questions" in capsys.readouterr().err
+    assert cli.main(["--course", str(course_dir), "grade", str(subs), "-a", "mini", "-o",
+                     str(tmp_path / "o"), "--manual", str(tmp_path / "none.csv")]) == 2
+    assert "none.csv: no such file" in capsys.readouterr().err
+    assert cli.main(["--course", str(course_dir), "manual", "mini", str(subs), "--out",
+                     str(tmp_path / "p"), "--seed", "s"]) == 0
+    out = capsys.readouterr().out
+    assert "q3.html" in out and "manual-key.csv" in out
