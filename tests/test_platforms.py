@@ -23,7 +23,9 @@ import jsonschema
 import nbformat
 import pytest
 
-from grader.platforms import export
+from grader.platforms import common, export
+from grader.platforms import gradescope as gradescope_entry
+from grader.platforms import prairielearn as prairielearn_entry
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "tests" / "data" / "schemas"
@@ -40,8 +42,8 @@ def schema(name: str) -> dict:
 
 def rootfs(dest: Path) -> Path:
     """A root directory with mount points, the usual symlinks, root and nobody."""
-    for d in ("usr", "tmp", "proc", "dev", "sys", "etc/ssl", "run", "var", "root", PYHOME.strip("/"),
-              "autograder", "grade", "opt/torchgrader"):
+    for d in ("usr", "tmp", "proc", "dev", "sys", "etc/ssl", "run", "var", "root",
+              PYHOME.strip("/"), "autograder", "grade", "opt/torchgrader"):
         (dest / d).mkdir(parents=True, exist_ok=True)
     (dest / "tmp").chmod(0o1777)
     (dest / "root").chmod(0o755)
@@ -125,6 +127,45 @@ def test_export_refuses_what_it_cannot_write(tmp_path):
         export.export("moodle", HW, out=tmp_path / "m", course=REPO)
 
 
+def test_gradescope_times_from_metadata():
+    meta = {"created_at": "2026-10-06T10:00:00.123456+09:00",
+            "assignment": {"due_date": "2026-10-05T23:59:00.000000+09:00"}}
+    submitted, due = gradescope_entry.times(meta)
+    assert (submitted.isoformat(), due.isoformat()) == ("2026-10-06T10:00:00.123456+09:00",
+                                                        "2026-10-05T23:59:00+09:00")
+    assert gradescope_entry.times({}) == (None, None)
+    assert gradescope_entry.times({"created_at": "yesterday", "assignment": "x"}) == (None, None)
+    assert gradescope_entry.times({"created_at": "2026-10-06T10:00:00"})[0] is None   # no zone
+
+
+def test_apply_deadline_uses_the_platforms_due_date():
+    from grader import policy
+    from grader.results import Result
+
+    def graded(score):
+        return Result(student="s", assignment=HW, status="graded", score=score, max_score=10)
+
+    p = policy.parse({"due": "2026-10-05T23:59:00+09:00", "late": "per_day", "penalty": 0.25},
+                     REPO / "assignment.toml")
+    r = graded(10.0)
+    common.apply_deadline(r, p, common.parse_time("2026-10-06T01:00:00+09:00"),
+                          common.parse_time("2026-10-06T00:30:00+09:00"), "gradescope")
+    assert r.score == 7.5 and r.lateness["raw_score"] == 10.0       # 30 min after its own due
+    r = graded(10.0)
+    common.apply_deadline(r, policy.parse({}, REPO / "assignment.toml"),
+                          common.parse_time("2030-01-01T00:00:00+00:00"), None, "gradescope")
+    assert r.score == 10.0 and not r.lateness        # no [policy] deadline: the platform's rules
+
+
+def test_prairielearn_results_of_an_invalid_notebook():
+    from grader.results import Result
+
+    r = Result(student="s", assignment=HW, status="invalid", reason="not JSON: line 1")
+    data = prairielearn_entry.results_json(r)
+    jsonschema.validate(data, schema("prairielearn"))
+    assert data["gradable"] is False and data["message"] == "not JSON: line 1"
+
+
 # -- Gradescope's harness -----------------------------------------------------------------------
 
 class Gradescope:
@@ -187,6 +228,8 @@ def test_gradescope_solution_full_blank_zero(gradescope):
     full = gradescope.grade(nbformat.read(SOLUTION, as_version=4))
     assert full["score"] == _max(full) > 0
     assert "drop sandbox" in full["output"]
+    assert full["extra_data"]["sandbox"] == "drop"          # bubblewrap starts, but no cgroup
+    assert full["extra_data"]["isolation"]["uid"] == 65534
     assert {t["visibility"] for t in full["tests"]} == {"after_published"}   # assignment.toml's
     assert full["execution_time"] > 0 and full["stdout_visibility"] == "hidden"
     blank = gradescope.grade(nbformat.read(BLANK, as_version=4))
@@ -342,7 +385,8 @@ def test_prairielearn_solution_full_blank_zero(prairielearn):
     assert all(t["points"] == t["max_points"] for t in full["tests"])
     blank = prairielearn.grade(BLANK.read_bytes())
     assert blank["gradable"] is True and blank["score"] == 0
-    assert sum(t["max_points"] for t in blank["tests"]) == sum(t["max_points"] for t in full["tests"])
+    most = sum(t["max_points"] for t in full["tests"])
+    assert sum(t["max_points"] for t in blank["tests"]) == most > 0
 
 
 @pytest.mark.slow
@@ -370,4 +414,20 @@ open("/tmp/attack-pl", "w").write(note)
 """)
     data = prairielearn.grade(nbformat.writes(nb).encode())
     assert data["gradable"] is True and data["score"] == 0
-    assert (prairielearn.root / "tmp" / "attack-pl").read_text() == "PermissionError PermissionError"
+    note = (prairielearn.root / "tmp" / "attack-pl").read_text()
+    assert note == "PermissionError PermissionError"
+
+
+def test_export_cli_exit_codes(tmp_path, capsys):
+    from grader.cli import main
+
+    assert main(["--course", str(REPO), "export", "gradescope", "no_such_hw",
+                 "-o", str(tmp_path / "a.zip")]) == 2
+    assert "no_such_hw" in capsys.readouterr().err
+    assert not (tmp_path / "a.zip").exists()
+    with pytest.raises(SystemExit) as stop:
+        main(["export", "moodle", HW, "-o", str(tmp_path / "m")])
+    assert stop.value.code == 2
+    assert main(["--course", str(REPO), "export", "gradescope", HW,
+                 "-o", str(tmp_path / "autograder.zip")]) == 0
+    assert "autograder.zip" in capsys.readouterr().out

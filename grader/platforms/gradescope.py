@@ -70,7 +70,10 @@ def grade(base: Path) -> dict:
     submitted_at, due = times(read_metadata(base / "submission_metadata.json"))
     common.apply_deadline(result, asg.policy, submitted_at, due, "gradescope")
     data = results_json(result, visibility=settings.get("visibility", "visible"))
-    data["output"] += f"\nGraded in the {result.environment.get('sandbox', '?')} sandbox."
+    sandbox = result.environment.get("sandbox", "?")
+    data["output"] += f"\nGraded in the {sandbox} sandbox."
+    isolation = (result.environment.get("limits") or {}).get("isolation")
+    data["extra_data"] = {"sandbox": sandbox, **({"isolation": isolation} if isolation else {})}
     return data
 
 

@@ -30,7 +30,8 @@ PY="${GRADER_SETUP_PYTHON:-$(command -v python3)}"
 VENV="$ROOT/venv"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv --system-site-packages "$VENV"
 V="$VENV/bin/python"
-if "$V" -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '$TORCH')" 2>/dev/null; then
+HAVE="$("$V" -c "import torch; print(torch.__version__.split('+')[0])" 2>/dev/null || true)"
+if [ "$HAVE" = "$TORCH" ]; then
   echo "torch $TORCH is installed"
 else
   "$V" -m pip install --quiet "torch==$TORCH" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
