@@ -709,6 +709,7 @@ def test_staff_see_the_class_grant_an_extension_regrade_and_export(served):
     cookie, _ = _login(c, served.staff)
     status, _, page = c.request("GET", "/staff", cookie=cookie)
     assert status == 200 and "김민수".encode() in page and b"grades.csv" in page
+    assert re.search(rb"Worker slots: 1: (busy|idle)\.", page)
     status, _, page = c.request("GET", "/staff/students/ada", cookie=cookie)
     csrf = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
     body, ctype = multipart({"csrf": csrf, "student": "ada", "assignment": "mini",

@@ -229,9 +229,14 @@ def build_app(service: Service):
                              ("in the queue" if mine else "–"))
             rows.append({"id": st.id, "name": st.name, "cells": cells})
         n = queue.counts(db)
+        loop = service.loop
+        slots = [("busy" if loop.busy.get(i) is not None else "idle")
+                 + ("" if w.proc is not None and w.proc.poll() is None else ", restarting")
+                 for i, w in enumerate(loop.slots)] if loop else []
         return page(request, "staff.html", title="Class", rows=rows, refresh=10,
                     assignments=list(service.assignments), queued=n.get(queue.QUEUED, 0),
-                    running=n.get(queue.RUNNING, 0))
+                    running=n.get(queue.RUNNING, 0),
+                    slots="; ".join(f"{i + 1}: {x}" for i, x in enumerate(slots)) or "none")
 
     def staff_student(request: Request) -> Response:
         need(request, staff=True)
