@@ -325,3 +325,29 @@ def test_the_commands_refuse_what_they_cannot_use_with_exit_2(course, tmp_path, 
                      str(tmp_path / "p"), "--seed", "s"]) == 0
     out = capsys.readouterr().out
     assert "q3.html" in out and "manual-key.csv" in out
+
+
+def test_a_code_answer_shows_its_png_figures_and_nothing_else(tmp_path):
+    import base64
+
+    from grader.reports import manual_pages
+
+    asg = load("mini", manual_course(tmp_path))
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+    fake = base64.b64encode(b"<svg onload=alert(1)>").decode()
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("plt.plot(losses)\nprint('</script>')")
+    code.metadata["tags"] = [manual.ANSWER_TAG]
+    code.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png}),
+                    nbformat.v4.new_output("display_data", data={"image/png": fake}),
+                    nbformat.v4.new_output("display_data",
+                                           data={"image/svg+xml": "<svg onload=alert(2)>"})]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"{manual.BEGIN}\n\n{PROMPT}"), code,
+                nbformat.v4.new_markdown_cell(manual.END)]
+    nbformat.write(nb, tmp_path / "fig.ipynb")
+    found = manual.answers(tmp_path / "fig.ipynb", asg)
+    assert [c["images"] for c in found["q3"].cells] == [[png]]
+    page = manual_pages.page(asg, asg.manual[0], [manual_pages.Entry("a1", "x", found["q3"])])
+    assert f"data:image/png;base64,{png}" in page and fake not in page and "onload" not in page
+    assert "print(&#39;&lt;/script&gt;&#39;)" in page
+    assert manual.answers(tmp_path / "missing.ipynb", asg) == {}
