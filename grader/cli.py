@@ -163,12 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _serve_parser(sub, sandboxes) -> None:
     """grader serve [tokens | add-staff]: the submission service (grader.serve)."""
     s = sub.add_parser("serve", help="the submission service: students upload, reports come back")
-    s.add_argument("--course", dest="serve_course", type=Path, default=None,
+    s.add_argument("--course", dest="serve_course", type=Path, default=None, metavar="DIR",
                    help="course directory (default: the global --course, else the current one)")
-    s.add_argument("--roster", type=Path, default=None, help="CSV of enrolled students")
-    s.add_argument("--data", type=Path, default=Path("serve-data"),
+    s.add_argument("--roster", type=Path, default=None, metavar="CSV",
+                   help="CSV of enrolled students (column 'student'; optional 'name')")
+    s.add_argument("--data", type=Path, default=Path("serve-data"), metavar="DIR",
                    help="database, notebooks and logs (default: ./serve-data)")
-    s.add_argument("--db", default=None, help="postgresql://... (default: SQLite under --data)")
+    s.add_argument("--db", default=None, metavar="URL",
+                   help="postgresql://... (default: SQLite under --data)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("-j", "--jobs", type=int, default=1, help="worker slots grading uploads")
@@ -178,16 +180,16 @@ def _serve_parser(sub, sandboxes) -> None:
     s.add_argument("--unsafe-no-cgroups", action="store_true", help="as for grader grade")
     ss = s.add_subparsers(dest="serve_command", parser_class=_Parser)
     t = ss.add_parser("tokens", help="a sign-in token and link for every student on the roster")
-    t.add_argument("--roster", dest="tokens_roster", type=Path, required=True)
-    t.add_argument("--data", dest="tokens_data", type=Path, required=True)
-    t.add_argument("--db", dest="tokens_db", default=None)
-    t.add_argument("--out", type=Path, required=True, help="CSV to write: student,token,link")
-    t.add_argument("--base-url", default="http://127.0.0.1:8000",
+    t.add_argument("--roster", dest="tokens_roster", type=Path, required=True, metavar="CSV")
+    t.add_argument("--data", dest="tokens_data", type=Path, required=True, metavar="DIR")
+    t.add_argument("--db", dest="tokens_db", default=None, metavar="URL")
+    t.add_argument("--out", type=Path, required=True, metavar="CSV", help="CSV to write: student,token,link")
+    t.add_argument("--base-url", default="http://127.0.0.1:8000", metavar="URL",
                    help="where students reach the service, for the links")
     a = ss.add_parser("add-staff", help="a staff account; prints its one-time token")
     a.add_argument("name")
-    a.add_argument("--data", dest="staff_data", type=Path, required=True)
-    a.add_argument("--db", dest="staff_db", default=None)
+    a.add_argument("--data", dest="staff_data", type=Path, required=True, metavar="DIR")
+    a.add_argument("--db", dest="staff_db", default=None, metavar="URL")
 
 
 def main(argv: list[str] | None = None) -> int:
