@@ -117,12 +117,7 @@ def mtime(p: Path) -> float:
 
 
 def _gradescope(root: Path, meta: Path) -> list[Entry]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{meta} is not valid YAML: {exc}") from None
+    data = _metadata(meta)
     out = []
     for folder, info in sorted(data.items()):
         info = info if isinstance(info, dict) else {}
@@ -146,6 +141,31 @@ def _gradescope(root: Path, meta: Path) -> list[Entry]:
     return out
 
 
+def _metadata(meta: Path) -> dict:
+    """A Gradescope export's submission_metadata.yml, read safely; a timestamp YAML cannot make
+    into a time is kept as its text, for `gradescope_time` to note on that submission alone."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+        try:
+            return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+        except (ValueError, OverflowError):
+            return loader.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    try:
+        data = yaml.load(meta.read_text(encoding="utf-8"), Loader=Loader) or {}
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        raise UsageError(f"{meta} is not valid YAML: {clean(str(exc), 300)}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{meta} is not a Gradescope submission metadata file: expected one "
+                         "entry per submission folder")
+    return data
+
+
 # Gradescope writes `:created_at: 2026-10-01 10:00:00.123456000 -07:00` (YAML reads it as a time)
 _GRADESCOPE_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d+))?\s*"
                               r"(Z|[+-]\d\d:?\d\d)?$")
@@ -165,7 +185,11 @@ def gradescope_time(value: object) -> tuple[datetime | None, str]:
         return None, (f"the export's created_at ({clean(str(value), 60)}) has no zone offset; "
                       "time not used")
     zone = "+00:00" if m[4] == "Z" else m[4][:3] + ":" + m[4][-2:]
-    return datetime.fromisoformat(f"{m[1]}T{m[2]}.{(m[3] or '0')[:6]:0<6}{zone}"), ""
+    try:
+        return datetime.fromisoformat(f"{m[1]}T{m[2]}.{(m[3] or '0')[:6]:0<6}{zone}"), ""
+    except ValueError:               # month 13, hour 25, offset +99:99
+        return None, (f"the export's created_at ({clean(str(value), 60)}) is not a valid time; "
+                      "time not used")
 
 
 @dataclass

@@ -3,10 +3,11 @@
 import csv
 import stat
 import zipfile
+from datetime import datetime, timezone
 
 import pytest
 
-from grader import api
+from grader import api, intake
 from grader.errors import UsageError
 from conftest import MINI_COURSE
 
@@ -76,6 +77,37 @@ def test_gradescope_export(tmp_path):
     assert by["42"].score == 5 and by["43"].score == 0
     assert by["43"].all_flags() == ["group submission, also for: 44"]
     assert by["45"].status == "invalid" and "no notebook" in by["45"].reason
+
+
+@pytest.mark.parametrize("created", ["2026-13-01 10:00:00 -07:00", "2026-10-01 25:00:00 -07:00",
+                                     "2026-10-01 10:00:00 +99:99"])
+def test_a_malformed_gradescope_time_is_noted_on_its_submission_alone(tmp_path, created):
+    meta = ("submission_1001:\n  :submitters:\n  - :name: Ann Lee\n    :sid: '42'\n"
+            f"  :created_at: {created}\n"
+            "submission_1002:\n  :submitters:\n  - :name: Bo Kim\n    :sid: '43'\n"
+            f"  :created_at: '{created}'\n"
+            "submission_1003:\n  :submitters:\n  - :name: Cy Park\n    :sid: '44'\n"
+            "  :created_at: 2026-10-01 10:00:00.5 -07:00\n")
+    archive = write_zip(tmp_path / "export.zip", {
+        "submission_metadata.yml": meta, **{f"submission_{n}/mini.ipynb": SOLUTION
+                                            for n in (1001, 1002, 1003)}})
+    found = intake.collect(archive, max_bytes=1 << 20, extract_dir=tmp_path / "x")
+    intake.apply_times(found, needed=True)
+    by = {s.student: s for s in found.submissions}
+    note = f"the export's created_at ({created}) is not a valid time; time not used"
+    for sid in ("42", "43"):                        # unquoted (YAML's own timestamp) or quoted
+        assert by[sid].submitted_at is None and by[sid].flags == (note,)
+    assert by["44"].submitted_at == datetime(2026, 10, 1, 17, 0, 0, 500000, tzinfo=timezone.utc)
+    assert by["44"].time_source == "gradescope" and by["44"].flags == ()
+
+
+def test_a_metadata_file_that_is_not_yaml_is_a_usage_error(tmp_path):
+    archive = write_zip(tmp_path / "export.zip", {
+        "submission_metadata.yml": "submission_1001: [unclosed\n",
+        "submission_1001/mini.ipynb": SOLUTION})
+    with pytest.raises(UsageError, match="submission_metadata.yml is not valid YAML") as caught:
+        intake.collect(archive, max_bytes=1 << 20, extract_dir=tmp_path / "x")
+    assert caught.value.exit_code == 2
 
 
 def zip_with_mode(path, name, mode, data=b"x"):
