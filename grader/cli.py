@@ -183,7 +183,8 @@ def _serve_parser(sub, sandboxes) -> None:
     t.add_argument("--roster", dest="tokens_roster", type=Path, required=True, metavar="CSV")
     t.add_argument("--data", dest="tokens_data", type=Path, required=True, metavar="DIR")
     t.add_argument("--db", dest="tokens_db", default=None, metavar="URL")
-    t.add_argument("--out", type=Path, required=True, metavar="CSV", help="CSV to write: student,token,link")
+    t.add_argument("--out", type=Path, required=True, metavar="CSV",
+                   help="CSV to write: student,token,link")
     t.add_argument("--base-url", default="http://127.0.0.1:8000", metavar="URL",
                    help="where students reach the service, for the links")
     a = ss.add_parser("add-staff", help="a staff account; prints its one-time token")
