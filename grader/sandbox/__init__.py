@@ -30,7 +30,7 @@ def resolve_backend(name: str, *, image: str | None = None, warm: bool = True) -
         reasons = []
         for candidate in _auto_candidates():
             reason = candidate.unavailable_reason()
-            if reason is None and candidate.needs_cgroups and not cgroup.usable():
+            if reason is None and _cgroups_missing(candidate):
                 reason = "no pids and memory cgroup can be made for each submission here"
             if reason is None:
                 return _make(candidate, image, warm)
@@ -44,6 +44,13 @@ def resolve_backend(name: str, *, image: str | None = None, warm: bool = True) -
     if reason is not None:
         raise SandboxError(f"the {name} sandbox cannot run here: {reason}")
     return _make(backend, image, warm)
+
+
+def _cgroups_missing(candidate: type[Sandbox]) -> bool:
+    """As root, a backend whose pids and memory limits are cgroups cannot hold a fork bomb without
+    them (its uid is root to the kernel), so auto passes it over; a user's own uid is held by
+    RLIMIT_NPROC."""
+    return candidate.needs_cgroups and os.geteuid() == 0 and not cgroup.usable()
 
 
 def in_container() -> bool:
