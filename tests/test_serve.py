@@ -740,6 +740,31 @@ def test_the_cli_refuses_serve_without_a_roster(tmp_path):
     assert r.returncode == 2 and "needs --roster" in r.stderr
 
 
+def test_an_unreachable_database_is_a_usage_error_without_its_password(tmp_path):
+    (tmp_path / "roster.csv").write_text("student\nada\n")
+    r = subprocess.run([sys.executable, "-m", "grader.cli", "serve", "tokens", "--roster",
+                        str(tmp_path / "roster.csv"), "--data", str(tmp_path), "--out",
+                        str(tmp_path / "t.csv"), "--db",
+                        f"postgresql://grader:s3cret@127.0.0.1:{_free_port()}/course"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2, r.stderr
+    assert "cannot open the database postgresql://grader@127.0.0.1" in r.stderr
+    assert "s3cret" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_new_tokens_replace_the_old_ones(tmp_path):
+    from grader.serve.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        db.sync_roster([("ada", "")])
+        old = db.issue_token("student", "ada")
+        new = db.issue_token("student", "ada")
+        assert db.who(old) is None and db.who(new) == ("student", "ada")
+    finally:
+        db.close()
+
+
 def test_add_staff_prints_a_token_kept_only_as_its_hash(tmp_path):
     from grader.serve.db import Database, Token, default_url, hash_token
 
