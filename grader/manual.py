@@ -62,10 +62,14 @@ class Grade:
 def answers(path: Path, asg: Assignment) -> dict[str, Answer]:
     """The answers to `asg`'s manual questions in the notebook at `path` (a question whose region
     is missing gets none).  Never raises on a bad notebook: it has no answers."""
+    from grader.errors import SubmissionError
+    from grader.intake import read_regular
+
+    limit = int(asg.limits.get("max_notebook_mb", 20) * 2**20)
     try:
-        nb = json.loads(Path(path).read_bytes())
+        nb = json.loads(read_regular(Path(path), limit))
         cells = nb["cells"] if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else []
-    except (OSError, ValueError, RecursionError):
+    except (SubmissionError, ValueError, RecursionError):
         return {}
     regions, current = [], None
     for cell in cells:
