@@ -5,7 +5,9 @@ control codes, ANSI colours, markup), every status, and a result that a writer c
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from grader import assignment
 from grader.reports import write_reports
 from grader import results
+from grader.policy import Policy
 from grader.results import QuestionResult, Result
 from grader.text import clean_result
 from conftest import MINI_COURSE
@@ -122,6 +125,26 @@ def test_gradescope_files_follow_the_specification_for_every_status(out):
         data = json.loads((out / "gradescope" / r.student / "results.json").read_text())
         jsonschema.validate(data, SCHEMA)
         assert data["score"] == r.score
+
+
+@pytest.mark.parametrize("level", ["full", "scores", "public"])
+def test_gradescope_files_show_what_the_feedback_setting_allows(tmp_path, level):
+    due = datetime(2026, 10, 5, 23, 59, tzinfo=timezone(timedelta(hours=9)))
+    pol = Policy(due=due, feedback=level, feedback_after="full")
+    asg = dataclasses.replace(assignment.load("mini", MINI_COURSE), policy=pol)
+    for when, shown in (("before", level), ("after", "full")):
+        write_reports(tmp_path / when, RECORDS, asg,
+                      now=due + timedelta(hours=-1 if when == "before" else 1))
+        for r in RECORDS:
+            raw = (tmp_path / when / "gradescope" / r.student / "results.json").read_text()
+            data = json.loads(raw)
+            jsonschema.validate(data, SCHEMA)
+            assert data["score"] == r.score
+            hidden = [t for t in data["tests"] if t["name"].endswith(("test_double", "test_scale"))]
+            assert bool(hidden) == (shown != "public" and bool(r.questions[0].tests)), r.student
+            assert all(("output" in t) == (shown == "full") for t in hidden)
+        student = (tmp_path / when / "gradescope" / "김민준" / "results.json").read_text()
+        assert ("scale gave" in student) == (shown == "full")       # the hidden test's message
 
 
 def test_the_summary_counts_each_status_once(out):

@@ -96,8 +96,8 @@ def test_a_recorder_that_raises_gets_an_error_reply_and_the_queue_goes_on(tmp_pa
     scheduler.run_local(_jobs("ok-before", "ok-bad", "ok-after1", "ok-after2"), slots=1,
                         log_dir=tmp_path / "logs", on_done=on_done)
     assert sorted(answers) == ["ok-after1", "ok-after2", "ok-bad", "ok-before"]
-    assert answers["ok-bad"][1] == {
-        "ok": False, "error": "recording this result failed: OverflowError: date value out of range"}
+    assert answers["ok-bad"][1] == {"ok": False, "error": "recording this result failed: "
+                                                          "OverflowError: date value out of range"}
     assert all(len(answers[s]) == 1 and answers[s][0]["ok"]
                for s in ("ok-before", "ok-after1", "ok-after2"))
 

@@ -17,8 +17,8 @@ def write_reports(out: Path, results: list[Result], asg: Assignment, *, formats:
                   roster: Path | None = None, problems: list[str] | None = None,
                   now: datetime | None = None) -> dict[str, Path]:
     """Every output of a batch: gradebooks, per-student HTML/Markdown, Gradescope files, summary.
-    The student reports show what the assignment's policy lets a student see at `now` (a
-    timezone-aware time; None shows everything).
+    The student reports and Gradescope files show what the assignment's policy lets a student see
+    at `now` (a timezone-aware time; None shows everything).
 
     Each writer runs whatever happened to the ones before it; what went wrong is appended to
     `problems` (a writer of per-student files writes a placeholder for a record it cannot make)."""
@@ -36,7 +36,7 @@ def write_reports(out: Path, results: list[Result], asg: Assignment, *, formats:
                                                              roster=roster))),
         ("reports", lambda: write_feedback(out, results, problems, view=feedback_view(asg, now))),
         ("gradescope", lambda: write_gradescope(out, results, visibility=asg.gradescope_visibility,
-                                                problems=problems)),
+                                                problems=problems, view=feedback_view(asg, now))),
         ("summary", lambda: write_summary(out, results, assignment=asg.name,
                                           max_score=asg.max_score, manual=asg.manual)),
     ]
