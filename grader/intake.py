@@ -155,8 +155,7 @@ def _with_time(sub: Submission, entry) -> Submission:
 
 TIME_SOURCES = ("mtime",)
 MTIME_WARNING = ("--times mtime: submission times are the notebook files' modification times, "
-                 "which extracting a zip or copying a file changes; check them before relying on "
-                 "them")
+                 "which copying a file changes; check them before relying on them")
 
 
 def apply_times(found: Intake, *, times: dict[str, datetime] | None = None,
@@ -165,7 +164,8 @@ def apply_times(found: Intake, *, times: dict[str, datetime] | None = None,
     `--submitted-at` file; they override what an export says) and, with `source="mtime"`, from
     the files' modification times where nothing else gives one.  Students in `times` with no
     submission are noted, never dropped silently.  When times are `needed` (the assignment has a
-    deadline), a submission left without one is flagged with the reason."""
+    deadline), a submission left without one is flagged with the reason.  Modification times of
+    files extracted from a zip are refused: extraction set them all to now."""
     if source is not None and source not in TIME_SOURCES:
         raise UsageError(f"unknown --times {source!r}; the only one is: {', '.join(TIME_SOURCES)}")
     if source == "mtime" and found.extracted_from is not None:
