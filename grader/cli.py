@@ -313,6 +313,10 @@ def summary_lines(batch) -> list[str]:
             mean += (f"; {sum(r.score for r in graded) / len(graded):.2f}/{top:g} "
                      f"of the {len(graded)} graded")
         lines.append(mean)
+    waiting = sum(len(r.pending()) for r in results)
+    if waiting:
+        lines.append(f"written answers: {waiting} to be graded by hand, not counted yet "
+                     "(grader manual, then grade --manual)")
     return lines
 
 

@@ -196,6 +196,10 @@ def test_pending_then_merged_into_every_output_without_regrading(course, tmp_pat
     html = (out / "reports" / "bob.html").read_text()
     assert "says gradients are reset automatically" in html and "reset is wrong" in html
     gs = json.loads((out / "gradescope" / "김민수" / "results.json").read_text())
+    gs_schema = json.loads((ROOT / "grader" / "schema" / "gradescope_results.schema.json").read_text())
+    for student in ANSWERS:
+        jsonschema.validate(json.loads((out / "gradescope" / student / "results.json").read_text()),
+                            gs_schema)
     assert gs["score"] == 7 and [t["score"] for t in gs["tests"] if t["name"].startswith("q3")] == [2]
     otter = {r["file"]: r for r in csv.DictReader((out / "final_grades.csv").open())}
     assert otter["김민수.ipynb"]["q3"] == "2" and otter["김민수.ipynb"]["total_points_earned"] == "7"
@@ -205,6 +209,9 @@ def test_pending_then_merged_into_every_output_without_regrading(course, tmp_pat
 
     third = grade(course_dir, subs, out)          # without the CSV: pending again, nothing regraded
     assert third.graded_now == 1 and {r.student: r for r in third.results}["김민수"].pending()
+    from grader import cli
+
+    assert "written answers: 3 to be graded by hand" in "\n".join(cli.summary_lines(third))
 
 
 def test_canvas_takes_the_merged_score(course, tmp_path):
