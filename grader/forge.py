@@ -10,6 +10,9 @@ solving the question, and every hidden test must fail under every forger:
                (an answer hard-coded to the notebook's example, or copied from a friend's run)
     echo       every tensor is an input tensor of the probe with the same shape (cast to the
                answer's dtype), else zeros; every flag is True
+    rows       echo, where item i of an answer list of length n first tries row i of every input
+               tensor with n rows (as a tensor, or as the number of a row of one value): the
+               answer to the judge's i-th case echoes the judge's i-th value
     nan        every floating-point tensor and number is NaN, integer tensors are zeros; flags True
     zeros      every tensor and number is 0; flags True
     identity   square matrices are the identity, other tensors ones, numbers 1; flags True
@@ -37,7 +40,7 @@ from grader.assignment import Assignment
 from grader.errors import AssignmentError, ProbeError
 from grader.judge import plugin
 
-FORGERS = ("replay", "echo", "nan", "zeros", "identity")
+FORGERS = ("replay", "echo", "rows", "nan", "zeros", "identity")
 _RECORD_SEED, _FORGE_SEED = "forge-record", "forge-check"
 
 
@@ -134,33 +137,47 @@ def _tensors(value) -> list:
     return []
 
 
-def forge(kind: str, shape_of, other, inputs: list):
+def forge(kind: str, shape_of, other, inputs: list, rows: tuple = ()):
     """A forgery of kind `kind` with the structure of `shape_of`; `other` is the same answer from a
-    run with other seeds (or None) and `inputs` the probe's input tensors."""
+    run with other seeds (or None), `inputs` the probe's input tensors and `rows` (for `rows`) the
+    rows of them that belong to this part of the answer."""
     import torch
 
     if isinstance(shape_of, torch.Tensor):
-        return _forged_tensor(kind, shape_of, inputs)
+        return _forged_tensor(kind, shape_of, [*rows, *inputs])
     if isinstance(shape_of, torch.Size):
         return shape_of                 # structure, like dtypes and None
     if isinstance(shape_of, dict):
         other = other if isinstance(other, dict) else {}
-        return {k: forge(kind, v, other.get(k), inputs) for k, v in shape_of.items()}
+        return {k: forge(kind, v, other.get(k), inputs, rows) for k, v in shape_of.items()}
     if isinstance(shape_of, (list, tuple)):
         other = other if isinstance(other, (list, tuple)) else []
-        items = [forge(kind, v, other[i] if i < len(other) else None, inputs) for i, v in enumerate(shape_of)]
+        items = [forge(kind, v, other[i] if i < len(other) else None, inputs,
+                       (*_rows(kind, inputs, i, len(shape_of)), *rows))
+                 for i, v in enumerate(shape_of)]
         return tuple(items) if isinstance(shape_of, tuple) else items
     if isinstance(shape_of, bool):
         return True
     if isinstance(shape_of, (int, float)):
-        return _forged_number(kind, shape_of, other)
+        return _forged_number(kind, shape_of, other, rows)
     if isinstance(shape_of, (str, protocol.UnsupportedValue)):
         return other if isinstance(other, (str, protocol.UnsupportedValue)) else ""
     return shape_of                     # None and dtypes are structure
 
 
-def _forged_number(kind: str, like, other):
+def _rows(kind: str, inputs: list, i: int, n: int) -> tuple:
+    """For `rows`, row i of every input tensor with n rows: what item i of a list of n echoes."""
+    if kind != "rows":
+        return ()
+    return tuple(t[i] for t in inputs if t.dim() > 0 and t.shape[0] == n)
+
+
+def _forged_number(kind: str, like, other, rows: tuple = ()):
     number = {"nan": float("nan"), "zeros": 0, "identity": 1}.get(kind)
+    single = [r.item() for r in rows if r.numel() == 1 and not r.is_complex()]
+    single = [v for v in single if v == v and abs(v) != float("inf")]
+    if kind == "rows" and single:       # the number in the row that belongs here
+        number = single[0]
     if number is None:                  # echo: what another run said, if it said a number
         number = other if isinstance(other, (int, float)) and not isinstance(other, bool) else 0
     if isinstance(like, int):
@@ -173,7 +190,7 @@ def _forged_tensor(kind: str, like, inputs: list):
 
     shape, dtype = like.shape, like.dtype
     floating = dtype.is_floating_point or dtype.is_complex
-    if kind == "echo":
+    if kind in ("echo", "rows"):
         same = next((t for t in inputs if t.shape == shape), None)
         t = same.detach().to(dtype).clone() if same is not None else torch.zeros(shape, dtype=dtype)
     elif kind == "nan":

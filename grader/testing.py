@@ -31,7 +31,8 @@ from grader.protocol import UnsupportedValue
 __all__ = ["GradingFailure", "Probe", "probe", "question", "expect", "assert_tensor", "assert_finite",
            "valid_tensor", "tensors_equal", "tensors_close", "assert_type", "requires_cuda", "torch_calls",
            "expect_calls", "parameter_grads", "expect_param_grads", "gradcheck_report",
-           "expect_gradcheck", "backward_report", "expect_backward_ok", "mode_report", "expect_modes",
+           "reference_jacobian", "expect_gradcheck", "backward_report", "expect_backward_ok",
+           "mode_report", "expect_modes",
            "expect_keys", "same_objects", "expect_same_objects"]
 
 QUESTION_MARK = "grader_question"
@@ -346,11 +347,12 @@ def parameter_grads(model, *inputs, grad_output=None):
             "unregistered": hidden, "error": error}
 
 
-def expect_param_grads(report, names=None, *, what: str = "the model", finite: bool = True):
-    """Fail unless every parameter in `names` (a list of names, or a dict of name -> shape) is
-    registered in the model and received a gradient of its own shape (finite, unless
-    `finite=False`) in the `parameter_grads` report; `names=None` checks those the model reports.
-    Returns {name: gradient}, for a test to compare with the gradients it computes itself.
+def expect_param_grads(report, names, *, what: str = "the model", finite: bool = True):
+    """Fail unless every parameter in `names` (the judge's list of names, or a dict of name ->
+    shape) is registered in the model and received a gradient of its own shape (finite, unless
+    `finite=False`) in the `parameter_grads` report.  Returns {name: gradient}: compare these
+    values with the gradients the judge computes itself, which is what earns the point; the report
+    is the student process's claim, and a model that reports no parameters passes nothing.
 
     The message names the parameters that did not get a gradient (plain Python lists, detached
     copies, requires_grad=False) and never quotes a value."""
@@ -364,7 +366,9 @@ def expect_param_grads(report, names=None, *, what: str = "the model", finite: b
             or not all(isinstance(s, list) and all(type(d) is int for d in s) for s in r["shapes"]):
         raise GradingFailure(f"{what} could not be checked: the report of its parameters is "
                              "inconsistent.")
-    wanted = list(got if names is None else names)
+    wanted = list(names)
+    if not wanted:
+        raise ValueError("expect_param_grads needs the names of the parameters the model must have")
     shapes = dict(names) if isinstance(names, dict) else {}
     missing = [n for n in wanted if n not in got]
     if missing:
@@ -476,12 +480,34 @@ _GRADCHECK_PROBLEMS = {
 }
 
 
-def expect_gradcheck(report, inputs, *, what: str, atol: float = 1e-5, rtol: float = 1e-3) -> None:
-    """Fail unless the `gradcheck_report` for `inputs` (the list the judge sent) shows autograd's
-    Jacobian of `what` within `atol + rtol * |numerical|` of the finite-difference one, entry by
-    entry, decided here on the two Jacobians, and torch.autograd.gradcheck passed.  Pass the
-    `atol` and `rtol` the probe used.  The Jacobians come from the student's own function: check
-    its output (`report["output"]`) against the judge's reference as well."""
+def reference_jacobian(fn, inputs):
+    """(output, Jacobian) of the judge's own `fn` on `inputs`, in the layout of `gradcheck_report`
+    (floating-point inputs as float64 leaves; one row per output value, one column per input
+    value), computed in the judge with autograd."""
+    import torch
+
+    xs = [x.detach().double().clone().requires_grad_(True)
+          if isinstance(x, torch.Tensor) and x.is_floating_point() else x for x in inputs]
+    leaves = [x for x in xs if isinstance(x, torch.Tensor) and x.requires_grad]
+    out = fn(*xs)
+    rows = []
+    for value in out.reshape(-1):
+        grads = torch.autograd.grad(value, leaves, retain_graph=True, allow_unused=True)
+        rows.append(torch.cat([(torch.zeros_like(x) if g is None else g).reshape(-1)
+                               for g, x in zip(grads, leaves)]))
+    n_in = sum(x.numel() for x in leaves)
+    jac = torch.stack(rows) if rows else torch.zeros(0, n_in, dtype=torch.float64)
+    return out.detach().double(), jac.detach()
+
+
+def expect_gradcheck(report, inputs, reference, *, what: str, atol: float = 1e-5,
+                     rtol: float = 1e-3) -> None:
+    """Fail unless the `gradcheck_report` for `inputs` (the list the judge sent) holds autograd's
+    Jacobian of `what` within `atol + rtol * |J|` of the judge's own Jacobian J, entry by entry.
+    `reference` is the judge's function (evaluated here by `reference_jacobian`, and its output
+    compared with the report's as well) or a Jacobian the judge computed itself.  The report's
+    finite-difference Jacobian and gradcheck verdict come from the student process: they only
+    shape the message, never the verdict.  Pass the `atol` and `rtol` the probe used."""
     import torch
 
     r = _fields(report, ("problem", "raised", "passed", "output", "analytical", "numerical"), what)
@@ -492,20 +518,26 @@ def expect_gradcheck(report, inputs, *, what: str, atol: float = 1e-5, rtol: flo
                                  "nothing it knows.")
         raised = _short(r["raised"]) if type(r["raised"]) is str else "an error"
         raise GradingFailure(text.format(what=what, raised=raised) + ".")
-    n_in = sum(x.numel() for x in inputs if isinstance(x, torch.Tensor) and x.is_floating_point())
+    if callable(reference):
+        want_out, want = reference_jacobian(reference, inputs)
+    else:
+        want_out, want = None, reference.detach().double()
     out = valid_tensor(r["output"], dtype=torch.float64, name=f"the output of {what}")
-    shape = (out.numel(), n_in)
-    a = valid_tensor(r["analytical"], dtype=torch.float64, shape=shape,
+    if want_out is not None:
+        tensors_close(out, want_out, rtol=rtol, atol=atol, name=f"the output of {what}")
+    a = valid_tensor(r["analytical"], dtype=torch.float64, shape=want.shape,
                      name=f"the Jacobian of {what} from backward()")
-    n = valid_tensor(r["numerical"], dtype=torch.float64, shape=shape,
-                     name=f"the finite-difference Jacobian of {what}")
-    bad = (a - n).abs() > atol + rtol * n.abs()
+    bad = (a - want).abs() > atol + rtol * want.abs()
     if bool(bad.any()):
+        n = r["numerical"]
+        agrees = isinstance(n, torch.Tensor) and n.shape == a.shape and n.dtype == a.dtype \
+            and bool(((a - n.detach()).abs() <= atol + rtol * n.detach().abs()).all())
+        why = ("they match the function's own output, so that output is itself wrong"
+               if agrees else "a hand-written backward is wrong, or the output is computed in a "
+               "way autograd cannot follow")
         raise GradingFailure(
-            f"The gradients of {what} from backward() differ from finite differences of its output "
-            f"in {int(bad.sum())} of {bad.numel()} entries of its Jacobian: a hand-written "
-            "backward is wrong, or the output is computed in a way autograd cannot follow.")
-    expect(r["passed"] is True, f"torch.autograd.gradcheck found the gradients of {what} wrong.")
+            f"The gradients of {what} from backward() are wrong in {int(bad.sum())} of "
+            f"{bad.numel()} entries of its Jacobian: {why}.")
 
 
 def backward_report(fn, inputs, grad_output=None):
@@ -628,26 +660,19 @@ def _same(a, b, rtol: float, atol: float) -> bool:
     return bool(torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol))
 
 
-def expect_modes(report, *, what: str = "the model", dropout: bool = False,
+def expect_modes(report, reference, *, what: str = "the model", dropout: bool = False,
                  batchnorm: bool = False, stats=(), rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    """Fail unless the `mode_report` shows eval mode deterministic (the two outputs equal within
-    `atol + rtol * |y|` although the seeds differ) and every buffer unchanged by the eval calls;
-    with `dropout=True`, the two training-mode outputs differ (beyond the same tolerance); with
-    `batchnorm=True`, the model has running statistics (buffers named ...running_mean /
-    ...running_var) and each changes in training mode, as does each buffer named in `stats`."""
-    r = _fields(report, ("eval", "train", "buffer_names", "buffers"), what)
-    names = _str_list(r["buffer_names"], what, "buffers")
-    snaps = r["buffers"]
-    expect(isinstance(snaps, list) and len(snaps) == 3
-           and all(isinstance(s, list) and len(s) == len(names) for s in snaps),
-           f"{what} could not be checked: the report of its buffers is incomplete.")
-    start = [valid_tensor(b, finite=False, name=f"{what}'s buffer `{n}`")
-             for b, n in zip(snaps[0], names)]
-    later = [[valid_tensor(b, dtype=s.dtype, shape=s.shape, finite=False,
-                           name=f"{what}'s buffer `{n}` after the calls in {mode} mode")
-              for b, s, n in zip(snap, start, names)]
-             for snap, mode in ((snaps[1], "eval"), (snaps[2], "training"))]
-    ev = _outputs(r["eval"], "eval", what)
+    """Fail unless the student's `mode_report` matches `reference`, the `mode_report` the judge made
+    itself on its own model (the same weights, input and seeds): the four outputs within
+    `atol + rtol * |y|` of the judge's, and every buffer the judge's model has equal to the judge's
+    at the start, after the eval calls and after the training calls.  That comparison is the
+    verdict; before it, the report's own outputs give the advice: eval mode deterministic (the two
+    outputs equal although the seeds differ) and no buffer changed by the eval calls; with
+    `dropout=True`, the two training-mode outputs differ; with `batchnorm=True`, the model has
+    running statistics (buffers named ...running_mean / ...running_var) and each changes in
+    training mode, as does each buffer named in `stats`."""
+    names, start, later, ev, tr = _mode_values(report, what)
+    ref_names, ref_start, ref_later, ref_ev, ref_tr = _mode_values(reference, "the reference")
     expect(_same(ev[0], ev[1], rtol, atol),
            f"{what} gave different outputs for the same input in two calls in eval mode: dropout "
            "or other randomness is still active after model.eval() (use nn.Dropout layers, or "
@@ -656,7 +681,6 @@ def expect_modes(report, *, what: str = "the model", dropout: bool = False,
         expect(_equal_nan(before, after),
                f"{what}'s buffer `{name}` changed in eval mode: running statistics should be "
                "updated only in training mode (model.train(); check self.training).")
-    tr = _outputs(r["train"], "training", what)
     if dropout:
         expect(not _same(tr[0], tr[1], rtol, atol),
                f"{what} gave the same output for the same input in two calls in training mode with "
@@ -673,6 +697,39 @@ def expect_modes(report, *, what: str = "the model", dropout: bool = False,
         expect(not _equal_nan(later[1][i], later[0][i]),
                f"{what}'s buffer `{name}` did not change in training mode: running statistics "
                "should be updated by every forward pass in training mode.")
+    for mode, got, want in (("eval", ev, ref_ev), ("training", tr, ref_tr)):
+        for y, w in zip(got, want):
+            expect(y.shape == w.shape and y.dtype == w.dtype and _same(y, w, rtol, atol),
+                   f"{what}'s output in {mode} mode is wrong for the test's input.")
+    for j, ref_name in enumerate(ref_names):
+        expect(ref_name in names, f"{what} should have the buffer `{_short(ref_name)}`.")
+        i = names.index(ref_name)
+        for when, got, want in (("at the start", start[i], ref_start[j]),
+                                ("after the calls in eval mode", later[0][i], ref_later[0][j]),
+                                ("after the calls in training mode", later[1][i], ref_later[1][j])):
+            expect(got.shape == want.shape and got.dtype == want.dtype
+                   and (_equal_nan(got, want)
+                        or got.is_floating_point() and _same(got, want, rtol, atol)),
+                   f"{what}'s buffer `{_short(ref_name)}` is wrong {when}.")
+
+
+def _mode_values(report, what: str):
+    """(buffer names, buffers at the start, [after eval, after train], eval outputs, train
+    outputs) of a `mode_report`, each checked for its kind."""
+    r = _fields(report, ("eval", "train", "buffer_names", "buffers"), what)
+    names = _str_list(r["buffer_names"], what, "buffers")
+    snaps = r["buffers"]
+    expect(isinstance(snaps, list) and len(snaps) == 3
+           and all(isinstance(s, list) and len(s) == len(names) for s in snaps),
+           f"{what} could not be checked: the report of its buffers is incomplete.")
+    start = [valid_tensor(b, finite=False, name=f"{what}'s buffer `{_short(n)}`")
+             for b, n in zip(snaps[0], names)]
+    later = [[valid_tensor(b, dtype=s.dtype, shape=s.shape, finite=False,
+                           name=f"{what}'s buffer `{_short(n)}` after the calls in {mode} mode")
+              for b, s, n in zip(snap, start, names)]
+             for snap, mode in ((snaps[1], "eval"), (snaps[2], "training"))]
+    return names, start, later, _outputs(r["eval"], "eval", what), \
+        _outputs(r["train"], "training", what)
 
 
 def _equal_nan(a, b) -> bool:
@@ -721,8 +778,9 @@ def expect_same_objects(report, labels, *, what: str, hint: str = "") -> None:
     """Fail unless, for every label in `labels`, the `same_objects` report says the two objects are
     one (`b is a`, and equal ids: decided here from the ids, both of which must agree); the message
     calls `b` by its label ("what it returned", "the registered encoder").  The
-    student process can claim identity: pair this with a check of values, such as a mark written
-    through one object and read through the other."""
+    student process can claim identity, ids included: this check must never carry points alone.
+    Earn the point on values the judge checks against its own reference (what a write through the
+    returned object did to the model's own tensors); use this for the message."""
     r = report if isinstance(report, dict) else {}
     for label in labels:
         entry = r.get(label)

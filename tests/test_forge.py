@@ -74,7 +74,8 @@ def test_each_kind_of_trust_is_caught_by_a_forger(tmp_path):
     with_ref = sorted([*both, "test_reference_from_reported_weights"])
     # NaN equals nothing, so two NaN answers are not "the same" and NaN weights make no reference
     nan = ["test_reference_from_reported_weights", "test_trusts_a_flag"]
-    assert survivors == {"replay": both, "echo": both, "nan": nan, "zeros": with_ref, "identity": both}
+    assert survivors == {"replay": both, "echo": both, "rows": both, "nan": nan, "zeros": with_ref,
+                         "identity": both}
 
 
 def test_a_forgery_keeps_the_structure_and_drops_every_value():
@@ -95,3 +96,15 @@ def test_a_forgery_keeps_the_structure_and_drops_every_value():
     ident = forge.forge("identity", like, None, [x])
     assert torch.equal(ident["y"], torch.eye(3)) and ident["n"] == 1 and ident["kind"] == ""
     assert torch.equal(forge.forge("zeros", like, None, [])["y"], torch.zeros(3, 3))
+
+
+def test_the_rows_forger_echoes_the_judges_row_for_each_item_of_a_list():
+    marks, counts = torch.randn(4, 3), torch.tensor([7, 8, 9, 10])
+    like = [{"outcome": "returned", "mark": torch.zeros(3), "n": 0, "ids": [5, 5]}] * 4
+    rows = forge.forge("rows", like, None, [marks, counts])
+    for i, item in enumerate(rows):
+        assert torch.equal(item["mark"], marks[i]) and item["n"] == 10 - 3 + i
+        assert item["outcome"] == "" and item["ids"] == [7 + i, 7 + i]   # the row, inside as well
+    echo = forge.forge("echo", like, None, [marks, counts])
+    assert all(torch.equal(item["mark"], torch.zeros(3)) and item["n"] == 0 for item in echo)
+    assert forge.forge("rows", [torch.zeros(2)], None, [torch.ones(3, 2)])[0].sum() == 0  # 1 != 3

@@ -507,7 +507,8 @@ def test_every_parameter_must_receive_a_gradient():
     assert set(grads) == set(STACK_NAMES) and all(type(g) is torch.Tensor for g in grads.values())
     torch.manual_seed(0)
     model, c = Stack(), torch.randn(2, 3)
-    got = expect_param_grads(parameter_grads(model, x, grad_output=c), what="Stack")
+    got = expect_param_grads(parameter_grads(model, x, grad_output=c), list(STACK_NAMES),
+                             what="Stack")
     model.zero_grad()
     (model(x) * c).sum().backward()
     tensors_close(got["layers.0.weight"], model.layers[0].weight.grad)    # the gradients themselves
@@ -540,10 +541,21 @@ def test_a_gradient_report_is_checked_not_believed():
                    dict(honest, names=["a"] * 4), dict(honest, shapes=["3"] * 4)):
         assert "could not be checked" in message(expect_param_grads, forged, STACK_NAMES,
                                                  what="Stack")
+    empty = dict(honest, names=[], shapes=[], requires_grad=[], grads=[])   # reports no parameter
+    assert "does not register the parameter(s) `layers.0.weight`" in message(
+        expect_param_grads, empty, STACK_NAMES, what="Stack")
+    with pytest.raises(TypeError):
+        expect_param_grads(empty, what="Stack")                  # the judge must name them
+    with pytest.raises(ValueError, match="needs the names"):
+        expect_param_grads(empty, [], what="Stack")
 
 
 def cube(x):
     return x ** 3
+
+
+def scaled_cube(x, k):
+    return cube(x) * k[0]
 
 
 class WrongCube(torch.autograd.Function):
@@ -560,22 +572,38 @@ class WrongCube(torch.autograd.Function):
         return grad * 2 * x
 
 
-def test_gradcheck_decides_from_both_jacobians_in_the_judge():
-    from grader.testing import expect_gradcheck, gradcheck_report
+def test_gradcheck_decides_on_the_judges_own_jacobian():
+    from grader.testing import expect_gradcheck, gradcheck_report, reference_jacobian
 
     inputs = [SECRET / 1000, torch.tensor([2, 3])]          # an integer input is passed through
-    report = gradcheck_report(lambda x, k: cube(x) * k[0], inputs)
-    expect_gradcheck(report, inputs, what="cube")
+    report = gradcheck_report(scaled_cube, inputs)
+    expect_gradcheck(report, inputs, scaled_cube, what="cube")
     assert report["analytical"].shape == (4, 4) and report["output"].dtype == torch.float64
     tensors_close(report["output"], cube(SECRET.double() / 1000) * 2)
+    out, jac = reference_jacobian(scaled_cube, inputs)
+    tensors_close(jac, torch.diag(6 * (SECRET.double() / 1000).reshape(-1) ** 2))
+    expect_gradcheck(report, inputs, jac, what="cube")            # a Jacobian the judge computed
+    # the finite differences and gradcheck's verdict are the process's claims: no verdict on them
+    expect_gradcheck(dict(report, numerical=torch.zeros(4, 4), passed=False), inputs, jac,
+                     what="cube")
     msg = secret_free(message(expect_gradcheck, gradcheck_report(WrongCube.apply, inputs[:1]),
-                              inputs[:1], what="cube"), SECRET, SECRET / 1000)
-    assert "differ from finite differences of its output in 4 of 16 entries" in msg
+                              inputs[:1], cube, what="cube"), SECRET, SECRET / 1000)
+    assert "are wrong in 4 of 16 entries of its Jacobian: a hand-written backward is wrong" in msg
     forged = dict(report, analytical=report["numerical"] + 1)
-    assert "in 16 of 16 entries" in message(expect_gradcheck, forged, inputs, what="cube")
-    assert "gradcheck found" in message(expect_gradcheck, dict(report, passed="yes"), inputs,
-                                        what="cube")
-    assert "shape (4, 4)" in message(expect_gradcheck, report, [torch.zeros(5)], what="cube")
+    assert "in 16 of 16 entries" in message(expect_gradcheck, forged, inputs, scaled_cube,
+                                            what="cube")
+    zeros = torch.zeros(4, 4, dtype=torch.float64)       # both Jacobians zero, "passed", right output
+    forged = dict(report, analytical=zeros, numerical=zeros, passed=True)
+    assert "wrong in 4 of 16 entries" in message(expect_gradcheck, forged, inputs, scaled_cube,
+                                                 what="cube")
+    assert "wrong in 4 of 16 entries" in message(expect_gradcheck, forged, inputs, jac, what="cube")
+    lying = dict(report, output=report["output"] + 1)
+    assert "the output of cube has the right shape and dtype, but 4 of 4 values differ" in message(
+        expect_gradcheck, lying, inputs, scaled_cube, what="cube")
+    assert "should be (5,)" in message(expect_gradcheck, report, [torch.zeros(5), inputs[1]],
+                                       scaled_cube, what="cube")
+    assert "should be (5, 5)" in message(expect_gradcheck, report, inputs,
+                                         torch.zeros(5, 5), what="cube")
 
 
 @pytest.mark.parametrize("fn,says", [
@@ -588,10 +616,11 @@ def test_gradcheck_decides_from_both_jacobians_in_the_judge():
 def test_a_function_gradcheck_cannot_run_on_is_a_safe_failure(fn, says):
     from grader.testing import expect_gradcheck, gradcheck_report
 
-    msg = message(expect_gradcheck, gradcheck_report(fn, [SECRET]), [SECRET], what="cube")
+    msg = message(expect_gradcheck, gradcheck_report(fn, [SECRET]), [SECRET], cube, what="cube")
     assert says in secret_free(msg, SECRET)
     for forged in ({"problem": "made_up"}, dict(gradcheck_report(fn, [SECRET]), problem=7)):
-        assert "could not be checked" in message(expect_gradcheck, forged, [SECRET], what="cube")
+        assert "could not be checked" in message(expect_gradcheck, forged, [SECRET], cube,
+                                                 what="cube")
 
 
 def sigmoid_scaled_in_place(x):
@@ -678,39 +707,63 @@ def test_eval_is_deterministic_and_keeps_the_statistics_train_varies_and_updates
     from grader.testing import expect_modes, mode_report
 
     x = SECRET.repeat(2, 1) / 100
-    expect_modes(mode_report(ModeNet(), x, SEEDS), what="Net", dropout=True, batchnorm=True)
-    expect_modes(mode_report(ModeNet(), x, SEEDS), what="Net", stats=["bn.running_mean"])
-    msg = message(expect_modes, mode_report(ModeNet(functional_dropout=True), x, SEEDS), what="Net")
+    ref = mode_report(ModeNet(), x, SEEDS)            # the judge's own model: same weights and seeds
+    expect_modes(mode_report(ModeNet(), x, SEEDS), ref, what="Net", dropout=True, batchnorm=True)
+    expect_modes(mode_report(ModeNet(), x, SEEDS), ref, what="Net", stats=["bn.running_mean"])
+    msg = message(expect_modes, mode_report(ModeNet(functional_dropout=True), x, SEEDS), ref,
+                  what="Net")
     assert "different outputs for the same input in two calls in eval mode" in secret_free(msg,
                                                                                             SECRET)
-    msg = message(expect_modes, mode_report(ModeNet(bn_in_eval=True), x, SEEDS), what="Net")
+    msg = message(expect_modes, mode_report(ModeNet(bn_in_eval=True), x, SEEDS), ref, what="Net")
     assert "buffer `bn.running_mean` changed in eval mode" in msg
-    msg = message(expect_modes, mode_report(ModeNet(p=0.0), x, SEEDS), what="Net", dropout=True)
+    msg = message(expect_modes, mode_report(ModeNet(p=0.0), x, SEEDS), ref, what="Net",
+                  dropout=True)
     assert "same output for the same input in two calls in training mode" in msg
+    assert "output in training mode is wrong" in message(
+        expect_modes, mode_report(ModeNet(p=0.2), x, SEEDS), ref, what="Net", dropout=True)
+    torch.manual_seed(4)
     plain = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(0.5))
+    plain_ref = mode_report(plain, x, SEEDS)
     assert "no batch-norm running statistics" in message(expect_modes, mode_report(plain, x, SEEDS),
-                                                         batchnorm=True)
+                                                         plain_ref, batchnorm=True)
     assert "should have the buffer `mean`" in message(expect_modes, mode_report(plain, x, SEEDS),
-                                                      stats=["mean"])
+                                                      plain_ref, stats=["mean"])
+    expect_modes(mode_report(plain, x, SEEDS), plain_ref, dropout=True)
+    assert "Net's output in eval mode is wrong" in message(
+        expect_modes, mode_report(plain, x, SEEDS), ref, what="Net")
     frozen = ModeNet()
     frozen.bn.momentum = 0.0            # running statistics that never move
     assert "`bn.running_mean` did not change in training mode" in message(
-        expect_modes, mode_report(frozen, x, SEEDS), what="Net", batchnorm=True)
+        expect_modes, mode_report(frozen, x, SEEDS), ref, what="Net", batchnorm=True)
+    slow = ModeNet()
+    slow.bn.momentum = 0.01             # they move, but not as the judge's do
+    assert "buffer `bn.running_mean` is wrong after the calls in training mode" in message(
+        expect_modes, mode_report(slow, x, SEEDS), ref, what="Net", batchnorm=True)
 
 
 def test_a_mode_report_is_checked_not_believed():
     from grader.testing import expect_modes, mode_report
 
     honest = mode_report(ModeNet(), SECRET.repeat(2, 1) / 100, SEEDS)
-    assert "returned str" in message(expect_modes, dict(honest, eval=["str", "str"]))
+    assert "returned str" in message(expect_modes, dict(honest, eval=["str", "str"]), honest)
     nan = torch.full((4, 6), float("nan"))
-    assert "holds 24 NaN" in message(expect_modes, dict(honest, eval=[nan, nan]))
+    assert "holds 24 NaN" in message(expect_modes, dict(honest, eval=[nan, nan]), honest)
     odd = [honest["train"][0], torch.zeros(4, 5)]
-    assert "shape (4, 5)" in message(expect_modes, dict(honest, train=odd))
+    assert "shape (4, 5)" in message(expect_modes, dict(honest, train=odd), honest)
     for forged in ({}, dict(honest, eval=[honest["eval"][0]]),
                    dict(honest, buffers=honest["buffers"][:2]),
                    dict(honest, buffer_names="bn.running_mean")):
-        assert "could not be checked" in message(expect_modes, forged)
+        assert "could not be checked" in message(expect_modes, forged, honest)
+    # outputs that look right to each other: eval the same twice, training varying, stats moving
+    y = honest["eval"][0]
+    start = honest["buffers"][0]
+    moved = [b + 1 for b in start]
+    forged = dict(honest, eval=[y, y], train=[y, y + 1], buffers=[start, start, moved])
+    assert "output in training mode is wrong" in message(expect_modes, forged, honest,
+                                                         dropout=True, batchnorm=True)
+    forged = dict(forged, train=honest["train"])
+    assert "is wrong after the calls in training mode" in message(expect_modes, forged, honest,
+                                                                  dropout=True, batchnorm=True)
 
 
 def test_state_dict_keys_name_what_is_missing_and_unexpected():
@@ -807,11 +860,13 @@ def test_the_probe_side_helpers_answer_from_a_sandboxed_student_process(tmp_path
 
     @probe(uses=[parameter_grads, gradcheck_report, backward_report, mode_report, same_objects])
     def everything(ns, x, detach, copy_it):
+        torch.manual_seed(0)                  # the judge builds its own models under these seeds
         model = ns.Stack(detach)
-        return {"grads": parameter_grads(model, x),
+        grads, modes = parameter_grads(model, x), mode_report(model, x, [1, 2, 3, 4])
+        torch.manual_seed(1)
+        return {"grads": grads, "modes": modes,
                 "gradcheck": gradcheck_report(ns.Stack().layers[0].double(), [x[:1]]),
                 "backward": backward_report(ns.scaled_in_place, [x]),
-                "modes": mode_report(model, x, [1, 2, 3, 4]),
                 "keys": list(model.state_dict()),
                 "same": same_objects({"what it returned": (model.layers[0],
                                                            ns.first_layer(model, copy_it))})}
@@ -830,14 +885,24 @@ def test_the_probe_side_helpers_answer_from_a_sandboxed_student_process(tmp_path
                               {"x": x, "detach": True, "copy_it": True})
     finally:
         session.close()
+    judge = {}                                    # the judge's own models, from the same code
+    exec(NOTEBOOK_FOR_HELPERS, judge)
+    torch.manual_seed(0)
+    model = judge["Stack"]()
+    grads, modes = parameter_grads(model, x), mode_report(model, x, [1, 2, 3, 4])
+    torch.manual_seed(1)
+    layer = judge["Stack"]().layers[0].double()
     names = [f"layers.{i}.{kind}" for i in range(2) for kind in ("weight", "bias")]
-    expect_param_grads(right["grads"], names, what="Stack")
+    got = expect_param_grads(right["grads"], names, what="Stack")
+    for name, g in zip(grads["names"], grads["grads"]):
+        if name in got:
+            tensors_close(got[name], g, name=name)
     assert "no gradient reached Stack's parameter(s) `layers.0.weight`, `layers.0.bias`" in message(
         expect_param_grads, wrong["grads"], names, what="Stack")
-    expect_gradcheck(right["gradcheck"], [x[:1]], what="the first layer")
+    expect_gradcheck(right["gradcheck"], [x[:1]], layer, what="the first layer")
     assert "modified by an inplace operation" in message(expect_backward_ok, right["backward"],
                                                          what="scaled_in_place")
-    expect_modes(right["modes"], what="Stack", dropout=True, batchnorm=True)
+    expect_modes(right["modes"], modes, what="Stack", dropout=True, batchnorm=True)
     expect_keys(right["keys"], names + ["bn.weight", "bn.bias", "bn.running_mean",
                                         "bn.running_var", "bn.num_batches_tracked"])
     expect_same_objects(right["same"], ["what it returned"], what="first_layer")
