@@ -264,6 +264,7 @@ def test_the_authorization_matrix(served):
         ("GET", "/staff/students/ada", None, None): (401, 403, 403, 200),
         ("GET", "/staff/grades.csv", None, None): (401, 403, 403, 200),
         ("GET", "/api/grades.csv", None, None): (401, 403, 403, 200),
+        ("GET", "/staff/submissions.zip", None, None): (401, 403, 403, 200),
         ("POST", "/api/extensions", form, form_type): (401, 403, 403, 200),
         ("GET", "/healthz", None, None): (200, 200, 200, 200),
         ("GET", "/metrics", None, None): (200, 200, 200, 200),
@@ -723,6 +724,15 @@ def test_staff_see_the_class_grant_an_extension_regrade_and_export(served):
     lines = csv_text.decode().splitlines()
     assert status == 200 and lines[0].startswith("student,assignment,score,max_score")
     assert {line.split(",")[0] for line in lines[1:]} == {"ada", "김민수"}
+    status, headers, data = c.request("GET", "/staff/submissions.zip", cookie=cookie)
+    assert status == 200 and headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        everyone = served.service.history("ada") + served.service.history("김민수")
+        assert sorted(names) == sorted(f"{x.student}/{x.id}-{x.sha256[:12]}.ipynb"
+                                       for x in everyone)
+        assert all(z.read(f"{x.student}/{x.id}-{x.sha256[:12]}.ipynb") == (
+            served.service.config.data / "notebooks" / x.path).read_bytes() for x in everyone)
     before = {s.id: s.gradings for s in served.service.history("ada")}
     body, ctype = multipart({"student": "ada"}, {})
     status, _, answer = c.request("POST", "/api/regrade", token=served.staff, body=body,

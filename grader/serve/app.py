@@ -281,6 +281,12 @@ def build_app(service: Service):
         return Response(service.gradebook(), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": "attachment; filename=grades.csv"})
 
+    async def submissions_zip(request: Request) -> Response:
+        need(request, staff=True)
+        data = await run_in_threadpool(service.submissions_zip)
+        return Response(data, media_type="application/zip",
+                        headers={"content-disposition": "attachment; filename=submissions.zip"})
+
     routes = [
         Route("/healthz", healthz), Route("/metrics", metrics), Route("/login", login),
         Route("/logout", logout, methods=["POST"]), Route("/", home),
@@ -296,6 +302,7 @@ def build_app(service: Service):
         Route("/staff/regrade", regrade, methods=["POST"]),
         Route("/api/regrade", regrade, methods=["POST"]),
         Route("/staff/grades.csv", grades), Route("/api/grades.csv", grades),
+        Route("/staff/submissions.zip", submissions_zip),
     ]
 
     async def on_refused(request: Request, exc: RefusedError) -> Response:

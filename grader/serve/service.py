@@ -268,6 +268,21 @@ class Service:
                             best.id if best else ""])
         return out.getvalue()
 
+    def submissions_zip(self) -> bytes:
+        """Every stored submission as a zip: <student>/<id>-<sha256 start>.ipynb."""
+        import zipfile
+
+        from grader.intake import student_id
+
+        out = io.BytesIO()
+        with self.db.session() as s:
+            subs = list(s.scalars(select(Submission).order_by(Submission.id)))
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for sub in subs:
+                z.write(self.store.path(sub.path),
+                        f"{student_id(sub.student)}/{sub.id}-{sub.sha256[:12]}.ipynb")
+        return out.getvalue()
+
     def regrade(self, student: str | None = None) -> int:
         """Queue every submission again (one student's when given)."""
         with self.db.session() as s:
