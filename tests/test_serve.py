@@ -696,6 +696,28 @@ def test_a_sign_in_link_sets_a_safe_cookie_and_the_form_needs_its_csrf_token(ser
     assert c.request("GET", "/login?token=wrong")[0] == 401
 
 
+def test_a_session_ends_at_sign_out_and_after_its_days(served):
+    from sqlalchemy import update
+
+    from grader.serve.app import SESSION_DAYS
+    from grader.serve.db import WebSession, hash_token
+
+    c = served.client
+    cookie, headers = _login(c, served.tokens["ada"])
+    assert f"max-age={SESSION_DAYS * 86400}" in headers["set-cookie"].lower()
+    page = c.request("GET", "/", cookie=cookie)[2].decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    body, ctype = multipart({"csrf": csrf}, {})
+    assert c.request("POST", "/logout", cookie=cookie, body=body, ctype=ctype)[0] == 303
+    assert c.request("GET", "/", cookie=cookie)[0] == 401
+    old, _ = _login(c, served.tokens["ada"])
+    assert c.request("GET", "/", cookie=old)[0] == 200
+    with served.service.db.session.begin() as s:
+        s.execute(update(WebSession).where(WebSession.hash == hash_token(old.split("=", 1)[1]))
+                  .values(created=time.time() - (SESSION_DAYS * 86400 + 1)))
+    assert c.request("GET", "/", cookie=old)[0] == 401
+
+
 def test_cookies_are_secure_under_https(tmp_path):
     running = Running(tmp_path, grading=False, https=True)
     try:

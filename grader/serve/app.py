@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from grader.serve.service import Service, as_time
 
 log = logging.getLogger("grader.serve")
 COOKIE = "grader_session"
+SESSION_DAYS = 30             # a browser signs in again with its link after this
 FORM_SLACK = 1 << 20          # multipart headers and the other fields, beyond the notebook
 
 
@@ -79,6 +81,8 @@ def build_app(service: Service):
             return Who(*found) if found else None
         cookie = request.cookies.get(COOKIE, "")
         row = db_mod.find_session(db, cookie) if cookie else None
+        if row is not None and time.time() - row.created > SESSION_DAYS * 86400:
+            return None
         return Who(row.kind, row.subject, row.csrf, cookie) if row else None
 
     def need(request: Request, *, staff: bool = False) -> Who:
@@ -123,11 +127,12 @@ def build_app(service: Service):
         cookie, _ = db_mod.open_session(db, *found)
         response = RedirectResponse("/staff" if found[0] == "staff" else "/", status_code=303)
         response.set_cookie(COOKIE, cookie, httponly=True, samesite="lax",
+                            max_age=SESSION_DAYS * 86400,
                             secure=service.config.https, path="/")
         return response
 
     async def logout(request: Request) -> Response:
-        who = need(request)
+        who = await run_in_threadpool(need, request)
         check_csrf(who, await request.form())
         if who.cookie:
             await run_in_threadpool(db_mod.end_session, db, who.cookie)
@@ -162,13 +167,13 @@ def build_app(service: Service):
         return FileResponse(path, filename=asg.notebook, media_type="application/x-ipynb+json")
 
     async def submit_api(request: Request) -> Response:
-        who = need(request)
+        who = await run_in_threadpool(need, request)
         sub = await _upload(request, who)
         return JSONResponse({"id": sub.id, "sha256": sub.sha256, "status": sub.status},
                             status_code=202)
 
     async def submit_form(request: Request) -> Response:
-        who = need(request)
+        who = await run_in_threadpool(need, request)
         sub = await _upload(request, who)
         return RedirectResponse(f"/submissions/{sub.id}", status_code=303)
 
@@ -248,7 +253,7 @@ def build_app(service: Service):
                     history=history, assignments=list(service.assignments))
 
     async def extensions(request: Request) -> Response:
-        who = need(request, staff=True)
+        who = await run_in_threadpool(need, request, staff=True)
         form = await request.form()
         check_csrf(who, form)
         asg = service.assignment(str(form.get("assignment", "")))
@@ -267,7 +272,7 @@ def build_app(service: Service):
         return RedirectResponse(f"/staff/students/{student}", status_code=303)
 
     async def regrade(request: Request) -> Response:
-        who = need(request, staff=True)
+        who = await run_in_threadpool(need, request, staff=True)
         form = await request.form()
         check_csrf(who, form)
         student = str(form.get("student", "")) or None
@@ -282,7 +287,7 @@ def build_app(service: Service):
                         headers={"content-disposition": "attachment; filename=grades.csv"})
 
     async def submissions_zip(request: Request) -> Response:
-        need(request, staff=True)
+        await run_in_threadpool(need, request, staff=True)
         data = await run_in_threadpool(service.submissions_zip)
         return Response(data, media_type="application/zip",
                         headers={"content-disposition": "attachment; filename=submissions.zip"})
