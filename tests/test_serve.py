@@ -265,6 +265,7 @@ def test_the_authorization_matrix(served):
         ("GET", "/staff/grades.csv", None, None): (401, 403, 403, 200),
         ("GET", "/api/grades.csv", None, None): (401, 403, 403, 200),
         ("GET", "/staff/submissions.zip", None, None): (401, 403, 403, 200),
+        ("GET", "/staff/assignments/mini/otter.csv", None, None): (401, 403, 403, 200),
         ("POST", "/api/extensions", form, form_type): (401, 403, 403, 200),
         ("GET", "/healthz", None, None): (200, 200, 200, 200),
         ("GET", "/metrics", None, None): (200, 200, 200, 200),
@@ -755,6 +756,16 @@ def test_staff_see_the_class_grant_an_extension_regrade_and_export(served):
                                        for x in everyone)
         assert all(z.read(f"{x.student}/{x.id}-{x.sha256[:12]}.ipynb") == (
             served.service.config.data / "notebooks" / x.path).read_bytes() for x in everyone)
+    from grader.reports import gradebook
+
+    asg = served.service.assignments["mini"]
+    counted = served.service.counted(served.service.history("ada"), asg)
+    for fmt, make in (("grades", gradebook.grades_csv), ("otter", gradebook.otter_csv)):
+        status, _, text = c.request("GET", f"/staff/assignments/mini/{fmt}.csv", cookie=cookie)
+        assert status == 200 and text.decode() == make(served.service.counted_results(asg), asg)
+    rows = c.request("GET", "/staff/assignments/mini/grades.csv", cookie=cookie)[2].decode()
+    assert f"\nada,{counted.score:g},{asg.max_score:g},graded," in rows
+    assert c.request("GET", "/staff/assignments/mini/nope.csv", cookie=cookie)[0] == 404
     before = {s.id: s.gradings for s in served.service.history("ada")}
     body, ctype = multipart({"student": "ada"}, {})
     status, _, answer = c.request("POST", "/api/regrade", token=served.staff, body=body,

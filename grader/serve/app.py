@@ -286,6 +286,15 @@ def build_app(service: Service):
         return Response(service.gradebook(), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": "attachment; filename=grades.csv"})
 
+    def export(request: Request) -> Response:
+        need(request, staff=True)
+        asg = service.assignment(request.path_params["name"])
+        fmt = request.path_params["fmt"]
+        text = service.export(asg, fmt)
+        name = {"otter": "final_grades.csv", "canvas": "canvas_grades.csv"}.get(fmt, "grades.csv")
+        return Response(text, media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f"attachment; filename={asg.name}-{name}"})
+
     async def submissions_zip(request: Request) -> Response:
         await run_in_threadpool(need, request, staff=True)
         data = await run_in_threadpool(service.submissions_zip)
@@ -308,6 +317,7 @@ def build_app(service: Service):
         Route("/api/regrade", regrade, methods=["POST"]),
         Route("/staff/grades.csv", grades), Route("/api/grades.csv", grades),
         Route("/staff/submissions.zip", submissions_zip),
+        Route("/staff/assignments/{name}/{fmt}.csv", export),
     ]
 
     async def on_refused(request: Request, exc: RefusedError) -> Response:

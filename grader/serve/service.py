@@ -45,6 +45,9 @@ class Config:
     body_timeout_s: float = 30.0      # a client sending nothing for this long is answered 408
 
 
+EXPORTS = ("grades", "otter", "canvas")
+
+
 def epoch(t: datetime) -> float:
     return t.timestamp()
 
@@ -267,6 +270,33 @@ class Service:
                             f"{asg.max_score:g}", best.status if best else "missing", len(subs),
                             best.id if best else ""])
         return out.getvalue()
+
+    def counted_results(self, asg: Assignment) -> list[Result]:
+        """Per roster student, the result of the attempt that counts on `asg` (a `missing` row
+        for a student with none graded)."""
+        from grader.judge.grade import empty_questions
+
+        out = []
+        for st in self.students():
+            best = self.counted(self.history(st.id, asg.name), asg)
+            out.append(self.result(best) if best is not None else Result(
+                student=st.id, assignment=asg.name, status="missing", max_score=asg.max_score,
+                reason="no graded submission", questions=empty_questions(asg)))
+        return out
+
+    def export(self, asg: Assignment, fmt: str) -> str:
+        """The batch's gradebook of `asg` in `fmt` (EXPORTS), from the attempts that count."""
+        from grader.reports import gradebook
+
+        results = self.counted_results(asg)
+        if fmt == "grades":
+            return gradebook.grades_csv(results, asg)
+        if fmt == "otter":
+            return gradebook.otter_csv(results, asg)
+        if fmt == "canvas":
+            return gradebook.canvas_csv(results, asg, self.roster.rows)
+        raise RefusedError(f"unknown export {clean(fmt, 40)!r}; choose one of "
+                           f"{', '.join(EXPORTS)}", 404)
 
     def submissions_zip(self) -> bytes:
         """Every stored submission as a zip: <student>/<id>-<sha256 start>.ipynb."""
