@@ -285,7 +285,7 @@ def _rubric(q: dict, path: Path, where: str) -> tuple[RubricItem, ...]:
     page), each with points and text; none on an autograded question."""
     raw = q.get("rubric")
     if not q.get("manual"):
-        if raw is not None:
+        if raw:
             raise AssignmentError(f"{path}: {where}rubric is given but the question is not "
                                   "manual: add `manual = true` or remove the rubric")
         return ()

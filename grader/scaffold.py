@@ -193,6 +193,12 @@ def _visibility_default() -> str:
     return fields["gradescope_visibility"]
 
 
+# a manual question's keys, shown commented out: `manual = true` and a rubric make a written answer
+MANUAL_EXAMPLE = {"manual": "false",
+                  "rubric": '[{points = 1, text = "says what a correct answer says"}, '
+                            '{points = -1, text = "a common misconception"}]'}
+
+
 def assignment_toml(name: str, title: str) -> str:
     """assignment.toml for a new assignment: every key of TOP_KEYS, LIMIT_KEYS and QUESTION_KEYS
     with its meaning as a comment; the limits commented out at their defaults."""
@@ -218,7 +224,10 @@ def assignment_toml(name: str, title: str) -> str:
     lines.append("[[questions]]")
     for key, (_, meaning) in QUESTION_KEYS.items():
         lines += _comment(meaning)
-        lines.append(f"{key} = {_value(QUESTION[key])}")
+        if key in QUESTION:
+            lines.append(f"{key} = {_value(QUESTION[key])}")
+        else:                          # a written question's keys (docs/authoring.md)
+            lines.append(f"# {key} = {MANUAL_EXAMPLE[key]}")
     return "\n".join(lines) + "\n"
 
 
