@@ -114,6 +114,7 @@ class Setup:
     log_dir: Path
     notebook_path: Callable[[Submission], Path]
     score: Callable[[Result, Submission], Result]      # applies the policy to a worker's result
+    prestart: dict | None = None       # what each worker starts before its first job (worker.py)
 
 
 class GradingLoop:
@@ -133,7 +134,8 @@ class GradingLoop:
         memory = max((a.limits.get("judge_memory_mb") or 0
                       for a in self.setup.assignments.values()), default=0)
         for i in range(self.jobs):
-            slot = WorkerSlot(i, self.setup.log_dir, self.run_id, memory_mb=memory or None)
+            slot = WorkerSlot(i, self.setup.log_dir, self.run_id, prestart=self.setup.prestart,
+                              memory_mb=memory or None)
             slot.start()
             self.slots.append(slot)
             self.busy[i] = None

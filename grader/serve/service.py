@@ -93,10 +93,18 @@ class Service:
         setup = queue.Setup(assignments=self.assignments, course=self.course, options=self.options,
                             work_dir=work, log_dir=self.config.data / "logs",
                             notebook_path=lambda sub: self.store.path(sub.path).resolve(),
-                            score=self.score)
+                            score=self.score, prestart=self._prestart(backend.name, work))
         self.loop = queue.GradingLoop(self.db, setup, jobs=self.config.jobs)
         self.loop.start()
         return recovered
+
+    def _prestart(self, sandbox: str, work: Path) -> dict:
+        """Each slot's head start, as the batch gives it: the judge and the first assignment's
+        suite loaded, and under bubblewrap its zygote started, before the first upload."""
+        first = next(iter(self.assignments.values()))
+        return {"warm": True, "assignment": str(first.directory), "course": str(self.course),
+                "zygote_work": str(work) if sandbox == "bwrap" else None,
+                "unsafe_no_cgroups": self.config.unsafe_no_cgroups, "jobs_per_slot": 2}
 
     def stop_grading(self) -> None:
         if self.loop is not None:
