@@ -161,7 +161,7 @@ class Running:
 
     def __init__(self, tmp: Path, *, course: Path = MINI_COURSE, db: str | None = None,
                  grading: bool = True, https: bool = False, clock=None,
-                 body_timeout_s: float = 30.0) -> None:
+                 body_timeout_s: float = 30.0, sandbox: str = "none") -> None:
         import uvicorn
 
         from grader.serve.app import build_app
@@ -171,7 +171,7 @@ class Running:
         roster.write_text("student,name\nada,Ada\n김민수,김민수\n", encoding="utf-8")
         kw = {"clock": clock} if clock else {}
         self.service = Service(Config(course=course, roster=roster, data=tmp / "data", db=db,
-                                      sandbox="none", https=https,
+                                      sandbox=sandbox, https=https,
                                       body_timeout_s=body_timeout_s), **kw)
         self.tokens = {s: self.service.db.issue_token("student", s) for s in ("ada", "김민수")}
         self.staff = self.service.db.issue_token("staff", "prof")
@@ -221,6 +221,21 @@ def test_an_upload_gets_a_receipt_then_its_graded_status_and_report(served):
     sub = served.service.get(receipt["id"])
     assert page.decode() == html(served.service.result(sub), "full")
     assert (served.service.config.data / "notebooks" / sub.path).read_bytes() == raw
+
+
+@pytest.mark.requires("root", "bwrap")
+def test_uploads_are_graded_in_bubblewrap_on_warm_slots(tmp_path):
+    running = Running(tmp_path, sandbox="bwrap")
+    try:
+        token, asg = running.tokens["ada"], running.service.assignments["mini"]
+        for notebook in (SOLUTION, BLANK):
+            status, _, body = running.client.upload(token, notebook.read_bytes())
+            done = running.client.wait(json.loads(body)["id"], token)
+            result = running.service.result(running.service.get(done["id"]))
+            assert result.environment["sandbox"] == "bwrap" and done["status"] == "graded"
+            assert (done["score"] == asg.max_score) == (notebook == SOLUTION)
+    finally:
+        running.close()
 
 
 def test_a_blank_notebook_is_graded_below_the_solution(served):
