@@ -212,7 +212,8 @@ class _BatchRun:
 
     def apply_manual(self, result: Result) -> bool:
         """Put the manual questions' grades into `result` (a stored record's too, replacing what
-        it held): whether anything changed.  The reuse key is untouched: a grade regrades nothing."""
+        it held): whether anything changed.  The reuse key is untouched: a grade regrades
+        nothing."""
         from grader import manual as manual_mod
 
         if not self.asg.manual:

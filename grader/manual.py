@@ -278,7 +278,8 @@ def _manual_question(result: Result, q, grade: Grade | None, found) -> QuestionR
                       graded_sha256=grade.sha256)
         if grade.sha256 and grade.sha256 != digest:
             manual["state"] = "changed"
-            flag = (f"{FLAG}{q.id}: the answer changed after it was graded (graded {grade.sha256[:12]}, "
+            flag = (f"{FLAG}{q.id}: the answer changed after it was graded "
+                    f"(graded {grade.sha256[:12]}, "
                     f"handed in {digest[:12] or 'none'}): grade it again")
             if flag not in result.flags:
                 result.flags.append(flag)

@@ -81,7 +81,8 @@ def _verify_one(asg: Assignment, root: Path, work: Path, sandbox: str, jobs: int
     batch = grade(subs, assignment=str(asg.directory), out=work / "out", jobs=jobs, sandbox=sandbox,
                   course=root, seeds=plan, on_result=on_result)
     by_id = {r.student: _autograded_only(r) for r in batch.results}
-    checks = [*_manual_answer_cells(asg, release.student), _expect_full(asg, by_id["solution"]), _expect_zero(asg, by_id["blank"]),
+    checks = [*_manual_answer_cells(asg, release.student), _expect_full(asg, by_id["solution"]),
+              _expect_zero(asg, by_id["blank"]),
               _public_tests_pass(asg, release.solution, sandbox), _runs_in_a_kernel(asg, release.solution),
               _forgers_fail(asg, release.solution, sandbox)]
     checks += [_expect_loss(asg, m, by_id[f"mutant-{m.name}"]) for m in mutants]
@@ -171,7 +172,8 @@ def _expect_full(asg: Assignment, r: Result) -> VerifyCheck:
     runs = _runs(r)
     bad = [(status, reason, qs) for status, reason, qs in runs
            if status != "graded" or any(q.score < q.max_score for q in qs)]
-    check = _check(asg, r, "full marks" + _under(runs), not bad and r.score == r.max_score == auto_max(asg), "")
+    full = not bad and r.score == r.max_score == auto_max(asg)
+    check = _check(asg, r, "full marks" + _under(runs), full, "")
     if bad:
         status, reason, qs = bad[0]
         why = f"status {status}: {reason}" if status != "graded" else _tests_text(qs, passed=False)

@@ -196,13 +196,16 @@ def test_pending_then_merged_into_every_output_without_regrading(course, tmp_pat
     html = (out / "reports" / "bob.html").read_text()
     assert "says gradients are reset automatically" in html and "reset is wrong" in html
     gs = json.loads((out / "gradescope" / "김민수" / "results.json").read_text())
-    gs_schema = json.loads((ROOT / "grader" / "schema" / "gradescope_results.schema.json").read_text())
+    gs_schema = json.loads((ROOT / "grader" / "schema" / "gradescope_results.schema.json")
+                           .read_text())
     for student in ANSWERS:
         jsonschema.validate(json.loads((out / "gradescope" / student / "results.json").read_text()),
                             gs_schema)
-    assert gs["score"] == 7 and [t["score"] for t in gs["tests"] if t["name"].startswith("q3")] == [2]
+    assert gs["score"] == 7
+    assert [t["score"] for t in gs["tests"] if t["name"].startswith("q3")] == [2]
     otter = {r["file"]: r for r in csv.DictReader((out / "final_grades.csv").open())}
-    assert otter["김민수.ipynb"]["q3"] == "2" and otter["김민수.ipynb"]["total_points_earned"] == "7"
+    kim_row = otter["김민수.ipynb"]
+    assert kim_row["q3"] == "2" and kim_row["total_points_earned"] == "7"
     summary = (out / "summary.html").read_text()
     assert "2 graded by hand" in summary and "1 to be graded by hand" in summary
     assert "1/2" in summary.split('id="rubric-q3"')[1].split("</table>")[0]
@@ -217,8 +220,8 @@ def test_pending_then_merged_into_every_output_without_regrading(course, tmp_pat
 def test_canvas_takes_the_merged_score(course, tmp_path):
     course_dir, subs = course
     roster = tmp_path / "roster.csv"
-    roster.write_text("student,name,canvas_id\n김민수,김민수,101\nbob,Bob,102\ncarol,Carol,103\n"
-                      "dan,Dan,104\n")
+    roster.write_text("student,name,canvas_id\n김민수,김민수,101\nbob,Bob,102\n"
+                      "carol,Carol,103\ndan,Dan,104\n")
     sheet = write_csv(tmp_path / "manual.csv", [["bob", "q3", "1.5", "", "", "", "", ""]])
     api.grade(subs, assignment="mini", course=course_dir, out=tmp_path / "out", jobs=1,
               manual=sheet, roster=roster, formats=("canvas",))

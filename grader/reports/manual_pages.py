@@ -118,7 +118,8 @@ def key_csv(entries: list[Entry]) -> str:
 def write_pages(out: Path, asg: Assignment, answers_by_student: dict, seed: str) -> dict[str, Path]:
     """OUT/<question>.html for each manual question and OUT/manual-key.csv; the paths written."""
     out = Path(out)
-    entries = [Entry(aid, student, None) for aid, student in ordered(seed, list(answers_by_student))]
+    entries = [Entry(aid, student, None)
+               for aid, student in ordered(seed, list(answers_by_student))]
     files = {}
     for q in asg.manual:
         rows = [Entry(e.aid, e.student, answers_by_student[e.student].get(q.id)) for e in entries]

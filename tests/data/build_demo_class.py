@@ -60,7 +60,8 @@ WRITTEN = {
                    "misses them: the optimizer never trains them, `.to(device)` does not move them "
                    "and `state_dict()` does not save them. `nn.ModuleList` registers each one "
                    "(`layers.0`, ...) and still indexes like a list.",
-    "dana_list_of_modules": "리스트도 인덱싱이 되니까 똑같다. ModuleList가 더 빠르다.",
+    "dana_list_of_modules": "리스트도 인덱싱이 되니까 똑같다. "
+                            "ModuleList가 더 빠르다.",
 }
 
 
@@ -70,7 +71,8 @@ def write_answers(folder: Path) -> None:
         path = folder / f"{student}.ipynb"
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
-            if "otter_answer_cell" in cell.metadata.get("tags", []) and cell.cell_type == "markdown":
+            tags = cell.metadata.get("tags", [])
+            if "otter_answer_cell" in tags and cell.cell_type == "markdown":
                 cell.source = text
         nbformat.write(nb, path)
 
