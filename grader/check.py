@@ -6,6 +6,7 @@ points in practice.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import tempfile
@@ -368,12 +369,16 @@ def _cell_warning(cell, outline: Outline, limits: dict) -> str:
 
 
 def _backend(sandbox: str):
-    """(backend, why it is unsandboxed): `auto` falls back to no sandbox, with the reasons."""
+    """(backend, why it is unsandboxed): `auto` falls back to no sandbox, with the reasons, on a
+    student's own machine; never as root, where a notebook run so could change the machine."""
     try:
         return resolve_backend(sandbox, warm=False), ""   # one notebook: a zygote would not pay off
-    except SandboxError:
+    except SandboxError as exc:
         if sandbox != "auto":
             raise
+        if os.geteuid() == 0:
+            raise SandboxError(f"{exc} As root, grader check never runs a notebook unsandboxed "
+                               "on its own: pass --sandbox none to do so on purpose.") from None
     reasons = "; ".join(f"{name}: {BACKENDS[name].unavailable_reason()}"
                         for name in ("bwrap", "podman"))
     return NoSandbox(), f"no sandbox works on this machine ({short(reasons, 240)})"

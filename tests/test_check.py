@@ -196,18 +196,37 @@ def test_check_runs_under_the_limits_the_release_carries(tmp_path):
 
 
 @pytest.mark.slow
-def test_check_runs_unsandboxed_where_no_sandbox_works_and_grading_refuses(tmp_path):
+def test_check_on_a_students_own_machine_runs_unsandboxed_where_no_sandbox_works(tmp_path, monkeypatch,
+                                                                               capsys):
+    """Not root and no bubblewrap or podman (macOS, say): the student's own notebook runs as a plain
+    process, and the first lines say so."""
+    from grader import cli
+
     bare = tmp_path / "bin"          # a PATH with neither bubblewrap nor podman on it
+    bare.mkdir()
+    monkeypatch.setenv("PATH", str(bare))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    path = filled(tmp_path / "mini.ipynb")
+    assert cli.main(["check", str(path), "-q", "q1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "mini.ipynb (mini): ran top to bottom unsandboxed"
+    assert lines[1].startswith("unsandboxed: no sandbox works on this machine (bwrap: bubblewrap is not "
+                               "installed"), lines
+    assert "podman: podman is not installed" in lines[1] and "q1: public tests pass" in "\n".join(lines)
+
+
+@pytest.mark.slow
+def test_as_root_neither_check_nor_grading_runs_unsandboxed_on_its_own(tmp_path):
+    bare = tmp_path / "bin"
     bare.mkdir()
     env = {**os.environ, "PATH": str(bare)}
     path = filled(tmp_path / "mini.ipynb")
     r = grader_cli("check", path, "-q", "q1", env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
-    lines = r.stdout.splitlines()
-    assert lines[0] == "mini.ipynb (mini): ran top to bottom unsandboxed"
-    assert lines[1].startswith("unsandboxed: no sandbox works on this machine (bwrap: bubblewrap is not "
-                               "installed"), lines
-    assert "podman: podman is not installed" in lines[1] and "q1: public tests pass" in r.stdout
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "no isolating sandbox works on this machine" in r.stderr
+    assert "pass --sandbox none to do so on purpose" in r.stderr and "Traceback" not in r.stderr
+    none = grader_cli("check", path, "-q", "q1", "--sandbox", "none", env=env)
+    assert none.returncode == 0 and "unsandboxed (--sandbox none)" in none.stdout, none.stdout
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copy(path, subs / "kim.ipynb")
