@@ -12,7 +12,10 @@ solving the question, and every hidden test must fail under every forger:
                answer's dtype), else zeros; every flag is True
     rows       echo, where item i of an answer list of length n first tries row i of every input
                tensor with n rows (as a tensor, or as the number of a row of one value): the
-               answer to the judge's i-th case echoes the judge's i-th value
+               answer to the judge's i-th case echoes the judge's i-th value.  Where one of
+               those echoes is what the solution answered, every string, number and flag of
+               the answer is the solution's own: a test that then passes rests on tensors a
+               forger can echo, whatever else it checks
     nan        every floating-point tensor and number is NaN, integer tensors are zeros; flags True
     zeros      every tensor and number is 0; flags True
     identity   square matrices are the identity, other tensors ones, numbers 1; flags True
@@ -121,7 +124,45 @@ class _Forger(_Recorder):
             raise value
         if self.kind == "replay":
             return value if other[0] else other[1]
-        return forge(self.kind, value, None if other[0] else other[1], _tensors(kwargs))
+        forged = forge(self.kind, value, None if other[0] else other[1], _tensors(kwargs))
+        if self.kind == "rows" and _echoes(forged, value):
+            return _tensors_from(forged, value)
+        return forged
+
+
+def _pairs(forged, value):
+    """The (forged, solution's) pairs of tensors at the same place of an answer."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [(forged, value)] if isinstance(forged, torch.Tensor) else []
+    if isinstance(value, dict) and isinstance(forged, dict):
+        return [p for k, v in value.items() if k in forged for p in _pairs(forged[k], v)]
+    if isinstance(value, (list, tuple)) and isinstance(forged, (list, tuple)):
+        return [p for f, v in zip(forged, value) for p in _pairs(f, v)]
+    return []
+
+
+def _echoes(forged, value) -> bool:
+    """Whether an echoed tensor of `forged` (not the zeros it falls back to) is the solution's."""
+    import torch
+
+    return any(f.shape == v.shape and f.dtype == v.dtype and bool(f.detach().ne(0).any())
+               and torch.equal(f.detach(), v.detach()) for f, v in _pairs(forged, value))
+
+
+def _tensors_from(forged, value):
+    """`value` (the solution's answer) with every tensor taken from `forged`."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return forged
+    if isinstance(value, dict):
+        return {k: _tensors_from(forged[k], v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_tensors_from(f, v) for f, v in zip(forged, value)]
+        return tuple(items) if isinstance(value, tuple) else items
+    return value
 
 
 def _tensors(value) -> list:

@@ -28,6 +28,24 @@ def scaled(ns, x):
     return {"y": m(x).detach(), "factor": m.factor.detach()}
 
 
+@probe
+def marked(ns, marks):
+    answers = []
+    for i in range(len(marks)):
+        m = ns.Scale(1.0)
+        m.mark = marks[i]                       # a value the judge sent, read back
+        answers.append({"kind": type(m).__name__, "mark": m.mark.clone()})
+    return answers
+
+
+@question("q2", points=0)
+def test_trusts_an_echoed_row(student):
+    marks = torch.randn(3, 2, generator=student.generator)
+    for answer, mark in zip(student.probe(marked, marks=marks), marks):
+        expect(answer["kind"] == "Scale", "Scale must be a class")
+        tensors_close(answer["mark"], mark)
+
+
 @question("q2", points=0)
 def test_trusts_a_flag(student):
     expect(student.probe(is_module)["ok"], "Scale must be a module")
@@ -74,7 +92,8 @@ def test_each_kind_of_trust_is_caught_by_a_forger(tmp_path):
     with_ref = sorted([*both, "test_reference_from_reported_weights"])
     # NaN equals nothing, so two NaN answers are not "the same" and NaN weights make no reference
     nan = ["test_reference_from_reported_weights", "test_trusts_a_flag"]
-    assert survivors == {"replay": both, "echo": both, "rows": both, "nan": nan, "zeros": with_ref,
+    rows = sorted([*both, "test_trusts_an_echoed_row"])      # row i of the judge's marks, echoed
+    assert survivors == {"replay": both, "echo": both, "rows": rows, "nan": nan, "zeros": with_ref,
                          "identity": both}
 
 

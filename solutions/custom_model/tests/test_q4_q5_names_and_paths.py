@@ -209,23 +209,28 @@ def expected_after(state, model, path, kind, mark):
             for name, t in tensors_of(model)}
 
 
+def named(value):
+    """Whether `value` is a dict keyed by names, as the probe reports tensors."""
+    return isinstance(value, dict) and all(type(k) is str for k in value)
+
+
 def check_returned(answer, model, state, path, kind, call):
     """What lookup returned holds the right values, and a write through it reached the model."""
     target = model.get_submodule(path) if kind == "module" else None
-    expect(isinstance(answer["own"], dict) and (target is None) == ("" in answer["own"]),
+    expect(named(answer["own"]) and (target is None) == ("" in answer["own"]),
            f"{call} should return the {kind}, but it returned a {answer['type']}")
     own = {name: t for name, t in tensors_of(target)} if target is not None else \
         {"": dict(tensors_of(model))[path]}
     expect(sorted(answer["own"]) == sorted(own),
            f"{call} returned a {answer['type']} that is not the {kind} at that path")
-    for name, t in own.items():
+    for name in own:
         tensors_equal(answer["own"][name], state[f"{path}.{name}" if path and name else path or name],
                       name=f"a value in what {call} returned")
     if target is not None:
         expect(answer["modules"] == [n for n, _ in target.named_modules()],
                f"{call} returned a module whose submodules are not those at that path")
     after = answer["after"]
-    expect(isinstance(after, dict) and sorted(after) == sorted(state),
+    expect(named(after) and sorted(after) == sorted(state),
            f"{call} could not be checked: the report of the model's tensors is incomplete")
     advice = f"Return the {kind} object that is inside the model itself (not a copy)."
     try:
@@ -252,6 +257,9 @@ def test_lookup_returns_the_object(student):
         expect(isinstance(r, list) and len(r) == len(queries), "lookup should answer every call")
         for (path, kind), answer, mark in zip(queries, r, marks.tolist()):
             call = f"lookup(model, {path!r}, {kind!r})"
+            expect(isinstance(answer, dict) and set(answer) >= {"outcome", "type", "own", "modules",
+                                                                 "after", "identity"},
+                   f"{call} could not be checked: the report of your notebook's process is incomplete")
             if kind not in ("module", "parameter", "buffer"):
                 # the process's claim: it can only cost the point, which the calls below earn
                 expect(answer["outcome"] == "ValueError", "lookup with an unknown kind should raise "
