@@ -7,6 +7,7 @@ The hidden suite runs in this trusted process with assertion rewriting off, so a
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import sys
 import traceback
@@ -27,6 +28,7 @@ _OWN_PLUGINS = frozenset({"runner", "skipping", "capturemanager", "python", "uni
 _UNUSED_PLUGINS = ("terminal", "cacheprovider", "warnings", "logging", "faulthandler", "threadexception",
                    "unraisableexception", "junitxml", "doctest", "pastebin", "stepwise", "setuponly", "setupplan",
                    "debugging")
+AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"      # set while the judge's pytest starts
 PYTEST_ARGS = [*(arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")), "--assert=plain",
                "--import-mode=importlib", "-o", "addopts="]
 
@@ -232,8 +234,19 @@ def _skip_reason(report) -> str:
 
 
 def _run_pytest(tests_dir: Path, plugin, extra: list[str]) -> int:
+    """pytest on the hidden suite with the judge's plugins and pytest's own, and no other: a
+    plugin installed beside the grader (anyio's comes with the service's dependencies) would put
+    hooks on every test's way, and the suite must grade the same wherever it runs."""
     args = [str(tests_dir), "--rootdir", str(tests_dir), *PYTEST_ARGS, *extra]
-    return int(pytest.main(args, plugins=[plugin, _QuickReports(plugin)]))
+    before = os.environ.get(AUTOLOAD)
+    os.environ[AUTOLOAD] = "1"
+    try:
+        return int(pytest.main(args, plugins=[plugin, _QuickReports(plugin)]))
+    finally:
+        if before is None:
+            os.environ.pop(AUTOLOAD, None)
+        else:
+            os.environ[AUTOLOAD] = before
 
 
 def collect(tests_dir: Path) -> list[Outcome]:
