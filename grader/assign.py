@@ -147,10 +147,14 @@ def _cell_label(master: Path, cell: int) -> str:
 
 def _normalise(path: Path, asg: Assignment) -> None:
     """Deterministic cell ids (otter draws random ones) so a release is reproducible, and the
-    limits the student process runs under in the metadata, for `grader check`."""
+    limits the student process runs under in the metadata, for `grader check`.  What running the
+    master notebook in Jupyter leaves behind (cell timings, the kernel's language_info) is dropped,
+    so a release depends on the notebook's content alone."""
     nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("language_info", None)
     for i, cell in enumerate(nb.cells):
         cell["id"] = hashlib.sha1(f"{i}:{cell.cell_type}:{cell.source}".encode()).hexdigest()[:12]
+        cell.metadata.pop("execution", None)
     nb.metadata[RELEASE_METADATA] = {"limits": {k: asg.limits[k] for k in RELEASED_LIMITS}}
     nbformat.write(nb, path)
 
