@@ -44,7 +44,8 @@ def pick_notebook(folder: Path, expected: str) -> Path | None:
     return (named or found or [None])[0]
 
 
-def grade_one(notebook: Path, *, course: Path, assignment: str, sandbox: str = "auto") -> Result:
+def grade_one(notebook: Path, *, course: Path, assignment: str,
+              sandbox: str = "platform") -> Result:
     """Grade `notebook` as the student `submission`; the scratch space is root-only and removed."""
     from grader import api
 

@@ -67,7 +67,7 @@ def _course_files(asg, course: Path) -> list[tuple[Path, str]]:
 
 def settings(asg, platform: str) -> dict:
     """torchgrader.json: what the entry point grades and how."""
-    return {"assignment": asg.name, "platform": platform, "sandbox": "auto",
+    return {"assignment": asg.name, "platform": platform, "sandbox": "platform",
             "visibility": asg.gradescope_visibility, "torch": torch_pin(), "gpu": asg.gpu}
 
 

@@ -66,7 +66,7 @@ def grade(base: Path) -> dict:
         return failure(f"No notebook (.ipynb) was submitted; upload {asg.notebook}.")
     result = common.autograded_only(common.grade_one(
         notebook, course=course, assignment=settings["assignment"],
-        sandbox=settings.get("sandbox", "auto")), asg)
+        sandbox=settings.get("sandbox", "platform")), asg)
     submitted_at, due = times(read_metadata(base / "submission_metadata.json"))
     common.apply_deadline(result, asg.policy, submitted_at, due, "gradescope")
     data = results_json(result, visibility=settings.get("visibility", "visible"))

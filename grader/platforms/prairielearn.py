@@ -68,7 +68,7 @@ def grade(base: Path) -> dict:
         return ungradable(f"No notebook (.ipynb) was submitted; upload {asg.notebook}.")
     result = common.autograded_only(common.grade_one(
         notebook, course=course, assignment=settings["assignment"],
-        sandbox=settings.get("sandbox", "auto")), asg)
+        sandbox=settings.get("sandbox", "platform")), asg)
     return results_json(result)
 
 
