@@ -908,3 +908,45 @@ def test_the_probe_side_helpers_answer_from_a_sandboxed_student_process(tmp_path
     expect_same_objects(right["same"], ["what it returned"], what="first_layer")
     assert "what it returned is a Linear that is not the model's own object" in message(
         expect_same_objects, wrong["same"], ["what it returned"], what="first_layer")
+
+
+FIXTURE_MODULE = '''
+import pytest
+from grader.testing import question
+
+
+@pytest.fixture
+def table():
+    yield [1, 2, 3]
+
+
+@question("{first}", points=1)
+def test_{name}_first(student, table):
+    assert table == [1, 2, 3]
+
+
+@question("{second}", points=1)
+def test_{name}_second(student, table):
+    assert len(table) == 3
+'''
+
+
+def test_a_warm_suite_run_for_some_questions_leaves_pytest_ready_for_the_next_run(tmp_path):
+    """Tests with fixtures of their own go through pytest's setup state, whose teardown is told
+    which test comes next: in a run of some questions that must be the next one that runs, or
+    the next run starts with "previous item was not torn down properly"."""
+    from grader.judge import plugin
+
+    for name, first, second in (("a", "q2", "q1"), ("b", "q2", "q1")):
+        (tmp_path / f"test_{name}.py").write_text(FIXTURE_MODULE.format(name=name, first=first,
+                                                                        second=second))
+
+    class Session:
+        device = "cpu"
+
+    key = f"fixtures-{tmp_path}"
+    for questions in (frozenset({"q1"}), None, frozenset({"q2"}), frozenset({"q1"}), None):
+        outcomes = plugin.run(tmp_path, Session(), "seed", warm_key=key, questions=questions)
+        want = {"q1": {"test_a_second", "test_b_second"}, "q2": {"test_a_first", "test_b_first"}}
+        names = set().union(*(want[q] for q in (questions or want)))
+        assert {o.name: o.outcome for o in outcomes} == {n: "passed" for n in names}, questions

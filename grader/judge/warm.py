@@ -63,9 +63,6 @@ class WarmSuite(Judge):
         items = session.items
         direct = [self._direct(item) for item in items]
         self.called_directly = {item.nodeid for item, d in zip(items, direct) if d}
-        # pytest's setup state only sees the tests run through pytest: each one's teardown is told
-        # which of those comes next (the direct calls in between need none of its fixtures)
-        after = [next((items[j] for j in range(i + 1, len(items)) if not direct[j]), None) for i in range(len(items))]
         while (job := self._jobs.get()) is not None:
             for module, globals_ in modules.values():
                 module.__dict__.clear()
@@ -73,6 +70,12 @@ class WarmSuite(Judge):
             self.session, self.base_seed, only = job
             self.items = [dataclasses.replace(o) for o in self.inventory if only is None or o.question in only]
             self.by_id = {o.nodeid: o for o in self.items}
+            # pytest's setup state only sees the tests run through pytest: each one's teardown is
+            # told which of those runs next in this job (a job of some questions skips the rest;
+            # the direct calls in between need none of its fixtures)
+            runs = [i for i, item in enumerate(items) if item.nodeid in self.by_id]
+            after = [next((items[j] for j in runs if j > i and not direct[j]), None)
+                     for i in range(len(items))]
             for item, is_direct, nextitem in zip(items, direct, after):
                 if item.nodeid not in self.by_id:
                     continue
