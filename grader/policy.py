@@ -330,9 +330,9 @@ def load_extensions(path: Path) -> dict[str, Extension]:
         if bool(due) == bool(extra):
             raise UsageError(f"{where}: give either a due time or extra_hours for {student!r}")
         if due:
-            out[student] = Extension(student, due=_extension_due(due, where))
+            out[student] = Extension(student, due=extension_due(due, where))
         else:
-            out[student] = Extension(student, extra_hours=_hours(extra, where))
+            out[student] = Extension(student, extra_hours=extension_hours(extra, where))
     return out
 
 
@@ -350,7 +350,9 @@ EXTENSION_DUES = (datetime(1970, 1, 1, tzinfo=timezone.utc),
                   datetime(2200, 1, 1, tzinfo=timezone.utc))
 
 
-def _hours(text: str, where: str) -> float:
+def extension_hours(text: str, where: str) -> float:
+    """The hours an extension adds, from `text`; UsageError (naming `where`) unless a number from
+    0 to ten years."""
     try:
         hours = float(text)
     except ValueError:
@@ -363,7 +365,9 @@ def _hours(text: str, where: str) -> float:
     return hours
 
 
-def _extension_due(text: str, where: str) -> datetime:
+def extension_due(text: str, where: str) -> datetime:
+    """An extension's own deadline, from `text`; UsageError (naming `where`) unless a time with a
+    zone between 1970 and 2199."""
     due = parse_time(text, where)
     first, last = EXTENSION_DUES
     if not first <= due < last:

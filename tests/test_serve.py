@@ -756,6 +756,13 @@ def test_staff_see_the_class_grant_an_extension_regrade_and_export(served):
     assert c.request("POST", "/staff/extensions", cookie=cookie, body=body, ctype=ctype)[0] == 303
     ext = served.service.extension("ada", served.service.assignments["mini"])
     assert ext.extra_hours == 48
+    for field, value in (("extra_hours", "1e9"), ("due", "9999-12-31T23:59:00+00:00")):
+        body, ctype = multipart({"csrf": csrf, "student": "ada", "assignment": "mini",
+                                 field: value}, {})
+        status, _, page = c.request("POST", "/staff/extensions", cookie=cookie, body=body,
+                                    ctype=ctype)
+        assert status == 422 and b"Traceback" not in page, (field, page[:200])
+    assert served.service.extension("ada", served.service.assignments["mini"]).extra_hours == 48
     body, ctype = multipart({"student": "ada", "assignment": "mini", "extra_hours": "1"}, {})
     assert c.request("POST", "/staff/extensions", cookie=cookie, body=body, ctype=ctype)[0] == 403
     status, headers, csv_text = c.request("GET", "/staff/grades.csv", cookie=cookie)
