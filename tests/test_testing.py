@@ -950,3 +950,31 @@ def test_a_warm_suite_run_for_some_questions_leaves_pytest_ready_for_the_next_ru
         want = {"q1": {"test_a_second", "test_b_second"}, "q2": {"test_a_first", "test_b_first"}}
         names = set().union(*(want[q] for q in (questions or want)))
         assert {o.name: o.outcome for o in outcomes} == {n: "passed" for n in names}, questions
+
+
+def test_suites_whose_files_share_a_name_are_each_read_from_their_own_folder(tmp_path):
+    """Two assignments' `test_q1.py` in one process (a service's worker grades several): a warm
+    suite, a collection and a cold run of the other each read their own file."""
+    from grader.judge import plugin
+
+    suites = {}
+    for name, points in (("one", 1), ("two", 3)):
+        d = tmp_path / name / "tests"
+        d.mkdir(parents=True)
+        (d / "test_q1.py").write_text(
+            "from grader.testing import question\n\n\n"
+            f"@question('q1', points={points})\ndef test_{name}(student):\n    assert True\n")
+        suites[name] = d
+
+    class Session:
+        device = "cpu"
+
+    warm = plugin.run(suites["one"], Session(), "seed", warm_key=f"one-{tmp_path}")
+    assert [(o.name, o.points) for o in warm] == [("test_one", 1)]
+    assert [(o.name, o.points) for o in plugin.collect(suites["two"])] == [("test_two", 3)]
+    cold = plugin.run(suites["two"], Session(), "seed")
+    assert [(o.name, o.outcome) for o in cold] == [("test_two", "passed")]
+    warm_two = plugin.run(suites["two"], Session(), "seed", warm_key=f"two-{tmp_path}")
+    assert [(o.name, o.points) for o in warm_two] == [("test_two", 3)]
+    again = plugin.run(suites["one"], Session(), "seed", warm_key=f"one-{tmp_path}")
+    assert [(o.name, o.outcome) for o in again] == [("test_one", "passed")]

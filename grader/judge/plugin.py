@@ -238,6 +238,7 @@ def _run_pytest(tests_dir: Path, plugin, extra: list[str]) -> int:
     plugin installed beside the grader (anyio's comes with the service's dependencies) would put
     hooks on every test's way, and the suite must grade the same wherever it runs."""
     args = [str(tests_dir), "--rootdir", str(tests_dir), *PYTEST_ARGS, *extra]
+    _forget_namesakes(tests_dir)
     before = os.environ.get(AUTOLOAD)
     os.environ[AUTOLOAD] = "1"
     try:
@@ -267,6 +268,20 @@ def collect(tests_dir: Path) -> list[Outcome]:
     return inv.items
 
 
+def _forget_namesakes(tests_dir: Path) -> None:
+    """Drop from sys.modules another suite's modules named as this suite's files are.  pytest
+    (importlib mode, the rootdir the suite's own folder) names `tests_dir/test_q1.py` `test_q1`
+    and reuses a module already imported under that name: a warm suite, or one collected before,
+    keeps another assignment's `test_q1.py` there."""
+    root = tests_dir.resolve()
+    for path in root.rglob("*.py"):
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        module = sys.modules.get(name)
+        where = getattr(module, "__file__", None) if module is not None else None
+        if where and Path(where).resolve() != path:
+            del sys.modules[name]
+
+
 def _forget_modules(tests_dir: Path, before: set[str]) -> None:
     """Drop from sys.modules what was imported from under `tests_dir` since `before`."""
     root = tests_dir.resolve()
@@ -288,7 +303,11 @@ def run(tests_dir: Path, session, base_seed: str, *, warm_key: str | None = None
 
         return warm_suite(tests_dir, warm_key).run(session, base_seed, questions)
     judge = Judge(session, base_seed, questions)
-    code = _run_pytest(tests_dir, judge, [])
+    before = set(sys.modules)
+    try:
+        code = _run_pytest(tests_dir, judge, [])
+    finally:
+        _forget_modules(tests_dir, before)
     if judge.errors or not judge.items:
         raise AssignmentError("the hidden suite could not run:\n" + ("\n".join(judge.errors)
                                                                      or f"pytest exited with {code}"))
