@@ -26,21 +26,24 @@ def safe_name(name: str) -> bool:
             and len(name.encode("utf-8", "surrogatepass")) <= 230)
 
 
-def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a torn one.
+def atomic_write(path: Path, text: str | bytes, *, durable: bool = True) -> None:
+    """Write `text` (or bytes) to `path` so that readers see the old file or the new one, never a
+    torn one.
 
     `durable` (the results store) also flushes it to disk before the rename.  Reports, which every
     run rebuilds from the store, are written without it, and not at all when unchanged."""
     if not durable:
         try:
-            if path.read_text(encoding="utf-8") == text:
+            old = path.read_bytes() if isinstance(text, bytes) else path.read_text(encoding="utf-8")
+            if old == text:
                 return
         except (OSError, UnicodeDecodeError):
             pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes)
+              else os.fdopen(fd, "w", encoding="utf-8")) as f:
             f.write(text)
             if durable:
                 f.flush()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
+
+from grader.store import atomic_write
 
 
 class NotebookStore:
@@ -32,17 +33,7 @@ class NotebookStore:
         final = self.root / rel
         if final.is_file() and final.stat().st_size == len(raw):
             return digest, rel
-        final.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".upload-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(final, raw)          # fsynced, then renamed into place
         _fsync_dir(final.parent)
         _fsync_dir(self.root)
         return digest, rel
