@@ -62,6 +62,23 @@ def grade_one(notebook: Path, *, course: Path, assignment: str,
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def grade_bundle(bundle: Path, submitted: Path) -> tuple:
+    """(assignment, its settings, the autograded result, "") for the notebook in `submitted`, graded
+    with the bundle at `bundle` (its torchgrader.json and course/); the result is None, with the
+    reason, where no notebook was submitted."""
+    from grader import assignment as assignment_mod
+
+    settings = read_bundle(bundle)
+    course = bundle / "course"
+    asg = assignment_mod.load(settings["assignment"], course)
+    notebook = pick_notebook(submitted, asg.notebook)
+    if notebook is None:
+        return asg, settings, None, f"No notebook (.ipynb) was submitted; upload {asg.notebook}."
+    result = autograded_only(grade_one(notebook, course=course, assignment=settings["assignment"],
+                                       sandbox=settings.get("sandbox", "platform")), asg)
+    return asg, settings, result, ""
+
+
 def autograded_only(result: Result, asg) -> Result:
     """`result` without the assignment's manual questions: the platform grades those by hand,
     as questions of its own."""

@@ -55,18 +55,9 @@ def failure(message: str) -> dict:
 
 def grade(base: Path) -> dict:
     """Grade the submission under `base` and return Gradescope's results object."""
-    from grader import assignment as assignment_mod
-
-    source = base / "source"
-    settings = common.read_bundle(source)
-    course = source / "course"
-    asg = assignment_mod.load(settings["assignment"], course)
-    notebook = common.pick_notebook(base / "submission", asg.notebook)
-    if notebook is None:
-        return failure(f"No notebook (.ipynb) was submitted; upload {asg.notebook}.")
-    result = common.autograded_only(common.grade_one(
-        notebook, course=course, assignment=settings["assignment"],
-        sandbox=settings.get("sandbox", "platform")), asg)
+    asg, settings, result, why = common.grade_bundle(base / "source", base / "submission")
+    if result is None:
+        return failure(why)
     submitted_at, due = times(read_metadata(base / "submission_metadata.json"))
     common.apply_deadline(result, asg.policy, submitted_at, due, "gradescope")
     data = results_json(result, visibility=settings.get("visibility", "visible"))

@@ -57,19 +57,8 @@ def results_json(r: Result) -> dict:
 
 def grade(base: Path) -> dict:
     """Grade the submission under `base` and return PrairieLearn's results object."""
-    from grader import assignment as assignment_mod
-
-    tests = base / "tests"
-    settings = common.read_bundle(tests)
-    course = tests / "course"
-    asg = assignment_mod.load(settings["assignment"], course)
-    notebook = common.pick_notebook(base / "student", asg.notebook)
-    if notebook is None:
-        return ungradable(f"No notebook (.ipynb) was submitted; upload {asg.notebook}.")
-    result = common.autograded_only(common.grade_one(
-        notebook, course=course, assignment=settings["assignment"],
-        sandbox=settings.get("sandbox", "platform")), asg)
-    return results_json(result)
+    _, _, result, why = common.grade_bundle(base / "tests", base / "student")
+    return ungradable(why) if result is None else results_json(result)
 
 
 def main() -> int:
