@@ -512,12 +512,8 @@ def expect_gradcheck(report, inputs, reference, *, what: str, atol: float = 1e-5
 
     r = _fields(report, ("problem", "raised", "passed", "output", "analytical", "numerical"), what)
     if r["problem"] is not None:
-        text = _GRADCHECK_PROBLEMS.get(r["problem"]) if type(r["problem"]) is str else None
-        if text is None:
-            raise GradingFailure(f"{what} could not be checked: the gradient check reported "
-                                 "nothing it knows.")
-        raised = _short(r["raised"]) if type(r["raised"]) is str else "an error"
-        raise GradingFailure(text.format(what=what, raised=raised) + ".")
+        _reported_failure(r["problem"], r["raised"], _GRADCHECK_PROBLEMS, what,
+                          "the gradient check reported nothing it knows")
     if callable(reference):
         want_out, want = reference_jacobian(reference, inputs)
     else:
@@ -594,18 +590,24 @@ _BACKWARD_KINDS = {
 }
 
 
+def _reported_failure(kind, raised, texts: dict, what: str, unknown: str) -> None:
+    """Raise the student-safe failure `texts` has for the reported `kind` (a category string
+    from the probe; anything else is `unknown`), with the error it `raised`, shortened."""
+    text = texts.get(kind) if type(kind) is str else None
+    if text is None:
+        raise GradingFailure(f"{what} could not be checked: {unknown}.")
+    shown = _short(raised) if type(raised) is str else "an error"
+    raise GradingFailure(text.format(what=what, raised=shown) + ".")
+
+
 def expect_backward_ok(report, *, what: str) -> list:
     """Fail with advice for the student unless the `backward_report` says the forward and backward
     passes of `what` ran ("ok"); returns the input gradients (a tensor or None each), for the test
     to compare with its own.  A lying process can say "ok": keep checking the gradients' values."""
     r = _fields(report, ("kind", "raised", "grads"), what)
     if r["kind"] != "ok":
-        text = _BACKWARD_KINDS.get(r["kind"]) if type(r["kind"]) is str else None
-        if text is None:
-            raise GradingFailure(f"{what} could not be checked: the report of its backward pass "
-                                 "names no known outcome.")
-        raised = _short(r["raised"]) if type(r["raised"]) is str else "an error"
-        raise GradingFailure(text.format(what=what, raised=raised) + ".")
+        _reported_failure(r["kind"], r["raised"], _BACKWARD_KINDS, what,
+                          "the report of its backward pass names no known outcome")
     expect(isinstance(r["grads"], list), f"{what} could not be checked: the report of its "
                                          "backward pass holds no gradients.")
     return r["grads"]
