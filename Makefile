@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # seeds each mutant and the solution are graded under in `make verify`
 VERIFY_SEEDS ?= 20
 
-.PHONY: setup system-deps demo test test-fast verify bench dist clean
+.PHONY: setup system-deps demo test test-fast verify bench bench-serve dist clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,11 @@ verify: setup system-deps
 # Throughput against otter run on the same notebooks; writes out/bench/bench.json.
 bench: setup system-deps
 	$(PY) -m grader.bench
+
+# grader serve under load from a loopback client (SQLite, then a throwaway PostgreSQL cluster),
+# with kill -9 of the server and of a worker slot; writes out/bench-serve/bench-serve.json.
+bench-serve: setup system-deps
+	$(PY) -m grader.serve.bench
 
 # What students install: a wheel and an sdist of the grader package alone (no solutions/, tests/
 # or hidden suites; MANIFEST.in keeps the sdist to it), built with the venv's setuptools.

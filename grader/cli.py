@@ -178,6 +178,8 @@ def _serve_parser(sub, sandboxes) -> None:
     s.add_argument("--https", action="store_true",
                    help="served behind TLS: session cookies are marked Secure")
     s.add_argument("--unsafe-no-cgroups", action="store_true", help="as for grader grade")
+    s.add_argument("--log-format", choices=("text", "json"), default="text",
+                   help="stderr log lines as text or as one JSON object each")
     ss = s.add_subparsers(dest="serve_command", parser_class=_Parser)
     t = ss.add_parser("tokens", help="a sign-in token and link for every student on the roster")
     t.add_argument("--roster", dest="tokens_roster", type=Path, required=True, metavar="CSV")

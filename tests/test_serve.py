@@ -599,6 +599,42 @@ def test_a_restart_grades_the_running_rows_exactly_once(tmp_path, db_url):
         second.close()
 
 
+def test_a_second_server_on_the_same_data_or_database_is_refused(tmp_path, db_url):
+    from grader.errors import UsageError
+    from grader.serve.service import Config, Service
+
+    from grader.serve import queue
+    from grader.serve.db import ServerLock, Submission
+
+    (tmp_path / "a").mkdir()
+    first = Running(tmp_path / "a", db=db_url, grading=False)
+    try:
+        first.service.lock = ServerLock(first.service.config.data, first.service.db)
+        first.service.accept("ada", "mini", SOLUTION.read_bytes())
+        assert queue.claim(first.service.db, "first-server") is not None
+        # the same data directory, and (PostgreSQL) another directory on the same database
+        dirs = [tmp_path / "a"] + ([tmp_path / "b"] if db_url.startswith("postgresql") else [])
+        for data in dirs:
+            data.mkdir(exist_ok=True)
+            second = Service(Config(course=MINI_COURSE, roster=tmp_path / "a" / "roster.csv",
+                                    data=data / "data", db=db_url, sandbox="none"))
+            try:
+                with pytest.raises(UsageError, match="another grader serve"):
+                    second.start_grading()
+            finally:
+                second.close()
+        with first.service.db.session() as s:      # the first server's claim was left alone
+            assert s.query(Submission).filter_by(claim="first-server").count() == 1
+    finally:
+        first.close()
+    third = Service(Config(course=MINI_COURSE, roster=tmp_path / "a" / "roster.csv",
+                           data=tmp_path / "a" / "data", db=db_url, sandbox="none"))
+    try:
+        assert third.start_grading() == 1        # the lock went with the first server
+    finally:
+        third.close()
+
+
 # -- kill -9 of the server during uploads ------------------------------------------------------
 def _start_server(tmp: Path, port: int) -> subprocess.Popen:
     log = open(tmp / "server.log", "ab")
@@ -845,3 +881,24 @@ def test_add_staff_prints_a_token_kept_only_as_its_hash(tmp_path):
     finally:
         db.close()
     assert token.encode() not in (tmp_path / "grader.sqlite3").read_bytes()
+
+
+def test_log_lines_are_one_line_each_and_carry_the_event_fields():
+    import logging
+
+    from grader.serve.logs import JsonFormatter, TextFormatter
+
+    hostile = "/api/x\n2026-12-01 INFO grader.serve submission 1 graded\x1b[2J\ud800"
+    record = logging.LogRecord("grader.serve", logging.INFO, __file__, 1, "refused %s", (hostile,),
+                               None)
+    record.event, record.path, record.http_status, record.student = ("refused", hostile, 404,
+                                                                     "김민수\r\n")
+    line = JsonFormatter().format(record)
+    assert "\n" not in line and "\r" not in line
+    entry = json.loads(line)
+    assert entry["event"] == "refused" and entry["http_status"] == 404
+    assert entry["student"].startswith("김민수") and "\x1b" not in entry["path"]
+    assert entry["level"] == "info" and entry["logger"] == "grader.serve"
+    text = TextFormatter().format(record)
+    assert "\n" not in text and "\r" not in text and "\x1b" not in text
+    assert "event=\"refused\"" in text and "http_status=404" in text

@@ -120,6 +120,10 @@ def build_app(service: Service):
         return PlainTextResponse(metrics_text(service), media_type="text/plain; version=0.0.4")
 
     def login(request: Request) -> Response:
+        if "token" not in request.query_params:      # where sign-out lands: no link to judge
+            return page(request, "message.html", title="Signed out",
+                        message="you are signed out; to sign in, open the link your instructor "
+                                "sent you")
         found = db.who(request.query_params.get("token", ""))
         if found is None:
             return refuse(request, 401, "this sign-in link is not valid; ask your instructor "
@@ -188,8 +192,13 @@ def build_app(service: Service):
             raise RefusedError("the form has no notebook file: send it in the field 'notebook'",
                                422)
         raw = await notebook.read()
-        return await run_in_threadpool(service.accept, who.subject, str(form.get("assignment", "")),
-                                       raw, notebook.filename or "")
+        sub = await run_in_threadpool(service.accept, who.subject,
+                                      str(form.get("assignment", "")), raw,
+                                      notebook.filename or "")
+        log.info("submission %s accepted", sub.id, extra={
+            "event": "accepted", "submission": sub.id, "student": sub.student,
+            "assignment": sub.assignment})
+        return sub
 
     def status_api(request: Request) -> Response:
         who = need(request)
@@ -319,6 +328,9 @@ def build_app(service: Service):
     ]
 
     async def on_refused(request: Request, exc: RefusedError) -> Response:
+        log.info("refused %s %s: %s", request.method, request.url.path, exc, extra={
+            "event": "refused", "http_status": exc.status, "method": request.method,
+            "path": request.url.path})
         return refuse(request, exc.status, str(exc))
 
     async def on_http(request: Request, exc: HTTPException) -> Response:
@@ -326,7 +338,9 @@ def build_app(service: Service):
 
     async def on_error(request: Request, exc: Exception) -> Response:
         log.error("internal error on %s %s: %s: %s", request.method, request.url.path,
-                  type(exc).__name__, exc)
+                  type(exc).__name__, exc, extra={"event": "internal_error", "http_status": 500,
+                                                  "method": request.method,
+                                                  "path": request.url.path})
         return refuse(request, 500, "the server failed on this request; it has been logged")
 
     app = Starlette(routes=routes, exception_handlers={

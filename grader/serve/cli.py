@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import sys
 from pathlib import Path
 
 from grader.errors import UsageError
@@ -73,6 +72,7 @@ def add_staff(name: str, data: Path, url: str | None) -> int:
 
 
 def serve(args) -> int:
+    from grader.serve import logs
     from grader.serve.app import serve as run_app
     from grader.serve.service import Config, Service
 
@@ -81,8 +81,7 @@ def serve(args) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     course = args.serve_course or args.course or Path.cwd()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup(args.log_format)
     service = Service(Config(course=course, roster=args.roster, data=args.data, db=args.db,
                              jobs=args.jobs, sandbox=args.sandbox, https=args.https,
                              unsafe_no_cgroups=args.unsafe_no_cgroups))
@@ -90,7 +89,9 @@ def serve(args) -> int:
         recovered = service.start_grading()
         logging.getLogger("grader.serve").info(
             "serving %d assignment(s) on http://%s:%d; %d interrupted submission(s) queued again",
-            len(service.assignments), args.host, args.port, recovered)
+            len(service.assignments), args.host, args.port, recovered,
+            extra={"event": "started", "recovered": recovered, "slots": args.jobs,
+                   "port": args.port})
         run_app(service, args.host, args.port)
     finally:
         service.close()

@@ -222,3 +222,51 @@ def end_session(db: Database, cookie: str) -> None:
         row = s.get(WebSession, hash_token(cookie))
         if row is not None:
             s.delete(row)
+
+
+ADVISORY_KEY = 0x746F726368   # PostgreSQL's advisory lock of the server grading from a database
+
+
+class ServerLock:
+    """One grading server per data directory and per database: a second one would put the
+    first's running submissions back in the queue when it starts (and grade them twice over).
+
+    An exclusive `flock` on DATA/server.lock, and on PostgreSQL a session advisory lock held on
+    its own connection (servers with different data directories may share a database).  Both
+    go with the process, `kill -9` included: a restart never waits for a stale lock."""
+
+    def __init__(self, data: Path, db: Database) -> None:
+        import fcntl
+        import os
+
+        path = Path(data) / "server.lock"
+        self.file = open(path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            pid = self.file.read().strip()[:20] or "unknown"
+            self.file.close()
+            raise UsageError(f"another grader serve (pid {pid}) is already serving {data}; stop "
+                             "it first, or give this server its own --data and database") from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(str(os.getpid()))
+        self.file.flush()
+        self.conn = None
+        if not db.sqlite:
+            self.conn = db.engine.connect()
+            got = self.conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})").scalar()
+            self.conn.commit()
+            if not got:
+                self.release()
+                raise UsageError(f"another grader serve is already grading from the database "
+                                 f"{_safe_url(db.url)}; stop it first, or give this server its "
+                                 "own database")
+
+    def release(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if not self.file.closed:
+            self.file.close()

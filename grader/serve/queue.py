@@ -168,7 +168,8 @@ class GradingLoop:
             try:
                 self._grade(slot, sub, claim_id)
             except Exception:  # noqa: BLE001 - it stays running; a restart grades it again
-                log.exception("grading submission %s failed", sub.id)
+                log.exception("grading submission %s failed", sub.id,
+                              extra={"event": "grading_failed", "submission": sub.id})
             finally:
                 self.busy[index] = None
 
@@ -186,8 +187,13 @@ class GradingLoop:
             return
         if finish(self.db, sub.id, claim_id, result):
             self.latencies = [*self.latencies[-999:], time.time() - sub.submitted_at]
+            latency = self.latencies[-1]
             log.info("submission %s graded: %s %s/%s", sub.id, result.status, result.score,
-                     result.max_score)
+                     result.max_score, extra={
+                         "event": "graded", "submission": sub.id, "student": sub.student,
+                         "assignment": sub.assignment, "status": result.status,
+                         "score": result.score, "max_score": result.max_score,
+                         "latency_s": round(latency, 3)})
 
     def _run(self, slot: WorkerSlot, job: Job) -> dict | None:
         """The worker's reply for `job`; a worker that died is restarted and given the job once

@@ -25,7 +25,8 @@ from grader.lms import Roster
 from grader.notebook import parse_notebook
 from grader.results import Result
 from grader.serve import queue
-from grader.serve.db import Database, ExtensionRow, Student, Submission, default_url
+from grader.serve.db import (Database, ExtensionRow, ServerLock, Student, Submission,
+                             default_url)
 from grader.serve.store import NotebookStore
 from grader.text import clean, clean_result
 
@@ -76,6 +77,7 @@ class Service:
         self.options = GradeOptions(sandbox=config.sandbox, warm=True,
                                     unsafe_no_cgroups=config.unsafe_no_cgroups)
         self.loop: queue.GradingLoop | None = None
+        self.lock: ServerLock | None = None
 
     # -- the grading loop ------------------------------------------------------------------
     def start_grading(self) -> int:
@@ -83,6 +85,8 @@ class Service:
         how many were put back."""
         from grader.sandbox import resolve_backend
 
+        if self.lock is None:
+            self.lock = ServerLock(self.config.data, self.db)
         backend = resolve_backend(self.config.sandbox)
         backend.check_limits(unsafe_no_cgroups=self.config.unsafe_no_cgroups)
         self.options = GradeOptions(sandbox=backend.name, warm=True,
@@ -113,6 +117,9 @@ class Service:
 
     def close(self) -> None:
         self.stop_grading()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
         self.db.close()
 
     # -- policy ----------------------------------------------------------------------------
