@@ -178,6 +178,10 @@ def _serve_parser(sub, sandboxes) -> None:
     s.add_argument("--https", action="store_true",
                    help="served behind TLS: session cookies are marked Secure")
     s.add_argument("--unsafe-no-cgroups", action="store_true", help="as for grader grade")
+    s.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="worker slots on this machine, or Ray actors (--ray-address)")
+    s.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="the Ray cluster to grade on (default: start one on this machine)")
     s.add_argument("--log-format", choices=("text", "json"), default="text",
                    help="stderr log lines as text or as one JSON object each")
     ss = s.add_subparsers(dest="serve_command", parser_class=_Parser)

@@ -54,7 +54,7 @@ class SlotActor:
             reply = self.slot.grade(Job(request, deadline_s))
         except WorkerFailure as exc:
             self.slot.kill()
-            reply = {"ok": False, "error": str(exc)}
+            reply = {"ok": False, "error": str(exc), "died": "exited unexpectedly" in str(exc)}
         finally:
             path.unlink(missing_ok=True)
         return reply
@@ -63,6 +63,60 @@ class SlotActor:
         import socket
 
         return socket.gethostname()
+
+
+class RaySlot:
+    """A worker slot on a Ray cluster, with WorkerSlot's interface (start, grade, kill, alive),
+    for a driver that hands out one submission at a time (grader serve).  A dead actor is a
+    WorkerFailure that says it "exited unexpectedly"; the next grade starts a new actor."""
+
+    def __init__(self, index: int, log_dir: Path, label: str = "", prestart: dict | None = None,
+                 memory_mb: int | None = None, address: str | None = None,
+                 gpus: float = 0, cpus: int = 1) -> None:
+        self.index, self.log_dir, self.label = index, log_dir, label
+        self.prestart, self.memory_mb, self.address = prestart, memory_mb, address
+        self.gpus, self.cpus = gpus, cpus
+        self.actor = None
+        self.generation = 0
+
+    def start(self) -> None:
+        ray = _ray()
+        if not ray.is_initialized():
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                     **({} if self.address else {"num_cpus": max(self.cpus, 1)}))
+        remote = ray.remote(num_cpus=1, num_gpus=self.gpus, max_restarts=0)(SlotActor)
+        self.generation += 1
+        self.actor = remote.options(
+            name=f"{ACTOR_PREFIX}-{self.label}-{self.index}-{self.generation}").remote(
+            self.index, str(self.log_dir), self.label, self.gpus > 0, self.prestart,
+            self.memory_mb)
+
+    def alive(self) -> bool:
+        return self.actor is not None
+
+    def grade(self, job: Job) -> dict:
+        ray = _ray()
+        if self.actor is None:
+            self.start()
+        ref = self.actor.grade.remote(job.request, _notebook(job), job.deadline_s + 30)
+        try:
+            return ray.get(ref, timeout=job.deadline_s + 60)
+        except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
+            self.actor = None
+            raise WorkerFailure(f"the Ray actor grading it exited unexpectedly "
+                                f"({type(exc).__name__})") from None
+        except ray.exceptions.GetTimeoutError:
+            self.kill()
+            raise WorkerFailure("grading this submission took longer than its overall "
+                                "deadline") from None
+
+    def kill(self) -> None:
+        if self.actor is not None:
+            try:
+                _ray().kill(self.actor)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+            self.actor = None
 
 
 def run_ray(jobs: list[Job], *, slots: int, log_dir: Path, on_done: Callable[[Job, dict], None],

@@ -108,6 +108,9 @@ class WorkerSlot:
             self.proc.kill()
             self.proc.wait()
 
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def finish(self) -> None:
         """Tell the worker no more jobs come (it stops its zygote and exits); do not wait."""
         if self.proc is not None and self.proc.poll() is None:

@@ -109,3 +109,37 @@ def test_an_actor_slot_has_the_judge_memory_limit_and_starts_warm(ray_instance, 
         assert limit == str(1536 << 20)
     finally:
         actor.slot.kill()
+
+
+@pytest.mark.requires("serve")
+def test_grader_serve_grades_on_ray_actors_and_a_killed_actor_loses_nothing(ray_instance,
+                                                                            tmp_path):
+    """`grader serve --executor ray`: uploads are graded by Ray actors; an actor killed between
+    two uploads is replaced and the next upload graded once, flagged."""
+    from test_serve import SOLUTION, Running
+
+    from grader.ray_executor import ACTOR_PREFIX
+
+    running = Running(tmp_path, executor="ray")
+    try:
+        token = running.tokens["ada"]
+        first = running.client.upload(token, SOLUTION.read_bytes())
+        assert first[0] == 202, first
+        done = running.client.wait(json.loads(first[2])["id"], token)
+        assert done["status"] == "graded" and done["score"] == done["max_score"] > 0
+        names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+                 if a["name"].startswith(ACTOR_PREFIX)]
+        assert names, "no slot actor is running"
+        for name in names:
+            ray.kill(ray.get_actor(name))
+        second = running.client.upload(token, SOLUTION.read_bytes())
+        sub_id = json.loads(second[2])["id"]
+        done = running.client.wait(sub_id, token)
+        assert done["status"] == "graded" and done["score"] == done["max_score"]
+        record = running.service.result(running.service.get(sub_id))
+        assert any("graded on attempt 2" in f for f in record.flags), record.flags
+        from grader.serve.db import Submission
+        with running.service.db.session() as s:
+            assert s.get(Submission, sub_id).gradings == 1
+    finally:
+        running.close()

@@ -161,7 +161,8 @@ class Running:
 
     def __init__(self, tmp: Path, *, course: Path = MINI_COURSE, db: str | None = None,
                  grading: bool = True, https: bool = False, clock=None,
-                 body_timeout_s: float = 30.0, sandbox: str = "none") -> None:
+                 body_timeout_s: float = 30.0, sandbox: str = "none",
+                 executor: str = "local") -> None:
         import uvicorn
 
         from grader.serve.app import build_app
@@ -171,7 +172,7 @@ class Running:
         roster.write_text("student,name\nada,Ada\n김민수,김민수\n", encoding="utf-8")
         kw = {"clock": clock} if clock else {}
         self.service = Service(Config(course=course, roster=roster, data=tmp / "data", db=db,
-                                      sandbox=sandbox, https=https,
+                                      sandbox=sandbox, https=https, executor=executor,
                                       body_timeout_s=body_timeout_s), **kw)
         self.tokens = {s: self.service.db.issue_token("student", s) for s in ("ada", "김민수")}
         self.staff = self.service.db.issue_token("staff", "prof")

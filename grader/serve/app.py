@@ -245,7 +245,7 @@ def build_app(service: Service):
         n = queue.counts(db)
         loop = service.loop
         slots = [("busy" if loop.busy.get(i) is not None else "idle")
-                 + ("" if w.proc is not None and w.proc.poll() is None else ", restarting")
+                 + ("" if w.alive() else ", restarting")
                  for i, w in enumerate(loop.slots)] if loop else []
         return page(request, "staff.html", title="Class", rows=rows, refresh=10,
                     assignments=list(service.assignments), queued=n.get(queue.QUEUED, 0),

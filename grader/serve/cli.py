@@ -80,11 +80,19 @@ def serve(args) -> int:
         raise UsageError("grader serve needs --roster (a CSV with a 'student' column)")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.ray_address and args.executor != "ray":
+        raise UsageError("--ray-address needs --executor ray")
+    if args.executor == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise UsageError("--executor ray needs Ray: pip install 'torchgrader[ray]'") from None
     course = args.serve_course or args.course or Path.cwd()
     logs.setup(args.log_format)
     service = Service(Config(course=course, roster=args.roster, data=args.data, db=args.db,
                              jobs=args.jobs, sandbox=args.sandbox, https=args.https,
-                             unsafe_no_cgroups=args.unsafe_no_cgroups))
+                             unsafe_no_cgroups=args.unsafe_no_cgroups,
+                             executor=args.executor, ray_address=args.ray_address))
     try:
         recovered = service.start_grading()
         logging.getLogger("grader.serve").info(

@@ -115,6 +115,8 @@ class Setup:
     notebook_path: Callable[[Submission], Path]
     score: Callable[[Result, Submission], Result]      # applies the policy to a worker's result
     prestart: dict | None = None       # what each worker starts before its first job (worker.py)
+    executor: str = "local"            # local worker processes, or "ray" actors
+    ray_address: str | None = None     # the Ray cluster (None: one started on this machine)
 
 
 class GradingLoop:
@@ -124,7 +126,7 @@ class GradingLoop:
         self.db, self.setup, self.jobs = db, setup, max(1, jobs)
         self.wake = threading.Event()
         self.stopping = threading.Event()
-        self.slots: list[WorkerSlot] = []
+        self.slots: list = []             # WorkerSlot, or ray_executor.RaySlot
         self.threads: list[threading.Thread] = []
         self.busy: dict[int, int | None] = {}
         self.latencies: list[float] = []       # seconds from upload to result, recent ones
@@ -134,8 +136,15 @@ class GradingLoop:
         memory = max((a.limits.get("judge_memory_mb") or 0
                       for a in self.setup.assignments.values()), default=0)
         for i in range(self.jobs):
-            slot = WorkerSlot(i, self.setup.log_dir, self.run_id, prestart=self.setup.prestart,
-                              memory_mb=memory or None)
+            if self.setup.executor == "ray":
+                from grader.ray_executor import RaySlot
+
+                slot = RaySlot(i, self.setup.log_dir, self.run_id, prestart=self.setup.prestart,
+                               memory_mb=memory or None, address=self.setup.ray_address,
+                               cpus=self.jobs)
+            else:
+                slot = WorkerSlot(i, self.setup.log_dir, self.run_id,
+                                  prestart=self.setup.prestart, memory_mb=memory or None)
             slot.start()
             self.slots.append(slot)
             self.busy[i] = None

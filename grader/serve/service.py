@@ -43,6 +43,8 @@ class Config:
     sandbox: str = "auto"
     https: bool = False
     unsafe_no_cgroups: bool = False
+    executor: str = "local"           # local worker slots, or "ray" actors
+    ray_address: str | None = None
     body_timeout_s: float = 30.0      # a client sending nothing for this long is answered 408
 
 
@@ -97,7 +99,8 @@ class Service:
         setup = queue.Setup(assignments=self.assignments, course=self.course, options=self.options,
                             work_dir=work, log_dir=self.config.data / "logs",
                             notebook_path=lambda sub: self.store.path(sub.path).resolve(),
-                            score=self.score, prestart=self._prestart(backend.name, work))
+                            score=self.score, prestart=self._prestart(backend.name, work),
+                            executor=self.config.executor, ray_address=self.config.ray_address)
         self.loop = queue.GradingLoop(self.db, setup, jobs=self.config.jobs)
         self.loop.start()
         return recovered
