@@ -100,8 +100,9 @@ def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     out = io.BytesIO()
     for name, value in fields.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                  f"{value}\r\n".encode())
+        for v in value if isinstance(value, list) else [value]:
+            out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                      f"{v}\r\n".encode())
     for name, (filename, raw, ctype) in files.items():
         out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
                   f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode())
@@ -283,9 +284,25 @@ def test_the_authorization_matrix(served):
         ("GET", "/staff/submissions.zip", None, None): (401, 403, 403, 200),
         ("GET", "/staff/assignments/mini/otter.csv", None, None): (401, 403, 403, 200),
         ("POST", "/api/extensions", form, form_type): (401, 403, 403, 200),
+        ("GET", "/staff/manual", None, None): (401, 403, 403, 200),
+        ("GET", "/api/manual", None, None): (401, 403, 403, 200),
+        ("GET", "/staff/manual/mini/q1", None, None): (401, 403, 403, 404),   # not manual
+        ("GET", "/api/manual/mini/q1", None, None): (401, 403, 403, 404),
+        ("GET", "/staff/manual/mini/q1/a0", None, None): (401, 403, 403, 404),
+        ("POST", "/api/manual/mini/q1/a0", form, form_type): (401, 403, 403, 404),
+        ("POST", "/api/regrade", form, form_type): (401, 403, 403, 200),
         ("GET", "/healthz", None, None): (200, 200, 200, 200),
         ("GET", "/metrics", None, None): (200, 200, 200, 200),
     }
+    # every route of the app is in the matrix (the form posts' /staff twins and the sign-in
+    # routes are tried by the tests of their own)
+    app = served.server.config.app.app
+    tried = {re.sub(r"\b(mini|ada|q1|a0|\d+|otter)\b", "x", p) for _, p, _, _ in routes}
+    own = {"/login", "/logout", "/submit", "/api/submissions", "/staff/extensions",
+           "/staff/regrade", "/staff/grades.csv", "/staff/manual/x/x/x"}
+    for route in app.routes:
+        path = re.sub(r"\{[^}]+\}", "x", route.path)
+        assert path in tried or path in own, f"{route.path} is not in the matrix"
     seen = {}
     for (method, path, body, ctype), expected in routes.items():
         got = tuple(c.request(method, path, token=t, body=body, ctype=ctype)[0]
@@ -903,3 +920,74 @@ def test_log_lines_are_one_line_each_and_carry_the_event_fields():
     text = TextFormatter().format(record)
     assert "\n" not in text and "\r" not in text and "\x1b" not in text
     assert "event=\"refused\"" in text and "http_status=404" in text
+
+
+def test_staff_grade_written_answers_and_a_stale_save_is_refused_naming_its_grader(tmp_path):
+    from test_manual import answered, manual_course
+
+    from grader import assign
+    from grader.assignment import load
+
+    course = manual_course(tmp_path)
+    release = assign.build_release(load("mini", course), tmp_path / "release")
+    running = Running(tmp_path, course=course)
+    try:
+        c, svc = running.client, running.service
+        texts = {"ada": "Gradients **accumulate** in `.grad`.", "김민수": "<script>x()</script>"}
+        ids = {}
+        for student, text in texts.items():
+            raw = answered(release.solution, text, tmp_path / f"{student}.ipynb").read_bytes()
+            status, _, body = c.upload(running.tokens[student], raw)
+            assert status == 202, body
+            ids[student] = json.loads(body)["id"]
+        for student, i in ids.items():
+            done = c.wait(i, running.tokens[student])
+            assert done["status"] == "graded"
+        auto = done["score"]
+        assert done["max_score"] == auto + 2       # q3 pending: not counted, not zero either
+        ta = svc.db.issue_token("staff", "ta")
+        status, rows = c.json("/api/manual/mini/q3", running.staff)
+        assert status == 200 and [r["state"] for r in rows] == ["pending", "pending"]
+        # the pages name no student
+        for path in ["/staff/manual/mini/q3", *(f"/staff/manual/mini/q3/{r['aid']}" for r in rows)]:
+            status, _, html = c.request("GET", path, token=running.staff)
+            text = html.decode()
+            assert status == 200 and "김민수" not in text and not re.search(r"\bada\b", text)
+        assert "<script>x()" not in c.request("GET", f"/staff/manual/mini/q3/{rows[0]['aid']}",
+                                               token=running.staff)[2].decode()
+        aid_of = {e["student"]: e["aid"] for e in svc.manual_entries(svc.assignments["mini"],
+                                                                      svc.manual_question(
+                                                                          svc.assignments["mini"],
+                                                                          "q3"))}
+        row = next(r for r in rows if r["aid"] == aid_of["ada"])
+
+        def save(token, items, version, comment=""):
+            body, ctype = multipart({"version": str(version), "sha256": row["sha256"],
+                                     "comment": comment, "item": items}, {})
+            return c.request("POST", f"/api/manual/mini/q3/{row['aid']}", token=token,
+                             body=body, ctype=ctype)
+
+        status, _, body = save(running.staff, ["1", "2"], 0, "정확합니다")
+        assert status == 200 and json.loads(body)["points"] == 2, body
+        status, _, body = save(ta, ["3"], 0)          # ta opened it before prof saved
+        assert status == 409, body
+        message = json.loads(body)["error"]
+        assert "prof saved a grade of it" in message and "reload" in message
+        assert save(ta, ["9"], 1)[0] == 422            # no rubric item 9
+        status, _, body = save(ta, ["1"], 1, "only half")
+        assert status == 200 and json.loads(body)["version"] == 2
+        # merged into the student's status, report and the gradebook
+        done = c.wait(ids["ada"], running.tokens["ada"])
+        assert done["score"] == auto + 1 and done["max_score"] == auto + 2
+        report = c.request("GET", f"/submissions/{ids['ada']}/report",
+                           token=running.tokens["ada"])[2].decode()
+        assert "only half" in report
+        grades = c.request("GET", "/api/grades.csv", token=running.staff)[2].decode()
+        assert f"ada,mini,{auto + 1:g}," in grades
+        other = c.wait(ids["김민수"], running.tokens["김민수"])
+        assert other["score"] == auto                 # still pending for the other student
+        status, rows = c.json("/api/manual/mini/q3", running.staff)
+        assert sorted(r["state"] for r in rows) == ["graded", "pending"]
+        assert c.json("/api/manual/mini/q3", running.tokens["ada"])[0] == 403
+    finally:
+        running.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -106,8 +107,12 @@ def build_app(service: Service):
         return sub
 
     def describe(sub: db_mod.Submission) -> dict:
-        return {"id": sub.id, "status": sub.status, "score": sub.score,
-                "max_score": sub.max_score, "sha256": sub.sha256, "assignment": sub.assignment,
+        score, max_score = sub.score, sub.max_score
+        asg = service.assignments.get(sub.assignment)
+        if sub.result is not None and asg is not None and asg.manual:   # hand grades merged
+            merged = service.result(sub)
+            score, max_score = merged.score, merged.max_score
+        return {"id": sub.id, "status": sub.status, "score": score, "max_score": max_score, "sha256": sub.sha256, "assignment": sub.assignment,
                 "submitted_at": as_time(sub.submitted_at).isoformat(),
                 "position": queue.position(db, sub) if sub.status == queue.QUEUED else None,
                 "report_url": f"/submissions/{sub.id}/report" if sub.result else None}
@@ -308,6 +313,84 @@ def build_app(service: Service):
         return Response(data, media_type="application/zip",
                         headers={"content-disposition": "attachment; filename=submissions.zip"})
 
+    # -- manual grading (staff) ------------------------------------------------------------
+    def manual_index(request: Request) -> Response:
+        need(request, staff=True)
+        rows = []
+        for asg in service.assignments.values():
+            for q in asg.manual:
+                entries = service.manual_entries(asg, q)
+                rows.append({"assignment": asg.name, "id": q.id, "title": q.title,
+                             "answers": len(entries),
+                             "pending": sum(1 for e in entries if e["state"] != "graded")})
+        if api(request):
+            return JSONResponse(rows)
+        return page(request, "manual_index.html", title="Written answers", rows=rows)
+
+    def manual_list(request: Request) -> Response:
+        need(request, staff=True)
+        asg = service.assignment(request.path_params["name"])
+        q = service.manual_question(asg, request.path_params["qid"])
+        entries = service.manual_entries(asg, q)
+        rows = [{"aid": e["aid"], "state": e["state"], "sha256": e["sha256"],
+                 "version": e["version"],
+                 "points": e["row"].points if e["row"] else None,
+                 "grader": e["row"].grader if e["row"] else ""} for e in entries]
+        if api(request):
+            return JSONResponse(rows)
+        return page(request, "manual_list.html", title=f"{asg.name} {q.id}: {q.title}",
+                    asg=asg, q=q, rows=rows)
+
+    def manual_answer(request: Request) -> Response:
+        from grader.reports.manual_pages import render_cells
+
+        need(request, staff=True)
+        asg = service.assignment(request.path_params["name"])
+        q = service.manual_question(asg, request.path_params["qid"])
+        entries, i = service.manual_entry(asg, q, request.path_params["aid"])
+        e = entries[i]
+        row = e["row"]
+        base = f"/staff/manual/{asg.name}/{q.id}"
+        return page(request, "manual_answer.html", title=f"{asg.name} {q.id} · {e['aid']}",
+                    asg=asg, q=q, e=e, cells=render_cells(e["answer"]), base=base,
+                    n=i + 1, total=len(entries),
+                    ticked=set(json.loads(row.items)) if row else set(),
+                    comment=row.comment if row else "",
+                    prev=entries[i - 1]["aid"] if i > 0 else None,
+                    next=entries[i + 1]["aid"] if i + 1 < len(entries) else None,
+                    graded_by=(f"{row.grader}, {policy_mod.format_time(as_time(row.graded_at))}"
+                               if row else ""))
+
+    async def manual_save(request: Request) -> Response:
+        who = await run_in_threadpool(need, request, staff=True)
+        form = await request.form()
+        check_csrf(who, form)
+        asg = service.assignment(request.path_params["name"])
+        q = service.manual_question(asg, request.path_params["qid"])
+        aid = request.path_params["aid"]
+        try:
+            items = [int(str(v)) for v in form.getlist("item")]
+            version = int(str(form.get("version", "")))
+            points_text = str(form.get("points", "")).strip()
+            points = float(points_text) if points_text else None
+        except ValueError:
+            raise RefusedError("the grade could not be read: items, version and points are "
+                               "numbers", 422) from None
+        saved = await run_in_threadpool(
+            lambda: service.save_manual(who.subject, asg, q, aid, items=items,
+                                        comment=str(form.get("comment", "")), points=points,
+                                        seen_version=version,
+                                        seen_sha256=str(form.get("sha256", ""))))
+        log.info("manual grade saved", extra={"event": "manual_grade", "assignment": asg.name,
+                                              "question": q.id, "points": saved["points"]})
+        if api(request):
+            return JSONResponse(saved)
+        entries = await run_in_threadpool(service.manual_entries, asg, q)
+        after = [e for e in entries if e["state"] != "graded"]
+        target = f"/staff/manual/{asg.name}/{q.id}"
+        return RedirectResponse(f"{target}/{after[0]['aid']}" if after else target,
+                                status_code=303)
+
     routes = [
         Route("/healthz", healthz), Route("/metrics", metrics), Route("/login", login),
         Route("/logout", logout, methods=["POST"]), Route("/", home),
@@ -325,6 +408,12 @@ def build_app(service: Service):
         Route("/staff/grades.csv", grades), Route("/api/grades.csv", grades),
         Route("/staff/submissions.zip", submissions_zip),
         Route("/staff/assignments/{name}/{fmt}.csv", export),
+        Route("/staff/manual", manual_index), Route("/api/manual", manual_index),
+        Route("/staff/manual/{name}/{qid}", manual_list),
+        Route("/api/manual/{name}/{qid}", manual_list),
+        Route("/staff/manual/{name}/{qid}/{aid}", manual_answer),
+        Route("/staff/manual/{name}/{qid}/{aid}", manual_save, methods=["POST"]),
+        Route("/api/manual/{name}/{qid}/{aid}", manual_save, methods=["POST"]),
     ]
 
     async def on_refused(request: Request, exc: RefusedError) -> Response:

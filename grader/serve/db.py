@@ -108,6 +108,27 @@ class Submission(Base):
     result: Mapped[str | None] = mapped_column(Text, nullable=True)   # the Result record's JSON
 
 
+class ManualGradeRow(Base):
+    """A grader's grade of one student's answer to one manual question.  `version` counts the
+    saves: a save names the version its grader saw, and one made on an older version is refused
+    (another grader saved in between)."""
+
+    __tablename__ = "manual_grades"
+    __table_args__ = (UniqueConstraint("student", "assignment", "question"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student: Mapped[str] = mapped_column(ForeignKey("students.id"))
+    assignment: Mapped[str] = mapped_column(ForeignKey("assignments.name"))
+    question: Mapped[str] = mapped_column(String(200))
+    points: Mapped[float] = mapped_column(Float)
+    items: Mapped[str] = mapped_column(Text, default="[]")          # JSON: rubric item numbers
+    comment: Mapped[str] = mapped_column(Text, default="")
+    grader: Mapped[str] = mapped_column(String(200))
+    graded_at: Mapped[float] = mapped_column(Float)
+    sha256: Mapped[str] = mapped_column(String(64))                 # the answer graded
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -14,7 +14,8 @@ import time
 from grader.text import clean
 
 FIELDS = ("event", "submission", "student", "assignment", "status", "score", "max_score",
-          "latency_s", "http_status", "method", "path", "recovered", "slots", "port")
+          "question", "points", "latency_s", "http_status", "method", "path", "recovered",
+          "slots", "port")
 
 
 def _fields(record: logging.LogRecord) -> dict:

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from grader import assignment as assignment_mod
+from grader import manual as manual_mod
 from grader import policy as policy_mod
 from grader.assignment import Assignment
 from grader.errors import RefusedError, SubmissionError, UsageError
@@ -25,8 +26,8 @@ from grader.lms import Roster
 from grader.notebook import parse_notebook
 from grader.results import Result
 from grader.serve import queue
-from grader.serve.db import (Database, ExtensionRow, ServerLock, Student, Submission,
-                             default_url)
+from grader.serve.db import (Database, ExtensionRow, ManualGradeRow, ServerLock, Student,
+                             Submission, default_url)
 from grader.serve.store import NotebookStore
 from grader.text import clean, clean_result
 
@@ -80,6 +81,7 @@ class Service:
                                     unsafe_no_cgroups=config.unsafe_no_cgroups)
         self.loop: queue.GradingLoop | None = None
         self.lock: ServerLock | None = None
+        self._manual_seed: str | None = None
 
     # -- the grading loop ------------------------------------------------------------------
     def start_grading(self) -> int:
@@ -253,9 +255,134 @@ class Service:
         return done[choice.counted] if choice.counted is not None else None
 
     def result(self, sub: Submission) -> Result | None:
+        """The submission's record, with the hand grades of its manual questions merged in (and
+        the policy applied again to the sum)."""
         if sub.result is None:
             return None
-        return clean_result(Result.from_dict(json.loads(sub.result)))
+        result = clean_result(Result.from_dict(json.loads(sub.result)))
+        asg = self.assignments.get(sub.assignment)
+        if asg is not None and asg.manual:
+            manual_mod.merge(result, asg, self.manual_grades(sub.student, asg),
+                             self.answers(sub, asg))
+            result = self.score(result, sub)
+        return result
+
+    # -- manual grading ------------------------------------------------------------------
+    def manual_question(self, asg: Assignment, qid: str):
+        q = next((q for q in asg.manual if q.id == qid), None)
+        if q is None:
+            raise RefusedError(f"{asg.name} has no manual question {clean(qid, 40)!r}", 404)
+        return q
+
+    def answers(self, sub: Submission, asg: Assignment) -> dict:
+        return manual_mod.answers(self.store.path(sub.path), asg)
+
+    def manual_seed(self) -> str:
+        """The seed of the grading pages' opaque ids and order, kept under --data."""
+        from grader.reports.manual_pages import seed_for
+
+        if self._manual_seed is None:
+            self._manual_seed = seed_for(self.config.data, None)
+        return self._manual_seed
+
+    def manual_grades(self, student: str, asg: Assignment) -> dict:
+        """{(student, question): manual.Grade} of `student` on `asg`."""
+        with self.db.session() as s:
+            rows = list(s.scalars(select(ManualGradeRow).where(
+                ManualGradeRow.student == student, ManualGradeRow.assignment == asg.name)))
+        return {(r.student, r.question): self._grade(r) for r in rows}
+
+    @staticmethod
+    def _grade(row: ManualGradeRow):
+        return manual_mod.Grade(points=row.points, items=json.loads(row.items),
+                                comment=row.comment, grader=row.grader,
+                                graded_at=policy_mod.format_time(as_time(row.graded_at)),
+                                sha256=row.sha256)
+
+    def manual_entries(self, asg: Assignment, q) -> list[dict]:
+        """The answers to manual question `q`, one per student with a graded attempt (the one
+        that counts), in the pages' stable shuffled order under opaque ids: aid, student,
+        submission, answer (or None), and the grade row's state."""
+        from grader.reports.manual_pages import ordered
+
+        with self.db.session() as s:
+            rows = {r.student: r for r in s.scalars(select(ManualGradeRow).where(
+                ManualGradeRow.assignment == asg.name, ManualGradeRow.question == q.id))}
+        out = []
+        for aid, student in ordered(self.manual_seed(), [st.id for st in self.students()]):
+            best = self.counted(self.history(student, asg.name), asg)
+            if best is None:
+                continue
+            answer = self.answers(best, asg).get(q.id)
+            row = rows.get(student)
+            digest = answer.sha256 if answer is not None else ""
+            state = ("pending" if row is None else
+                     "graded" if row.sha256 == digest else "changed")
+            out.append({"aid": aid, "student": student, "submission": best, "answer": answer,
+                        "sha256": digest, "row": row, "state": state,
+                        "version": row.version if row else 0})
+        return out
+
+    def manual_entry(self, asg: Assignment, q, aid: str) -> tuple[list[dict], int]:
+        entries = self.manual_entries(asg, q)
+        for i, e in enumerate(entries):
+            if e["aid"] == aid:
+                return entries, i
+        raise RefusedError(f"no answer {clean(aid, 20)!r} to {asg.name} {q.id}", 404)
+
+    def save_manual(self, grader: str, asg: Assignment, q, aid: str, *, items: list[int],
+                    comment: str, points: float | None, seen_version: int,
+                    seen_sha256: str) -> dict:
+        """Save `grader`'s grade of answer `aid`; refused (409) when another grader saved it
+        after the version this grader saw, or when the answer changed since."""
+        from sqlalchemy.exc import IntegrityError
+
+        entries, i = self.manual_entry(asg, q, aid)
+        entry = entries[i]
+        if entry["sha256"] != seen_sha256:
+            raise RefusedError("the student handed in another answer since this page was "
+                               "opened; reload it and grade the new answer", 409)
+        if any(not 1 <= k <= len(q.rubric) for k in items):
+            raise RefusedError(f"{q.id}'s rubric has items 1 to {len(q.rubric)}", 422)
+        if q.rubric:
+            points = q.rubric_score(items)
+        elif points is None:
+            raise RefusedError(f"{q.id} has no rubric: give its points (0 to {q.points:g})", 422)
+        if not 0 <= points <= q.points:
+            raise RefusedError(f"{q.id} is worth 0 to {q.points:g} points", 422)
+        student = entry["student"]
+        try:
+            with self.db.session.begin() as s:
+                row = s.scalar(select(ManualGradeRow).where(
+                    ManualGradeRow.student == student, ManualGradeRow.assignment == asg.name,
+                    ManualGradeRow.question == q.id).with_for_update())
+                current = row.version if row is not None else 0
+                if current != seen_version:
+                    raise self._stale(row)
+                if row is None:
+                    row = ManualGradeRow(student=student, assignment=asg.name, question=q.id,
+                                         version=0)
+                    s.add(row)
+                row.points, row.items = float(points), json.dumps(sorted(set(items)))
+                row.comment, row.grader = clean(comment, 4000), clean(grader, 200)
+                row.graded_at, row.sha256 = epoch(self.clock()), entry["sha256"]
+                row.version = current + 1
+                saved = {"aid": aid, "question": q.id, "points": row.points,
+                         "version": row.version, "grader": row.grader}
+        except IntegrityError:       # another grader's first save of it came in between
+            with self.db.session() as s:
+                raise self._stale(s.scalar(select(ManualGradeRow).where(
+                    ManualGradeRow.student == student, ManualGradeRow.assignment == asg.name,
+                    ManualGradeRow.question == q.id))) from None
+        return saved
+
+    @staticmethod
+    def _stale(row: ManualGradeRow | None) -> RefusedError:
+        who = (f"{row.grader} saved a grade of it at "
+               f"{policy_mod.format_time(as_time(row.graded_at))}" if row is not None
+               else "its grade was removed")
+        return RefusedError(f"not saved: {who} after you opened it; reload to see that grade, "
+                            "then save yours again if you still mean it", 409)
 
     def report_html(self, sub: Submission, *, staff: bool) -> str:
         """The student's report, as reports/<id>.html shows it; a student sees what the
@@ -284,7 +411,8 @@ class Service:
             for asg in self.assignments.values():
                 subs = self.history(st.id, asg.name)
                 best = self.counted(subs, asg)
-                w.writerow([st.id, asg.name, "" if best is None else f"{best.score:g}",
+                merged = self.result(best) if best is not None else None
+                w.writerow([st.id, asg.name, "" if merged is None else f"{merged.score:g}",
                             f"{asg.max_score:g}", best.status if best else "missing", len(subs),
                             best.id if best else ""])
         return out.getvalue()
