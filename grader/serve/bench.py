@@ -265,6 +265,10 @@ def own_compute(row: dict) -> float:
     return timing.get("cells_s", 0.0) + timing.get("probe_compute_s", 0.0)
 
 
+def _wall(row: dict) -> float:
+    return json.loads(row["result"] or "{}").get("timing", {}).get("wall_s", 0.0)
+
+
 def quantile(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
@@ -344,6 +348,8 @@ def _figures(load: Load, rows: dict, span: float, args) -> dict:
     done = [r for r in load.sent if rows.get(r["id"], {}).get("finished_at")]
     beyond = [rows[r["id"]]["finished_at"] - r["sent"] - own_compute(rows[r["id"]]) for r in done]
     total = [rows[r["id"]]["finished_at"] - r["sent"] for r in done]
+    # what the service adds to the engine: the upload, the queue, the database, the report
+    service = [rows[r["id"]]["finished_at"] - r["sent"] - _wall(rows[r["id"]]) for r in done]
     answer = [r["answered"] - r["sent"] for r in load.sent]
     finished = max(rows[r["id"]]["finished_at"] for r in done) if done else float("nan")
     first = min(r["sent"] for r in load.sent)
@@ -356,6 +362,8 @@ def _figures(load: Load, rows: dict, span: float, args) -> dict:
         row = rows[r["id"]]
         by_kind.setdefault(r["kind"].split(":")[0], []).append(row["finished_at"] - row["started_at"])
     wait = [rows[r["id"]]["started_at"] - r["sent"] for r in done]
+    slowest = sorted(((rows[r["id"]]["finished_at"] - rows[r["id"]]["started_at"], r["kind"])
+                      for r in done), reverse=True)[:8]
     timings: dict[str, list[float]] = {}
     for r in done:
         t = json.loads(rows[r["id"]]["result"] or "{}").get("timing", {})
@@ -367,6 +375,7 @@ def _figures(load: Load, rows: dict, span: float, args) -> dict:
         "p95_queue_wait_s": round(quantile(wait, 0.95), 3),
         "p50_grading_s_by_kind": {k: round(quantile(v, 0.5), 3) for k, v in by_kind.items()},
         "p50_timing_s": {k: round(quantile(v, 0.5), 3) for k, v in sorted(timings.items())},
+        "slowest_gradings": [{"kind": k, "s": round(t, 2)} for t, k in slowest],
         "p50_own_compute_s": round(quantile([own_compute(rows[r["id"]]) for r in done], 0.5), 3),
         "uploads": len(load.mix), "receipts": len(load.sent), "refused": len(load.refused),
         "offered_rate_per_s": args.rate,
@@ -376,6 +385,8 @@ def _figures(load: Load, rows: dict, span: float, args) -> dict:
         "p95_beyond_notebook_s": round(quantile(beyond, 0.95), 3),
         "p50_upload_to_report_s": round(quantile(total, 0.5), 3),
         "p95_upload_to_report_s": round(quantile(total, 0.95), 3),
+        "p50_beyond_grading_s": round(quantile(service, 0.5), 3),
+        "p95_beyond_grading_s": round(quantile(service, 0.95), 3),
         "p50_upload_answer_s": round(quantile(answer, 0.5), 4),
         "p95_upload_answer_s": round(quantile(answer, 0.95), 4),
         "graded_twice": sum(1 for r in load.sent if rows[r["id"]]["gradings"] > 1),
@@ -469,7 +480,9 @@ def _kinds(mix) -> dict[str, int]:
 def _print(r: dict) -> None:
     print(f"{r['db']}: {r['receipts']}/{r['uploads']} receipts at {r['offered_rate_per_s']:g}/s; "
           f"throughput {r['throughput_per_s']}/s; beyond the notebook's own time p50 "
-          f"{r['p50_beyond_notebook_s']} s, p95 {r['p95_beyond_notebook_s']} s; upload answer "
+          f"{r['p50_beyond_notebook_s']} s, p95 {r['p95_beyond_notebook_s']} s; beyond the "
+          f"worker's grading p50 {r['p50_beyond_grading_s']} s, p95 {r['p95_beyond_grading_s']} "
+          f"s; upload answer "
           f"p95 {r['p95_upload_answer_s']} s; statuses {r['statuses']}")
     k = r["kill"]
     if k is None:
