@@ -18,7 +18,7 @@ from grader.version import __version__
 # penalty is applied to the stored raw score at every run, never by regrading, and so are the
 # manual questions' hand grades
 _NOT_SCORING = ("reports", "cli.py", "bench.py", "forge.py", "scaffold.py", "lint.py", "policy.py",
-                "manual.py")
+                "manual.py", "serve")
 
 
 def source_digest(package: Path) -> str:

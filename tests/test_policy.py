@@ -259,6 +259,9 @@ def test_a_change_to_the_policy_code_keeps_the_build(tmp_path):
     with open(package / "policy.py", "a") as f:
         f.write("\n# the penalty is applied to the stored raw score at every run\n")
     assert build.source_digest(package) == before
+    with open(package / "serve" / "service.py", "a") as f:       # the service stores results
+        f.write("\n# as the engine graded them\n")
+    assert build.source_digest(package) == before
     with open(package / "assignment.py", "a") as f:
         f.write("\n# what the hidden suite is\n")
     assert build.source_digest(package) != before
