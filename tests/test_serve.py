@@ -309,6 +309,7 @@ def test_the_authorization_matrix(served):
                     for t in (None, other, ada, staff))
         seen[path] = (got, expected)
     assert {p: g for p, (g, _) in seen.items()} == {p: e for p, (_, e) in seen.items()}
+    c.wait(sub, ada)           # staff's regrade in the matrix queued it again
     # an upload: refused without a token, taken from a student, refused from staff
     assert c.upload(None, SOLUTION.read_bytes())[0] == 401
     assert c.upload("not-a-token", SOLUTION.read_bytes())[0] == 401
@@ -984,6 +985,13 @@ def test_staff_grade_written_answers_and_a_stale_save_is_refused_naming_its_grad
         assert "only half" in report
         grades = c.request("GET", "/api/grades.csv", token=running.staff)[2].decode()
         assert f"ada,mini,{auto + 1:g}," in grades
+        merged = f"{auto + 1:g}"
+        home = c.request("GET", "/", token=running.tokens["ada"])[2].decode()
+        assert f"<td>{merged}</td>" in home
+        page = c.request("GET", f"/submissions/{ids['ada']}", token=running.tokens["ada"])[2]
+        assert f"{merged} / {auto + 2:g}" in page.decode()
+        assert f"{merged} / {auto + 2:g}" in c.request("GET", "/staff",
+                                                      token=running.staff)[2].decode()
         other = c.wait(ids["김민수"], running.tokens["김민수"])
         assert other["score"] == auto                 # still pending for the other student
         status, rows = c.json("/api/manual/mini/q3", running.staff)

@@ -107,11 +107,7 @@ def build_app(service: Service):
         return sub
 
     def describe(sub: db_mod.Submission) -> dict:
-        score, max_score = sub.score, sub.max_score
-        asg = service.assignments.get(sub.assignment)
-        if sub.result is not None and asg is not None and asg.manual:   # hand grades merged
-            merged = service.result(sub)
-            score, max_score = merged.score, merged.max_score
+        score, max_score = service.scores(sub)       # hand grades merged
         return {"id": sub.id, "status": sub.status, "score": score, "max_score": max_score, "sha256": sub.sha256, "assignment": sub.assignment,
                 "submitted_at": as_time(sub.submitted_at).isoformat(),
                 "position": queue.position(db, sub) if sub.status == queue.QUEUED else None,
@@ -164,7 +160,8 @@ def build_app(service: Service):
         subs = service.history(who.subject)
         for asg in service.assignments.values():
             counted = service.counted([s for s in subs if s.assignment == asg.name], asg)
-            history += [_row(s, counted) for s in subs if s.assignment == asg.name]
+            history += [_row(s, counted, service.scores(s)[0]) for s in subs
+                        if s.assignment == asg.name]
         return page(request, "home.html", title="Assignments", rows=rows, history=history)
 
     def release(request: Request) -> Response:
@@ -218,11 +215,12 @@ def build_app(service: Service):
         who = need(request)
         sub = own(who, request.path_params["id"])
         state = sub.status
+        score, max_score = service.scores(sub)
         if sub.status == queue.QUEUED:
             state = f"queued at position {queue.position(db, sub)}"
         waiting = sub.status in (queue.QUEUED, queue.RUNNING)
         return page(request, "submission.html", title=f"Submission #{sub.id}", s=sub, state=state,
-                    score=f"{sub.score or 0:g}", max_score=f"{sub.max_score or 0:g}",
+                    score=f"{score or 0:g}", max_score=f"{max_score or 0:g}",
                     when=policy_mod.format_time(as_time(sub.submitted_at)),
                     refresh=2 if waiting else None,
                     back=f"/staff/students/{sub.student}" if who.staff else "/")
@@ -244,7 +242,7 @@ def build_app(service: Service):
             for asg in service.assignments.values():
                 mine = [s for s in subs if s.assignment == asg.name]
                 best = service.counted(mine, asg)
-                cells.append(f"{best.score:g} / {asg.max_score:g}" if best else
+                cells.append(f"{service.scores(best)[0]:g} / {asg.max_score:g}" if best else
                              ("in the queue" if mine else "–"))
             rows.append({"id": st.id, "name": st.name, "cells": cells})
         n = queue.counts(db)
@@ -262,7 +260,7 @@ def build_app(service: Service):
         student = request.path_params["student"]
         if student not in {s.id for s in service.students()}:
             raise RefusedError("no such student on the roster", 404)
-        history = [_row(s, None) for s in service.history(student)]
+        history = [_row(s, None, service.scores(s)[0]) for s in service.history(student)]
         return page(request, "staff_student.html", title=f"Student {student}", student=student,
                     history=history, assignments=list(service.assignments))
 
@@ -507,10 +505,10 @@ async def read_form(request: Request, limit: int, timeout_s: float):
         raise RefusedError(f"the form could not be read ({type(exc).__name__})", 400) from None
 
 
-def _row(sub: db_mod.Submission, counted) -> dict:
+def _row(sub: db_mod.Submission, counted, score: float | None) -> dict:
     return {"id": sub.id, "sha256": sub.sha256, "assignment": sub.assignment,
             "when": policy_mod.format_time(as_time(sub.submitted_at)), "status": sub.status,
-            "score": "" if sub.score is None else f"{sub.score:g}",
+            "score": "" if score is None else f"{score:g}",
             "counts": counted is not None and counted.id == sub.id}
 
 

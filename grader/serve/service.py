@@ -267,6 +267,15 @@ class Service:
             result = self.score(result, sub)
         return result
 
+    def scores(self, sub: Submission) -> tuple[float | None, float | None]:
+        """(score, max_score) as shown: with the hand grades merged where the assignment has
+        manual questions (the stored row holds the autograded score)."""
+        asg = self.assignments.get(sub.assignment)
+        if sub.result is not None and asg is not None and asg.manual:
+            merged = self.result(sub)
+            return merged.score, merged.max_score
+        return sub.score, sub.max_score
+
     # -- manual grading ------------------------------------------------------------------
     def manual_question(self, asg: Assignment, qid: str):
         q = next((q for q in asg.manual if q.id == qid), None)
