@@ -45,9 +45,9 @@ def _reports_class() -> dict[str, Path]:
 SCENARIOS_FOR_REPORTS = _reports_class()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Chromium driven by Selenium (Debian's chromium and chromium-driver)."""
+def chromium(prefs: dict | None = None):
+    """A headless Chromium driven by Selenium (Debian's chromium and chromium-driver), with
+    these Chrome `prefs`."""
     import shutil
 
     from selenium import webdriver
@@ -59,8 +59,16 @@ def browser():
                  "--disable-background-networking", "--disable-component-update", "--no-first-run",
                  "--disable-sync", "--window-size=1000,1400"):
         opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
-                              options=opts)
+    if prefs:
+        opts.add_experimental_option("prefs", prefs)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
+                            options=opts)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Selenium (Debian's chromium and chromium-driver)."""
+    driver = chromium()
     yield driver
     driver.quit()
 

@@ -163,19 +163,21 @@ class Running:
     def __init__(self, tmp: Path, *, course: Path = MINI_COURSE, db: str | None = None,
                  grading: bool = True, https: bool = False, clock=None,
                  body_timeout_s: float = 30.0, sandbox: str = "none",
-                 executor: str = "local") -> None:
+                 executor: str = "local", students: dict | None = None) -> None:
         import uvicorn
 
         from grader.serve.app import build_app
         from grader.serve.service import Config, Service
 
         roster = tmp / "roster.csv"
-        roster.write_text("student,name\nada,Ada\n김민수,김민수\n", encoding="utf-8")
+        students = students or {"ada": "Ada", "김민수": "김민수"}
+        roster.write_text("student,name\n" + "".join(f"{k},{v}\n" for k, v in students.items()),
+                          encoding="utf-8")
         kw = {"clock": clock} if clock else {}
         self.service = Service(Config(course=course, roster=roster, data=tmp / "data", db=db,
                                       sandbox=sandbox, https=https, executor=executor,
                                       body_timeout_s=body_timeout_s), **kw)
-        self.tokens = {s: self.service.db.issue_token("student", s) for s in ("ada", "김민수")}
+        self.tokens = {s: self.service.db.issue_token("student", s) for s in students}
         self.staff = self.service.db.issue_token("staff", "prof")
         if grading:
             self.service.start_grading()

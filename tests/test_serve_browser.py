@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import shutil
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINI_COURSE
-from test_serve import BLANK, SOLUTION, WAIT_S, Client
+from conftest import MINI_COURSE, chromium
+from test_serve import BLANK, SOLUTION, WAIT_S, Running
 
 pytestmark = [pytest.mark.requires("serve", "chromium"), pytest.mark.slow]
 
@@ -32,38 +31,19 @@ ZONE = timezone(timedelta(hours=9))
 STUDENTS = {"ada": "Ada", "김민수": "김민수", "grace": "Grace"}
 
 
-class Served:
-    """The service on a course whose `mini` is due in a month with five attempts, served by
-    uvicorn in a thread; its worker slots start when the test asks (`start_grading`)."""
+class Served(Running):
+    """The service on a course whose `mini` is due in a month with five attempts (Running,
+    uvicorn in a thread); its worker slots start when the test asks (`start_grading`)."""
 
     def __init__(self, tmp: Path) -> None:
-        import uvicorn
-
-        from grader.serve.app import build_app
-        from grader.serve.service import Config, Service
-
         course = tmp / "course"
         shutil.copytree(MINI_COURSE, course, ignore=shutil.ignore_patterns("submissions"))
         self.due = (datetime.now(ZONE) + timedelta(days=30)).replace(second=0, microsecond=0)
         toml = course / "solutions" / "mini" / "assignment.toml"
         toml.write_text(toml.read_text() + f'\n[policy]\ndue = "{self.due.isoformat()}"\n'
                         "attempts = 5\n", encoding="utf-8")
-        roster = tmp / "roster.csv"
-        roster.write_text("student,name\n" + "".join(f"{k},{v}\n" for k, v in STUDENTS.items()),
-                          encoding="utf-8")
-        self.service = Service(Config(course=course, roster=roster, data=tmp / "data",
-                                      sandbox="none"))
-        self.tokens = {s: self.service.db.issue_token("student", s) for s in STUDENTS}
-        self.staff = self.service.db.issue_token("staff", "prof")
-        config = uvicorn.Config(build_app(self.service), host="127.0.0.1", port=0,
-                                log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.client = Client(self.port)
+        super().__init__(tmp, course=course, students=STUDENTS, grading=False)
+        self.port = self.client.port
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start_grading(self) -> None:
@@ -80,11 +60,6 @@ class Served:
         status, _, body = self.client.upload(self.tokens[student], notebook.read_bytes())
         assert status == 202, body
         return self.client.wait(json.loads(body)["id"], self.tokens[student])["id"]
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.service.close()
 
 
 @pytest.fixture(scope="module")
@@ -103,21 +78,9 @@ def downloads(tmp_path_factory) -> Path:
 def chrome(downloads):
     """Headless Chromium (Debian's chromium and chromium-driver) saving downloads, unasked, into
     `downloads`."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--disable-sync", "--window-size=1000,1400"):
-        opts.add_argument(flag)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False,
-                                           "download.directory_upgrade": True,
-                                           "safebrowsing.enabled": False})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")
-                                              or "/usr/bin/chromedriver"), options=opts)
+    driver = chromium({"download.default_directory": str(downloads),
+                       "download.prompt_for_download": False,
+                       "download.directory_upgrade": True, "safebrowsing.enabled": False})
     driver.implicitly_wait(0)
     yield driver
     driver.quit()
