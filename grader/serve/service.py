@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -50,6 +51,7 @@ class Config:
 
 
 EXPORTS = ("grades", "otter", "canvas")
+ANSWER_CACHE = 4096       # notebooks whose manual answers are kept in memory
 
 
 def epoch(t: datetime) -> float:
@@ -82,6 +84,8 @@ class Service:
         self.loop: queue.GradingLoop | None = None
         self.lock: ServerLock | None = None
         self._manual_seed: str | None = None
+        self._answers: dict[tuple[str, str], dict] = {}     # (sha256, assignment): answers
+        self._answers_lock = threading.Lock()
 
     # -- the grading loop ------------------------------------------------------------------
     def start_grading(self) -> int:
@@ -284,7 +288,19 @@ class Service:
         return q
 
     def answers(self, sub: Submission, asg: Assignment) -> dict:
-        return manual_mod.answers(self.store.path(sub.path), asg)
+        """The notebook's answers to `asg`'s manual questions, read once per notebook: the store
+        is content-addressed, so a sha256's answers never change (the pages and every score
+        shown ask again on each view)."""
+        key = (sub.sha256, asg.name)
+        with self._answers_lock:           # pages are served from several threads
+            found = self._answers.get(key)
+        if found is None:
+            found = manual_mod.answers(self.store.path(sub.path), asg)
+            with self._answers_lock:
+                while len(self._answers) >= ANSWER_CACHE:
+                    self._answers.pop(next(iter(self._answers)))
+                self._answers[key] = found
+        return found
 
     def manual_seed(self) -> str:
         """The seed of the grading pages' opaque ids and order, kept under --data."""
